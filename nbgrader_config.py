@@ -1,0 +1,21 @@
+# The course's one config file: nbgrader reads the nbgrader sections, `course` reads c.Course.
+c = get_config()  # noqa: F821
+
+c.CourseDirectory.course_id = "cnn-course"
+c.CourseDirectory.root = "."
+# Releases keep the notebook's own order and ids; the `course` tool adds the Colab cells.
+c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
+c.ClearSolutions.enforce_metadata = True
+
+# --- course settings (see course_grader/config.py for every one and its meaning) ---
+# The repository students open notebooks from: Colab badges, the Colab setup cell and
+# `pip install git+https://github.com/<student_repo>` all point here.
+c.Course.student_repo = "example-org/cnn-course-student"
+c.Course.branch = "main"
+c.Course.cell_timeout = 120          # seconds one cell may run while grading
+c.Course.notebook_timeout = 900      # seconds a whole notebook may run while grading
+c.Course.torch_threads = 1           # torch threads per grading kernel
+c.Course.seed = 0                    # seed for python, numpy and torch, set by the grader
+c.Course.grading_epochs = 1          # COURSE_TRAIN_EPOCHS while grading (course_utils.budget)
+c.Course.memory_limit_mb = 6144      # address-space limit of a grading kernel
+c.Course.sandbox = "auto"            # bubblewrap when installed: "auto", "require" or "off"
