@@ -1,0 +1,151 @@
+"""Figures the notebooks share: image grids, learning curves, and labeled line plots.
+
+Every function returns the ``matplotlib.figure.Figure`` it drew and never calls ``plt.show()``.
+In a notebook the figure is displayed at the end of the cell; assign the result
+(``fig = show_images(...)``) or end the line with ``;`` so that it is not displayed twice.
+Close figures you no longer need with ``plt.close(fig)``.
+"""
+
+import math
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
+
+
+def _to_numpy(values) -> np.ndarray:
+    """A torch tensor (any device, with or without grad), list or array as a NumPy array."""
+    if hasattr(values, "detach"):
+        values = values.detach().cpu().numpy()
+    return np.asarray(values)
+
+
+def _image_for_imshow(image: np.ndarray) -> np.ndarray:
+    """One image of shape (H, W), (1, H, W) or (3, H, W) as (H, W) or (H, W, 3) for imshow."""
+    if image.ndim == 2:
+        return image
+    if image.ndim == 3 and image.shape[0] == 1:
+        return image[0]
+    if image.ndim == 3 and image.shape[0] == 3:
+        return image.transpose(1, 2, 0)
+    raise ValueError(
+        f"show_images: each image must have shape (H, W), (1, H, W) or (3, H, W), "
+        f"got {tuple(image.shape)}"
+    )
+
+
+def _label_text(label) -> str:
+    return str(label.item() if hasattr(label, "item") else label)
+
+
+def show_images(images, labels=None, titles=None, ncols=8, cmap="gray", title=None) -> Figure:
+    """Draw images in a grid, one axes per image, axes lines and ticks off.
+
+    Inputs:
+    - images: tensor or array of shape (N, H, W), (N, 1, H, W) or (N, 3, H, W). Grayscale images
+      are drawn with ``cmap``, each scaled to its own min..max; RGB images should lie in [0, 1].
+    - labels: optional N labels (ints, strings, or a tensor of shape (N,)), shown above the images.
+    - titles: optional N strings shown above the images instead of the labels.
+    - ncols: images per row (at most N).
+    - title: optional title of the whole figure (suptitle).
+
+    Returns the Figure; ``fig.axes`` holds exactly N axes.
+    """
+    images = _to_numpy(images)
+    if images.ndim not in (3, 4) or len(images) == 0:
+        raise ValueError(
+            f"show_images: images must have shape (N, H, W) or (N, C, H, W) with N >= 1, "
+            f"got {tuple(images.shape)}"
+        )
+    count = len(images)
+    for name, values in (("labels", labels), ("titles", titles)):
+        if values is not None and len(values) != count:
+            raise ValueError(f"show_images: got {count} images but {len(values)} {name}")
+
+    ncols = max(1, min(ncols, count))
+    nrows = math.ceil(count / ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(1.5 * ncols, 1.6 * nrows + 0.4), squeeze=False)
+    for index, ax in enumerate(axes.flat):
+        if index >= count:
+            fig.delaxes(ax)  # leave no empty axes in the last row
+            continue
+        ax.imshow(_image_for_imshow(images[index]), cmap=cmap)
+        ax.axis("off")
+        if titles is not None:
+            ax.set_title(str(titles[index]), fontsize=9)
+        elif labels is not None:
+            ax.set_title(_label_text(labels[index]), fontsize=9)
+    if title is not None:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_history(history: dict, title: str = "Learning curves") -> Figure:
+    """Draw the loss and the accuracy per epoch from a ``fit()`` history.
+
+    Inputs:
+    - history: dict with lists "train_loss", "train_accuracy" and, optionally (may be empty),
+      "val_loss", "val_accuracy", one entry per epoch.
+    - title: title of the figure (suptitle).
+
+    Returns the Figure with two axes: loss (left) and accuracy (right), x axis "epoch".
+    """
+    fig, (loss_ax, accuracy_ax) = plt.subplots(1, 2, figsize=(10, 4))
+    panels = ((loss_ax, "loss", "Loss"), (accuracy_ax, "accuracy", "Accuracy"))
+    for ax, metric, panel_title in panels:
+        for split in ("train", "val"):
+            values = history.get(f"{split}_{metric}", [])
+            if len(values) > 0:
+                epochs = range(1, len(values) + 1)
+                ax.plot(epochs, values, marker="o", label=split)
+        ax.set_title(panel_title)
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(metric)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.grid(alpha=0.3)
+        if ax.lines:
+            ax.legend()
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_lines(
+    x, series: dict, xlabel: str, ylabel: str, title: str, logx: bool = False, logy: bool = False
+) -> Figure:
+    """Draw several labeled lines over the same x values, with a legend.
+
+    Used for e.g. accuracy vs. shift in pixels, or throughput vs. batch size.
+
+    Inputs:
+    - x: sequence of M x values.
+    - series: dict mapping a line's label to its M y values.
+    - xlabel, ylabel: axis labels; title: title of the figure (suptitle).
+    - logx, logy: use a logarithmic x / y axis (e.g. for batch sizes 1, 2, 4, ..., 1024).
+
+    Returns the Figure with one axes.
+    """
+    x = _to_numpy(x)
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for label, values in series.items():
+        values = _to_numpy(values)
+        if len(values) != len(x):
+            plt.close(fig)
+            raise ValueError(
+                f"plot_lines: series {label!r} has {len(values)} values but x has {len(x)}"
+            )
+        ax.plot(x, values, marker="o", label=str(label))
+    if logx:
+        ax.set_xscale("log")
+    if logy:
+        ax.set_yscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.grid(alpha=0.3)
+    if series:
+        ax.legend()
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig

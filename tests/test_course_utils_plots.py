@@ -1,0 +1,128 @@
+"""Tests for course_utils.plots (Agg backend: no window opens)."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+import torch  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+from course_utils.plots import plot_history, plot_lines, show_images  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    yield
+    plt.close("all")
+
+
+@pytest.mark.parametrize(
+    "images",
+    [
+        torch.rand(5, 1, 28, 28),
+        torch.rand(5, 28, 28),
+        torch.rand(5, 3, 16, 16),
+        np.random.rand(5, 1, 28, 28),
+        torch.rand(5, 1, 28, 28, requires_grad=True),
+    ],
+    ids=["N1HW", "NHW", "N3HW", "numpy", "requires_grad"],
+)
+def test_show_images_one_axes_per_image(images):
+    fig = show_images(images, ncols=2, title="Some digits")
+    assert isinstance(fig, Figure)
+    assert len(fig.axes) == 5
+    assert fig._suptitle.get_text() == "Some digits"
+    assert all(not ax.axison for ax in fig.axes)
+    assert all(len(ax.images) == 1 for ax in fig.axes)
+    if images.shape[1] == 3:
+        assert fig.axes[0].images[0].get_array().shape == (16, 16, 3)
+    else:
+        assert fig.axes[0].images[0].get_array().shape == (28, 28)
+
+
+def test_show_images_labels_and_titles():
+    images = torch.rand(3, 1, 8, 8)
+    fig = show_images(images, labels=torch.tensor([7, 2, 1]))
+    assert [ax.get_title() for ax in fig.axes] == ["7", "2", "1"]
+    fig = show_images(images, labels=[7, 2, 1], titles=["a", "b", "c"])
+    assert [ax.get_title() for ax in fig.axes] == ["a", "b", "c"]
+
+
+def test_show_images_grid_layout():
+    fig = show_images(torch.rand(10, 1, 8, 8), ncols=4)
+    assert len(fig.axes) == 10
+    rows = {ax.get_subplotspec().rowspan.start for ax in fig.axes}
+    assert rows == {0, 1, 2}
+    fig = show_images(torch.rand(3, 8, 8))  # fewer images than ncols: one row of 3
+    assert len(fig.axes) == 3
+
+
+@pytest.mark.parametrize(
+    "images, kwargs",
+    [
+        (torch.rand(0, 1, 8, 8), {}),
+        (torch.rand(8, 8), {}),
+        (torch.rand(2, 2, 8, 8), {}),
+        (torch.rand(2, 1, 8, 8), {"labels": [1, 2, 3]}),
+    ],
+)
+def test_show_images_rejects_bad_input(images, kwargs):
+    with pytest.raises(ValueError):
+        show_images(images, **kwargs)
+
+
+def _history(epochs, with_val=True):
+    return {
+        "train_loss": [1.0 / (e + 1) for e in range(epochs)],
+        "train_accuracy": [0.5 + 0.1 * e for e in range(epochs)],
+        "val_loss": [1.2 / (e + 1) for e in range(epochs)] if with_val else [],
+        "val_accuracy": [0.4 + 0.1 * e for e in range(epochs)] if with_val else [],
+    }
+
+
+def test_plot_history():
+    fig = plot_history(_history(4))
+    assert isinstance(fig, Figure)
+    assert fig._suptitle.get_text() == "Learning curves"
+    loss_ax, accuracy_ax = fig.axes
+    assert loss_ax.get_xlabel() == "epoch" and loss_ax.get_ylabel() == "loss"
+    assert accuracy_ax.get_xlabel() == "epoch" and accuracy_ax.get_ylabel() == "accuracy"
+    assert [line.get_label() for line in loss_ax.lines] == ["train", "val"]
+    assert list(loss_ax.lines[0].get_xdata()) == [1, 2, 3, 4]
+    assert list(accuracy_ax.lines[1].get_ydata()) == pytest.approx([0.4, 0.5, 0.6, 0.7])
+
+
+def test_plot_history_without_validation():
+    fig = plot_history(_history(3, with_val=False), title="No validation")
+    assert fig._suptitle.get_text() == "No validation"
+    assert len(fig.axes) == 2
+    assert [line.get_label() for line in fig.axes[0].lines] == ["train"]
+
+
+def test_plot_lines():
+    shifts = [-2, -1, 0, 1, 2]
+    series = {"MLP": [0.3, 0.6, 0.98, 0.6, 0.3], "CNN": torch.tensor([0.8, 0.9, 0.99, 0.9, 0.8])}
+    fig = plot_lines(shifts, series, "shift (pixels)", "accuracy", "Accuracy vs. shift")
+    assert isinstance(fig, Figure)
+    assert len(fig.axes) == 1
+    ax = fig.axes[0]
+    assert fig._suptitle.get_text() == "Accuracy vs. shift"
+    assert ax.get_xlabel() == "shift (pixels)" and ax.get_ylabel() == "accuracy"
+    assert [line.get_label() for line in ax.lines] == ["MLP", "CNN"]
+    assert [text.get_text() for text in ax.get_legend().get_texts()] == ["MLP", "CNN"]
+    assert list(ax.lines[1].get_ydata()) == pytest.approx([0.8, 0.9, 0.99, 0.9, 0.8])
+
+
+def test_plot_lines_log_axes():
+    series = {"cpu": [10, 19, 35, 60]}
+    fig = plot_lines([1, 2, 4, 8], series, "batch size", "images / s", "Throughput", logx=True)
+    assert fig.axes[0].get_xscale() == "log" and fig.axes[0].get_yscale() == "linear"
+
+
+def test_plot_lines_rejects_mismatched_lengths():
+    with pytest.raises(ValueError, match="MLP"):
+        plot_lines([0, 1, 2], {"MLP": [0.1, 0.2]}, "x", "y", "t")
+    assert plt.get_fignums() == []  # no half-drawn figure left open
