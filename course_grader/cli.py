@@ -1,0 +1,184 @@
+"""The ``course`` command: release, grade, check, merge, demo (instructor side).
+
+    course release [ASSIGNMENT ...]
+    course grade SUBMITTED_DIR [--out DIR] [--jobs N] [--shard K/N]
+    course check NOTEBOOK [--assignment NAME] [--json] [--gradescope FILE]
+    course merge GRADES_CSV ... --out FILE
+    course demo [ASSIGNMENT ...] [--out DIR] [--jobs N]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+from pathlib import Path
+
+from .config import CourseError, load_settings
+
+EXIT_USAGE = 2
+EXIT_CANNOT_GRADE = 3
+
+
+def _settings(args):
+    return load_settings(None)
+
+
+def cmd_release(args) -> int:
+    from .release import release
+
+    settings = _settings(args)
+    release(settings, args.assignments or None)
+    return 0
+
+
+def cmd_grade(args) -> int:
+    from . import report
+    from .batch import grade_folder
+
+    settings = _settings(args)
+    out = Path(args.out) if args.out else settings.root
+    results = grade_folder(settings, Path(args.submitted), out, jobs=args.jobs, shard_spec=args.shard,
+                           progress=not args.quiet)
+    rows = [report.csv_row(r) for r in results]
+    print(report.table(rows))
+    print(f"\n{len(results)} submission(s) graded; grades: {out / 'grades.csv'}; "
+          f"feedback: {out / 'feedback'}")
+    return 0
+
+
+def infer_assignment(settings, notebook: Path, given: str | None) -> str:
+    known = settings.assignments()
+    if given:
+        if given not in known:
+            raise CourseError(f"unknown assignment {given!r}; known: {', '.join(known) or 'none'}")
+        return given
+    for guess in (notebook.stem, notebook.parent.name):
+        if guess in known:
+            return guess
+    raise CourseError(f"cannot tell which assignment {notebook.name} is: pass --assignment "
+                      f"(one of {', '.join(known) or 'none'})")
+
+
+def cmd_check(args) -> int:
+    from . import report
+    from .grade import grade_notebook
+
+    settings = _settings(args)
+    notebook = Path(args.notebook)
+    assignment = infer_assignment(settings, notebook, args.assignment)
+    if not notebook.is_file():
+        raise CourseError(f"{notebook}: no such notebook file")
+    result, _ = grade_notebook(settings, assignment, notebook)
+    data = result.to_dict()
+    if args.gradescope:
+        Path(args.gradescope).write_text(json.dumps(report.gradescope_results(result), indent=2) + "\n")
+    if args.json:
+        print(json.dumps(data, indent=2))
+    else:
+        for test in result.tests:
+            mark = "PASS" if test.passed else "FAIL"
+            line = f"{mark} {test.name:<32} {test.points:g}/{test.max_points:g}"
+            print(line + (f"  {test.message}" if test.message else ""))
+        for note in result.notes:
+            print(f"note: {note}")
+        if result.run_error:
+            print(f"stopped: {result.run_error}")
+        print(f"{assignment}: {result.score:g} / {result.max_score:g}")
+    if result.status != "graded":
+        print(f"error: {result.error}", file=sys.stderr)
+        return EXIT_CANNOT_GRADE
+    return 0
+
+
+def cmd_merge(args) -> int:
+    from . import report
+    from .batch import merge_csvs
+
+    rows = merge_csvs([Path(p) for p in args.csv], Path(args.out))
+    print(report.table(rows))
+    print(f"\n{len(rows)} row(s) merged into {args.out}")
+    return 0
+
+
+def cmd_demo(args) -> int:
+    from . import report
+    from .batch import grade_folder
+    from .examples import write_examples
+    from .release import release
+
+    settings = _settings(args)
+    names = args.assignments or settings.assignments()
+    print(f"1/3 regenerating release/ for {', '.join(names)}")
+    release(settings, names)
+    out = Path(args.out).resolve() if args.out else settings.root / "demo_output"
+    submitted = out / "submitted"
+    if submitted.exists():
+        shutil.rmtree(submitted)
+    print(f"2/3 writing example submissions (reference, untouched, partial) to {submitted}")
+    for assignment in names:
+        write_examples(settings, assignment, submitted)
+    print(f"3/3 grading them (reference results of each assignment are computed once and cached)")
+    results = grade_folder(settings, submitted, out, jobs=args.jobs, progress=not args.quiet)
+    print()
+    print(report.table([report.csv_row(r) for r in results]))
+    print(f"\ngrades: {out / 'grades.csv'}\nfeedback: {out / 'feedback'}/<student>/<assignment>/")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="course", description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("release", help="regenerate release/ from source/ with nbgrader")
+    p.add_argument("assignments", nargs="*", metavar="ASSIGNMENT")
+    p.set_defaults(func=cmd_release)
+
+    p = sub.add_parser("grade", help="grade SUBMITTED_DIR/<student>/<assignment>/<notebook>.ipynb")
+    p.add_argument("submitted", metavar="SUBMITTED_DIR")
+    p.add_argument("--out", metavar="DIR", help="where autograded/, feedback/ and grades.csv go "
+                                                "(default: the course root)")
+    p.add_argument("--jobs", type=int, default=1, metavar="N", help="submissions graded at once")
+    p.add_argument("--shard", metavar="K/N", help="grade only the K-th of N slices")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_grade)
+
+    p = sub.add_parser("check", help="grade one notebook and print the result")
+    p.add_argument("notebook", metavar="NOTEBOOK")
+    p.add_argument("--assignment", metavar="NAME")
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
+    p.add_argument("--gradescope", metavar="FILE", help="also write Gradescope's results.json")
+    p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("merge", help="combine shard grades.csv files")
+    p.add_argument("csv", nargs="+", metavar="GRADES_CSV")
+    p.add_argument("--out", required=True, metavar="FILE")
+    p.set_defaults(func=cmd_merge)
+
+    p = sub.add_parser("demo", help="release, grade example submissions, print a grade table")
+    p.add_argument("assignments", nargs="*", metavar="ASSIGNMENT")
+    p.add_argument("--out", metavar="DIR", help="default: demo_output/ in the course root")
+    p.add_argument("--jobs", type=int, default=1, metavar="N")
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(func=cmd_demo)
+    return parser
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    os.environ.setdefault("PYTHONHASHSEED", "0")
+    try:
+        return args.func(args)
+    except CourseError as e:
+        print(f"course {args.command}: {e}", file=sys.stderr)
+        return EXIT_CANNOT_GRADE if args.command == "check" else 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,139 @@
+"""Compare a submission's records with the reference solution's, in the grader's own process.
+
+Only the reference record decides how values are compared (tolerances, accuracy floors), so
+nothing the student's code sets can loosen a check. Messages describe the difference, never the
+expected value or the hidden test's code.
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+
+
+def compare(expected: dict, actual: dict | None) -> str | None:
+    """None when ``actual`` matches the reference record ``expected``, else why not."""
+    if actual is None:
+        return "no result was recorded (the check did not run to this point)"
+    if "error" in actual:
+        return actual["error"]
+    if expected.get("min_accuracy") is not None:
+        return _accuracy(expected, actual)
+    if expected.get("at_least") is not None or expected.get("at_most") is not None:
+        return _bounds(expected, actual)
+    return _same(expected["value"], actual.get("value"), expected["rtol"], expected["atol"], "")
+
+
+def _accuracy(expected: dict, actual: dict) -> str | None:
+    targets, preds = expected.get("targets"), actual.get("value")
+    if not isinstance(preds, torch.Tensor) or not isinstance(targets, torch.Tensor):
+        return f"expected a tensor of predicted labels, got {_kind(preds)}"
+    if preds.shape != targets.shape:
+        return f"expected predictions of shape {tuple(targets.shape)}, got {tuple(preds.shape)}"
+    if preds.is_floating_point() or preds.is_complex():
+        return "expected integer class labels, got floating-point values"
+    accuracy = (preds.long() == targets.long()).double().mean().item()
+    floor = expected["min_accuracy"]
+    if accuracy < floor:
+        return f"test accuracy {accuracy:.2%} is below the required {floor:.2%}"
+    return None
+
+
+def _bounds(expected: dict, actual: dict) -> str | None:
+    value = actual.get("value")
+    if isinstance(value, torch.Tensor) and value.numel() == 1:
+        value = value.item()
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value):
+        return f"expected a number, got {_kind(value)}"
+    low, high = expected.get("at_least"), expected.get("at_most")
+    if low is not None and value < low:
+        return f"got {value:.4g}, below the required minimum {low:.4g}"
+    if high is not None and value > high:
+        return f"got {value:.4g}, above the allowed maximum {high:.4g}"
+    return None
+
+
+def _kind(value) -> str:
+    if isinstance(value, torch.Tensor):
+        return f"a {value.dtype} tensor of shape {tuple(value.shape)}"
+    return f"a value of type {type(value).__name__}"
+
+
+def _same(exp, act, rtol: float, atol: float, where: str) -> str | None:
+    at = f" at {where}" if where else ""
+    if isinstance(exp, torch.Tensor):
+        if not isinstance(act, torch.Tensor):
+            return f"expected a tensor{at}, got {_kind(act)}"
+        if tuple(act.shape) != tuple(exp.shape):
+            return f"wrong shape{at}: expected {tuple(exp.shape)}, got {tuple(act.shape)}"
+        if exp.dtype == torch.bool or act.dtype == torch.bool:
+            if exp.dtype != act.dtype:
+                return f"wrong dtype{at}: expected {exp.dtype}, got {act.dtype}"
+            wrong = (exp != act).sum().item()
+            return f"{wrong} of {exp.numel()} entries differ{at}" if wrong else None
+        if not (exp.is_floating_point() or exp.is_complex()):
+            if act.is_floating_point() or act.is_complex():
+                return f"wrong dtype{at}: expected integers ({exp.dtype}), got {act.dtype}"
+            wrong = (exp.long() != act.long()).sum().item()
+            return f"{wrong} of {exp.numel()} entries differ{at}" if wrong else None
+        if exp.numel() == 0:
+            return None
+        e, a = exp.to(torch.complex128 if exp.is_complex() else torch.float64), act.to(
+            torch.complex128 if exp.is_complex() else torch.float64)
+        if not torch.isfinite(a).all() and not torch.equal(torch.isfinite(a), torch.isfinite(e)):
+            return f"the result holds NaN or infinite values{at}"
+        if torch.allclose(a, e, rtol=rtol, atol=atol, equal_nan=True):
+            return None
+        finite = torch.isfinite(e) & torch.isfinite(a)
+        err = (a - e).abs()[finite]
+        worst = err.max().item() if err.numel() else float("nan")
+        bad = (~torch.isclose(a, e, rtol=rtol, atol=atol, equal_nan=True)).sum().item()
+        return (f"values differ{at}: {bad} of {e.numel()} entries outside the tolerance "
+                f"(rtol={rtol:g}, atol={atol:g}); largest difference {worst:.3g}")
+    if isinstance(exp, bool) or exp is None or isinstance(exp, str):
+        if type(act) is not type(exp) or act != exp:
+            return f"expected {_describe(exp)}{at}, got {_describe(act)}"
+        return None
+    if isinstance(exp, (int, float)):
+        if isinstance(act, torch.Tensor) and act.numel() == 1:
+            act = act.item()
+        if isinstance(act, bool) or not isinstance(act, (int, float)):
+            return f"expected a number{at}, got {_kind(act)}"
+        if isinstance(exp, int) and not isinstance(act, int) and not float(act).is_integer():
+            return f"expected a whole number{at}, got {act!r}"
+        if math.isnan(float(act)):
+            return f"got NaN{at}"
+        if abs(float(act) - float(exp)) <= atol + rtol * abs(float(exp)):
+            return None
+        return f"wrong number{at}: got {act!r}"
+    if isinstance(exp, (list, tuple)):
+        if not isinstance(act, (list, tuple)):
+            return f"expected a {type(exp).__name__}{at}, got {_kind(act)}"
+        if len(act) != len(exp):
+            return f"expected {len(exp)} items{at}, got {len(act)}"
+        for i, (e, a) in enumerate(zip(exp, act)):
+            problem = _same(e, a, rtol, atol, f"{where}[{i}]")
+            if problem:
+                return problem
+        return None
+    if isinstance(exp, dict):
+        if not isinstance(act, dict):
+            return f"expected a dict{at}, got {_kind(act)}"
+        if set(act) != set(exp):
+            missing, extra = sorted(set(exp) - set(act)), sorted(set(act) - set(exp))
+            parts = ([f"missing keys {missing}"] if missing else []) + ([f"unexpected keys {extra}"] if extra else [])
+            return f"{'; '.join(parts)}{at}"
+        for key in exp:
+            problem = _same(exp[key], act[key], rtol, atol, f"{where}[{key!r}]")
+            if problem:
+                return problem
+        return None
+    return f"cannot compare values of type {type(exp).__name__}"
+
+
+def _describe(value) -> str:
+    if isinstance(value, str):
+        return "a different text" if len(value) > 40 else repr(value)
+    if isinstance(value, (bool, type(None))):
+        return repr(value)
+    return _kind(value)

@@ -1,0 +1,136 @@
+"""What hidden tests call inside the notebook kernel.
+
+Hidden tests do not decide a grade in the kernel, where student code could have replaced
+``torch.allclose`` or ``assert`` helpers. They *record* the student's outputs on hidden inputs:
+
+    from course_grader.kernel import record, aten_ops_used, forbidden
+    out, ops = aten_ops_used(conv2d_naive, x, w, stride=2)
+    record("conv2d_naive: stride 2, non-square kernel", out, rtol=1e-7, atol=1e-9)
+    record("conv2d_naive: no built-in convolution", forbidden(ops, CONV_OPS))
+
+Each record becomes a display output of MIME type ``RECORD_MIME`` in the test cell. The grader
+runs the instructor's source notebook once (trusted) to get the expected records, runs the
+submission, and compares record by record in its own process, with the tolerances of the
+*reference* record (see ``course_grader.judge``). A test cell earns its points when it ran without
+error and every expected record matches.
+
+During grading the grader injects this file into the kernel as the module
+``course_grader.kernel`` (the course folder itself is not visible to sandboxed student code), so it
+must only import the standard library, torch and IPython.
+"""
+from __future__ import annotations
+
+import base64
+import io
+import re
+
+RECORD_MIME = "application/vnd.course-record+json"
+
+#: aten operator names (``func.overloadpacket.__name__``) that count as torch's own convolution.
+CONV_OPS = r"(^|_)conv|convolution|im2col|col2im|^_?nnpack|^mkldnn_conv|^cudnn_conv|^miopen_conv"
+#: aten operator names that count as torch's own pooling (and the unfold route to it).
+POOL_OPS = r"pool|im2col|col2im"
+
+
+def _plain(value, depth=0):
+    """Convert ``value`` to something ``torch.load(weights_only=True)`` can read back."""
+    import torch
+
+    if depth > 20:
+        return "<nested too deep>"
+    if isinstance(value, torch.Tensor):
+        return value.detach().to("cpu").as_subclass(torch.Tensor).clone().contiguous()
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, complex):
+        return ("complex", value.real, value.imag)
+    try:
+        import numpy as np
+
+        if isinstance(value, np.ndarray):
+            return torch.from_numpy(np.ascontiguousarray(value)).clone()
+        if isinstance(value, np.generic):
+            return value.item()
+    except ImportError:  # pragma: no cover - numpy ships with torch
+        pass
+    if isinstance(value, torch.Size):
+        return tuple(int(v) for v in value)
+    if isinstance(value, torch.dtype):
+        return str(value)
+    if isinstance(value, (list, tuple)):
+        items = [_plain(v, depth + 1) for v in value]
+        return items if isinstance(value, list) else tuple(items)
+    if isinstance(value, (set, frozenset)):
+        return sorted((_plain(v, depth + 1) for v in value), key=repr)
+    if isinstance(value, dict):
+        return {str(k): _plain(v, depth + 1) for k, v in value.items()}
+    return f"<unsupported value of type {type(value).__name__}>"
+
+
+def encode(payload: dict) -> str:
+    import torch
+
+    buffer = io.BytesIO()
+    torch.save(payload, buffer)
+    return base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def record(name: str, value, *, rtol: float = 1e-5, atol: float = 1e-8,
+           targets=None, min_accuracy: float | None = None, at_least=None, at_most=None) -> None:
+    """Record one result of the student's code for the grader to compare with the reference.
+
+    name: a unique, human-readable description of the check ("part 3: stride 2, padding 1").
+        Feedback shows it to the student, so it names the part and the kind of input.
+    value: tensors (any device, any dtype), numbers, bools, strings, None, and lists, tuples and
+        dicts of those.
+    rtol, atol: tolerance for floating-point values (the reference record's values are used).
+    targets, min_accuracy: for a classifier's predictions. ``value`` is a 1-D tensor of predicted
+        labels and ``targets`` the true labels; the check passes when the predictions agree with
+        the *reference's* targets on at least ``min_accuracy`` of the entries.
+    at_least, at_most: the value is a number that passes when within these bounds (the reference
+        record's bounds are used); prefer recorded predictions where the grader can compute the
+        number itself.
+    """
+    from IPython.display import display
+
+    payload = {
+        "name": str(name),
+        "value": _plain(value),
+        "rtol": float(rtol),
+        "atol": float(atol),
+        "targets": _plain(targets) if targets is not None else None,
+        "min_accuracy": None if min_accuracy is None else float(min_accuracy),
+        "at_least": None if at_least is None else float(at_least),
+        "at_most": None if at_most is None else float(at_most),
+    }
+    display({RECORD_MIME: {"name": str(name), "data": encode(payload)},
+             "text/plain": f"[recorded for grading: {name}]"}, raw=True)
+
+
+def aten_ops_used(fn, *args, **kwargs):
+    """Call ``fn(*args, **kwargs)`` and return ``(result, ops)``.
+
+    ops: the set of aten operator names (``"convolution"``, ``"im2col"``, ``"mm"``, ...) that
+    the call dispatched, whatever Python route reached them (``F.conv2d``, an alias bound at
+    import time, ``torch.ops.aten``, a module).
+    """
+    from torch.utils._python_dispatch import TorchDispatchMode
+
+    class _Recorder(TorchDispatchMode):
+        def __init__(self):
+            super().__init__()
+            self.ops = set()
+
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            self.ops.add(func.overloadpacket.__name__)
+            return func(*args, **(kwargs or {}))
+
+    recorder = _Recorder()
+    with recorder:
+        result = fn(*args, **kwargs)
+    return result, recorder.ops
+
+
+def forbidden(ops, pattern: str) -> list[str]:
+    """The sorted names in ``ops`` that match the regular expression ``pattern``."""
+    return sorted(op for op in ops if re.search(pattern, op))

@@ -1,0 +1,96 @@
+"""Reading notebooks and the nbgrader metadata of their cells."""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import nbformat
+
+HIDDEN_RE = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS[ \t]*\n.*?^[ \t]*### END HIDDEN TESTS[ \t]*(\n|$)",
+                       re.S | re.M)
+SOLUTION_RE = re.compile(r"^[ \t]*### BEGIN SOLUTION.*?^[ \t]*### END SOLUTION[ \t]*$", re.S | re.M)
+
+
+class NotebookError(Exception):
+    """A notebook that cannot be read as a notebook; the message says why."""
+
+
+def read_notebook(path: Path) -> nbformat.NotebookNode:
+    """Read a notebook, raising NotebookError with a clear message for anything unreadable."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise NotebookError(f"{path}: no such file") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise NotebookError(f"{path}: cannot be read ({e})") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise NotebookError(f"{path} is not valid notebook JSON (line {e.lineno}, column {e.colno}: "
+                            f"{e.msg}); open it in Jupyter or Colab and save it again") from None
+    if not isinstance(data, dict) or not isinstance(data.get("cells"), list):
+        raise NotebookError(f"{path} is JSON but not a notebook (no list of cells)")
+    try:
+        nb = nbformat.from_dict(data)
+        if nb.get("nbformat", 4) < 4:
+            nb = nbformat.convert(nb, 4)
+        for cell in nb.cells:
+            cell.setdefault("metadata", {})
+            cell.setdefault("source", "")
+            if isinstance(cell.source, list):
+                cell.source = "".join(cell.source)
+            if cell.get("cell_type") == "code":
+                cell.setdefault("outputs", [])
+                cell.setdefault("execution_count", None)
+    except Exception as e:  # a malformed cell, an odd nbformat version
+        raise NotebookError(f"{path} is not a valid notebook: {e}") from None
+    return nb
+
+
+def nbgrader_meta(cell) -> dict:
+    meta = cell.get("metadata", {}).get("nbgrader")
+    return meta if isinstance(meta, dict) else {}
+
+
+def grade_id(cell) -> str | None:
+    gid = nbgrader_meta(cell).get("grade_id")
+    return gid if isinstance(gid, str) and gid else None
+
+
+def is_test(cell) -> bool:
+    """An autograded test cell: graded, not a solution, code."""
+    meta = nbgrader_meta(cell)
+    return bool(meta.get("grade")) and not meta.get("solution") and cell.get("cell_type") == "code"
+
+
+def is_solution(cell) -> bool:
+    return bool(nbgrader_meta(cell).get("solution"))
+
+
+def is_locked(cell) -> bool:
+    meta = nbgrader_meta(cell)
+    return bool(meta.get("locked")) and not meta.get("solution")
+
+
+def points(cell) -> float:
+    try:
+        return float(nbgrader_meta(cell).get("points", 0) or 0)
+    except (TypeError, ValueError):
+        return 0.0
+
+
+def visible_part(source: str) -> str:
+    """What a student sees of a test cell: the source without its hidden tests."""
+    return HIDDEN_RE.sub("", source)
+
+
+def normalized(source: str) -> str:
+    """Source with blank lines and trailing spaces dropped, to compare cells as a person would."""
+    return "\n".join(line.rstrip() for line in source.splitlines() if line.strip())
+
+
+def defined_names(source: str) -> list[str]:
+    """Names of the functions and classes a cell defines, in order (regex, no execution)."""
+    return re.findall(r"^(?:def|class)\s+([A-Za-z_]\w*)", source, re.M)

@@ -1,0 +1,158 @@
+"""``course release``: the student version of each assignment, built with nbgrader.
+
+nbgrader's generate_assignment runs in a scratch copy of the course (its own gradebook), so a
+release that fails leaves the working one in ``release/`` untouched. Then each notebook gets an
+"Open in Colab" badge and a setup cell, stubs say what to implement, and every cell keeps the
+source's id: regenerating an unchanged source gives a byte-identical release.
+"""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+import nbformat
+
+from .config import CourseError, Settings
+from .notebook import is_solution, read_notebook
+
+LEAK_MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS",
+                "course_grader")
+BADGE_ID = "colab-badge"
+SETUP_ID = "colab-setup"
+
+SETUP_TEMPLATE = '''\
+# Setup: run this cell first.
+# In Google Colab it installs the course helpers (course_utils); anywhere else it does nothing,
+# since a local install already has them (see the README).
+import sys
+if "google.colab" in sys.modules:
+    import subprocess
+    subprocess.check_call([sys.executable, "-m", "pip", "install", "--quiet",
+                           "course-utils @ {install_url}"])
+'''
+
+
+def badge_markdown(settings: Settings, assignment: str) -> str:
+    return (f'<a href="{settings.colab_url(assignment)}" target="_parent">'
+            '<img src="https://colab.research.google.com/assets/colab-badge.svg" '
+            'alt="Open In Colab"/></a>')
+
+
+def _nbgrader_config(settings: Settings, course_dir: Path):
+    from traitlets.config.loader import PyFileConfigLoader
+
+    config = PyFileConfigLoader("nbgrader_config.py", path=str(settings.root)).load_config()
+    config.pop("Course", None)
+    config.CourseDirectory.root = str(course_dir)
+    config.CourseDirectory.db_url = f"sqlite:///{course_dir / 'gradebook.db'}"
+    config.Exchange.root = str(course_dir / "exchange")
+    return config
+
+
+def generate_student_notebook(settings: Settings, assignment: str) -> nbformat.NotebookNode:
+    """Run nbgrader's generate_assignment in a scratch course and return the student notebook."""
+    from nbgrader.apps import NbGraderAPI
+    from nbgrader.coursedir import CourseDirectory
+
+    bindir = os.path.dirname(sys.executable)   # nbgrader runs `alembic` by name
+    if bindir not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = bindir + os.pathsep + os.environ.get("PATH", "")
+    source = settings.source_notebook(assignment)
+    read_notebook(source)  # a clear error for an unreadable source
+    with tempfile.TemporaryDirectory(prefix=f"course-release-{assignment}-") as tmp:
+        course = Path(tmp)
+        (course / "source" / assignment).mkdir(parents=True)
+        shutil.copy2(source, course / "source" / assignment / source.name)
+        config = _nbgrader_config(settings, course)
+        coursedir = CourseDirectory(config=config)
+        api = NbGraderAPI(coursedir=coursedir, config=config)
+        outcome = api.generate_assignment(assignment, force=True, create=True)
+        built = course / "release" / assignment / source.name
+        if not outcome.get("success") or not built.is_file():
+            log = (outcome.get("error") or outcome.get("log") or "").strip().splitlines()[-15:]
+            raise CourseError(f"nbgrader could not generate {assignment}:\n" + "\n".join(log))
+        return read_notebook(built)
+
+
+def finish_release(nb, settings: Settings, assignment: str) -> nbformat.NotebookNode:
+    """Add the Colab cells, word the stubs, and make ids and metadata stable."""
+    for index, cell in enumerate(nb.cells):
+        if not cell.get("id"):
+            cell["id"] = f"{assignment}-{index}"
+        if cell.get("cell_type") == "code":
+            cell.outputs, cell.execution_count = [], None
+        cell.get("metadata", {}).pop("execution", None)
+        if is_solution(cell) and cell.get("cell_type") == "code":
+            cell.source = word_stubs(cell.source)
+    badge = nbformat.v4.new_markdown_cell(badge_markdown(settings, assignment))
+    badge["id"] = BADGE_ID
+    setup = nbformat.v4.new_code_cell(SETUP_TEMPLATE.format(install_url=settings.install_url()))
+    setup["id"] = SETUP_ID
+    nb.cells = [badge, setup] + [c for c in nb.cells if c.get("id") not in (BADGE_ID, SETUP_ID)]
+    nb.metadata["colab"] = {"provenance": []}
+    nb.metadata.setdefault("kernelspec", {"name": "python3", "display_name": "Python 3", "language": "python"})
+    nb.nbformat, nb.nbformat_minor = 4, max(5, nb.get("nbformat_minor", 5))
+    return nb
+
+
+_STUB = re.compile(r"^([ \t]*)raise NotImplementedError\(\)[ \t]*$", re.M)
+_DEF = re.compile(r"^([ \t]*)(def|class)\s+([A-Za-z_]\w*)", re.M)
+
+
+def word_stubs(source: str) -> str:
+    """Replace ``raise NotImplementedError()`` with a message naming what to implement."""
+    def message(match: re.Match) -> str:
+        before = source[:match.start()]
+        defs = list(_DEF.finditer(before))
+        name = "this part"
+        if defs:
+            last = defs[-1]
+            name = last.group(3)
+            if last.group(1):  # a method: name its class too
+                classes = [d for d in defs if d.group(2) == "class" and len(d.group(1)) < len(last.group(1))]
+                if classes:
+                    name = f"{classes[-1].group(3)}.{name}"
+        return (f'{match.group(1)}raise NotImplementedError("{name} is not implemented yet: '
+                f'replace this line with your code")')
+    return _STUB.sub(message, source)
+
+
+def render(nb) -> str:
+    return nbformat.writes(nb, version=4) + "\n"
+
+
+def check_no_leaks(text: str, where: str) -> None:
+    for marker in LEAK_MARKERS:
+        if marker in text:
+            raise CourseError(f"{where} would contain {marker!r}: refusing to write a release "
+                              "that shows solutions or hidden tests")
+
+
+def release(settings: Settings, assignments: list[str] | None = None, log=print) -> list[Path]:
+    """Regenerate ``release/<a>/<a>.ipynb`` for each assignment (all when none are named)."""
+    names = assignments or settings.assignments()
+    if not names:
+        raise CourseError(f"no assignments found in {settings.source_dir}")
+    built = {}
+    for assignment in names:             # build everything first: a failure writes nothing
+        nb = finish_release(generate_student_notebook(settings, assignment), settings, assignment)
+        text = render(nb)
+        check_no_leaks(text, f"release/{assignment}")
+        built[assignment] = text
+    written = []
+    for assignment, text in built.items():
+        target = settings.release_notebook(assignment)
+        if target.is_file() and target.read_text(encoding="utf-8") == text:
+            log(f"release/{assignment}: unchanged")
+        else:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            tmp = target.with_suffix(".ipynb.tmp")
+            tmp.write_text(text, encoding="utf-8")
+            tmp.replace(target)
+            log(f"release/{assignment}: written")
+        written.append(target)
+    return written

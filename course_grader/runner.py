@@ -1,0 +1,272 @@
+"""Execute a notebook in a fresh kernel, cell by cell, under the grader's limits.
+
+The runner never raises for what the notebook's code does: errors, time-outs, a dead kernel and
+oversized outputs all end up in the returned ``RunResult``.
+"""
+from __future__ import annotations
+
+import base64
+import copy
+import io
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
+
+from . import kernel as kernel_module
+from . import sandbox
+from .config import Settings
+
+#: Largest amount of output text one cell keeps; the rest is dropped with a notice.
+MAX_CELL_OUTPUT_BYTES = 200_000
+
+PRELUDE_TEMPLATE = '''\
+import os as _os, sys as _sys, types as _types
+_os.environ["COURSE_GRADING"] = "1"
+def _course_install_kernel_module(_src):
+    _pkg = _sys.modules.get("course_grader") or _types.ModuleType("course_grader")
+    _pkg.__path__ = getattr(_pkg, "__path__", [])
+    _mod = _types.ModuleType("course_grader.kernel")
+    exec(compile(_src, "course_grader/kernel.py", "exec"), _mod.__dict__)
+    _sys.modules["course_grader"] = _pkg
+    _sys.modules["course_grader.kernel"] = _mod
+    _pkg.kernel = _mod
+_course_install_kernel_module({kernel_source!r})
+del _course_install_kernel_module
+import random as _random
+_random.seed({seed})
+try:
+    import numpy as _np
+    _np.random.seed({seed})
+except ImportError:
+    pass
+import torch as _torch
+_torch.manual_seed({seed})
+_torch.set_num_threads({threads})
+try:
+    _torch.set_num_interop_threads(1)
+except RuntimeError:
+    pass
+import matplotlib as _mpl
+_mpl.use("Agg")
+del _os, _sys, _types, _random, _torch, _mpl
+'''
+
+
+@dataclass
+class CellResult:
+    index: int                     # position in the executed notebook (prelude excluded)
+    status: str = "not_run"        # ok | error | timeout | dead | not_run
+    ename: str = ""
+    evalue: str = ""
+    records: list = field(default_factory=list)   # [(name, payload dict)]
+    seconds: float = 0.0
+
+
+@dataclass
+class RunResult:
+    notebook: nbformat.NotebookNode
+    cells: dict                    # index -> CellResult (code cells only)
+    fatal: str = ""                # why the run stopped early, if it did
+    seconds: float = 0.0
+
+
+def prelude_source(settings: Settings) -> str:
+    source = Path(kernel_module.__file__).read_text(encoding="utf-8")
+    return PRELUDE_TEMPLATE.format(kernel_source=source, seed=int(settings.seed),
+                                   threads=int(settings.torch_threads))
+
+
+def kernel_env(settings: Settings, workdir: Path) -> dict:
+    """The environment of a grading kernel: the grader's, minus its secrets, plus the settings."""
+    keep_prefixes = ("PATH", "LANG", "LC_", "HOME", "TZ", "COURSE_DATA_DIR", "TORCH_HOME",
+                     "XDG_CACHE_HOME", "CUDA_VISIBLE_DEVICES", "OPENBLAS_", "LD_LIBRARY_PATH",
+                     "VIRTUAL_ENV", "PYTHONPATH")
+    env = {k: v for k, v in os.environ.items() if k.startswith(keep_prefixes)}
+    env.update({
+        "COURSE_GRADING": "1",
+        "COURSE_TRAIN_EPOCHS": str(settings.grading_epochs),
+        "MPLBACKEND": "Agg",
+        "OMP_NUM_THREADS": str(settings.torch_threads),
+        "MKL_NUM_THREADS": str(settings.torch_threads),
+        "PYTHONHASHSEED": str(settings.seed),
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "MPLCONFIGDIR": str(workdir / ".mplconfig"),
+        "TQDM_MININTERVAL": "5",
+        "PYDEVD_DISABLE_FILE_VALIDATION": "1",
+        "JUPYTER_PLATFORM_DIRS": "1",
+    })
+    if "HOME" not in env:
+        env["HOME"] = str(workdir)
+    return env
+
+
+def decode_record(data: str) -> dict:
+    """A record payload as written by ``course_grader.kernel.record``; never unpickles code."""
+    import torch
+
+    raw = base64.b64decode(data.encode("ascii"), validate=True)
+    payload = torch.load(io.BytesIO(raw), weights_only=True, map_location="cpu")
+    if not isinstance(payload, dict) or "value" not in payload:
+        raise ValueError("record payload is not a dict with a value")
+    return payload
+
+
+class _GradingClient(NotebookClient):
+    """nbclient, with a cap on output size and a flag for cells that timed out."""
+
+    timed_out = False
+    _bytes_in_cell: dict
+
+    def output(self, outs, msg, display_id, cell_index):
+        budget = self._bytes_in_cell.setdefault(cell_index, 0)
+        content = msg.get("content", {})
+        size = len(str(content.get("text", ""))) + sum(len(str(v)) for v in content.get("data", {}).values())
+        is_record = kernel_module.RECORD_MIME in content.get("data", {})
+        if not is_record:
+            if budget > MAX_CELL_OUTPUT_BYTES:
+                return None
+            self._bytes_in_cell[cell_index] = budget + size
+            if budget + size > MAX_CELL_OUTPUT_BYTES:
+                outs.append(nbformat.v4.new_output(
+                    "stream", name="stderr",
+                    text=f"[grader: output of this cell cut at {MAX_CELL_OUTPUT_BYTES} bytes]\n"))
+                return None
+        return super().output(outs, msg, display_id, cell_index)
+
+    async def _async_handle_timeout(self, timeout, cell=None):
+        self.timed_out = True
+        return await super()._async_handle_timeout(timeout, cell)
+
+
+def run_notebook(nb: nbformat.NotebookNode, workdir: Path, settings: Settings,
+                 progress=None) -> RunResult:
+    """Execute ``nb`` (a copy is made) in a new kernel whose working folder is ``workdir``.
+
+    progress: optional callable(str) told which cell runs.
+    Returns the executed notebook (record outputs removed) and a CellResult per code cell.
+    """
+    nb = copy.deepcopy(nb)
+    workdir = Path(workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
+    prelude = nbformat.v4.new_code_cell(prelude_source(settings))
+    cells = nb.cells
+    nb.cells = [prelude] + list(cells)
+    started = time.monotonic()
+    deadline = started + settings.notebook_timeout
+    results = {i: CellResult(index=i) for i, c in enumerate(cells) if c.get("cell_type") == "code"}
+    fatal = ""
+
+    km = sandbox.kernel_manager(settings, workdir)
+    client = _GradingClient(
+        nb, km=km, timeout=settings.cell_timeout, startup_timeout=settings.startup_timeout,
+        allow_errors=True, interrupt_on_timeout=True, record_timing=False,
+        error_on_timeout={"ename": "CellTimeoutError",
+                          "evalue": f"the cell ran longer than {settings.cell_timeout} s and was stopped"},
+        resources={"metadata": {"path": str(workdir)}}, shutdown_kernel="immediate",
+    )
+    client._bytes_in_cell = {}
+    try:
+        with client.setup_kernel(env=kernel_env(settings, workdir), cwd=str(workdir)):
+            client.timeout = settings.startup_timeout + 60
+            client.execute_cell(nb.cells[0], 0)
+            if any(o.get("output_type") == "error" for o in nb.cells[0].outputs):
+                err = next(o for o in nb.cells[0].outputs if o.get("output_type") == "error")
+                fatal = f"the grading kernel could not be prepared: {err.get('ename')}: {err.get('evalue')}"
+            for i, cell in enumerate(cells):
+                if fatal:
+                    break
+                if cell.get("cell_type") != "code":
+                    continue
+                result = results[i]
+                remaining = deadline - time.monotonic()
+                if remaining <= 1:
+                    fatal = f"the notebook ran longer than {settings.notebook_timeout} s; later cells were not run"
+                    break
+                client.timeout = max(1, int(min(settings.cell_timeout, remaining)))
+                client.timed_out = False
+                if progress:
+                    progress(f"cell {i}")
+                t0 = time.monotonic()
+                try:
+                    client.execute_cell(cell, i + 1)
+                except DeadKernelError:
+                    result.status = "dead"
+                    result.ename, result.evalue = "DeadKernelError", "the kernel died while running this cell"
+                    fatal = ("the kernel died (the code exited the process, crashed, or ran out of "
+                             f"memory) while running cell {i}; later cells were not run")
+                except CellTimeoutError:
+                    result.status = "timeout"
+                    result.ename, result.evalue = "CellTimeoutError", "the cell ran too long"
+                finally:
+                    result.seconds = time.monotonic() - t0
+                if result.status == "not_run":
+                    _classify(cell, result, client.timed_out, settings)
+                result.records = _take_records(cell)
+                if result.status == "timeout" and not fatal:
+                    # an interrupted kernel normally recovers; one that ignores interrupts does not
+                    if not _kernel_responds(client):
+                        fatal = (f"cell {i} ran longer than {settings.cell_timeout} s and the kernel "
+                                 "did not stop when interrupted; later cells were not run")
+    except Exception as e:  # the kernel did not start, or the client broke
+        if not fatal:
+            fatal = f"the kernel failed: {type(e).__name__}: {e}"
+    nb.cells = cells
+    return RunResult(notebook=nb, cells=results, fatal=fatal, seconds=time.monotonic() - started)
+
+
+def _classify(cell, result: CellResult, timed_out: bool, settings: Settings) -> None:
+    errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
+    if timed_out:
+        result.status = "timeout"
+        result.ename = "CellTimeoutError"
+        result.evalue = f"the cell ran longer than {settings.cell_timeout} s and was stopped"
+        cell.outputs.append(nbformat.v4.new_output("error", ename=result.ename, evalue=result.evalue,
+                                                   traceback=[f"{result.ename}: {result.evalue}"]))
+    elif errors:
+        result.status = "error"
+        result.ename = str(errors[0].get("ename", "Error"))
+        result.evalue = str(errors[0].get("evalue", ""))
+    else:
+        result.status = "ok"
+
+
+def _take_records(cell) -> list:
+    """Remove the record outputs from ``cell`` and return them decoded, in order."""
+    records, kept = [], []
+    for out in cell.get("outputs", []):
+        data = out.get("data", {}) if out.get("output_type") in ("display_data", "execute_result") else {}
+        if kernel_module.RECORD_MIME in data:
+            item = data[kernel_module.RECORD_MIME]
+            name = str(item.get("name", "?")) if isinstance(item, dict) else "?"
+            try:
+                payload = decode_record(item["data"])
+                name = str(payload.get("name", name))
+            except Exception as e:  # anything malformed is a record that matches nothing
+                payload = {"error": f"unreadable record ({type(e).__name__})"}
+            records.append((name, payload))
+        else:
+            kept.append(out)
+    cell.outputs = kept
+    return records
+
+
+def _kernel_responds(client: NotebookClient, wait: float = 10.0) -> bool:
+    """Whether the kernel answers a trivial request after an interrupt."""
+    try:
+        probe = nbformat.v4.new_code_cell("pass")
+        client.timeout = int(wait)
+        client.timed_out = False
+        client.execute_cell(probe, 0)
+        return not client.timed_out
+    except Exception:
+        return False
+
+
+def python_for_kernels() -> str:
+    return sys.executable
