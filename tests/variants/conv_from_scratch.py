@@ -1,0 +1,483 @@
+"""Wrong (and differently-written right) solutions of the conv_from_scratch assignment."""
+from tests.variants import Variant
+
+# ------------------------------------------------------------------ Part 1: output size
+
+OUTPUT_SIZE_CEIL = '''
+import math
+
+def conv_output_size(n, k, padding=0, stride=1):
+    return math.ceil((n + 2 * padding - k) / stride) + 1      # rounds up: counts a window that sticks out
+'''
+
+OUTPUT_SIZE_ONE_SIDED_PADDING = '''
+def conv_output_size(n, k, padding=0, stride=1):
+    return (n + padding - k) // stride + 1                    # padding counted on one side only
+'''
+
+# ------------------------------------------------------------------ Part 2: padding
+
+PAD2D_PAIR_SWAPPED = '''
+def pad2d(x, padding):
+    pw, ph = pair(padding)                                    # reads the pair as (columns, rows)
+    N, C, H, W = x.shape
+    out = x.new_zeros(N, C, H + 2 * ph, W + 2 * pw)
+    out[:, :, ph:ph + H, pw:pw + W] = x
+    return out
+'''
+
+PAD2D_F_PAD = '''
+def pad2d(x, padding):
+    ph, pw = pair(padding)
+    return F.pad(x, (pw, pw, ph, ph))                         # the built-in the part asks to avoid
+'''
+
+# torch.cat of zero blocks, a different correct route.
+PAD2D_CAT = '''
+def pad2d(x, padding):
+    ph, pw = pair(padding)
+    N, C, H, W = x.shape
+    rows = x.new_zeros(N, C, ph, W)
+    x = torch.cat([rows, x, rows], dim=2)
+    cols = x.new_zeros(N, C, H + 2 * ph, pw)
+    return torch.cat([cols, x, cols], dim=3)
+'''
+
+# ------------------------------------------------------------------ Part 3: loops
+
+NAIVE_FLIPPED_KERNEL = '''
+def conv2d_naive(x, weight, bias=None, stride=1, padding=0):
+    N, C, H, W = x.shape
+    n_filters, _, KH, KW = weight.shape
+    sh, sw = pair(stride)
+    ph, pw = pair(padding)
+    H_out = conv_output_size(H, KH, ph, sh)
+    W_out = conv_output_size(W, KW, pw, sw)
+    x_pad = pad2d(x, (ph, pw))
+    flipped = weight.flip(2, 3)                               # a true convolution, not PyTorch's
+    out = x.new_zeros(N, n_filters, H_out, W_out)
+    for i in range(H_out):
+        for j in range(W_out):
+            window = x_pad[:, :, i * sh:i * sh + KH, j * sw:j * sw + KW]
+            out[:, :, i, j] = (window[:, None] * flipped[None]).sum(dim=(2, 3, 4))
+    if bias is not None:
+        out = out + bias.view(1, n_filters, 1, 1)
+    return out
+'''
+
+NAIVE_STRIDE_FIRST_ONLY = '''
+def conv2d_naive(x, weight, bias=None, stride=1, padding=0):
+    N, C, H, W = x.shape
+    n_filters, _, KH, KW = weight.shape
+    sh = sw = stride if isinstance(stride, int) else stride[0]    # a pair's second entry ignored
+    ph, pw = pair(padding)
+    H_out = conv_output_size(H, KH, ph, sh)
+    W_out = conv_output_size(W, KW, pw, sw)
+    x_pad = pad2d(x, (ph, pw))
+    out = x.new_zeros(N, n_filters, H_out, W_out)
+    for i in range(H_out):
+        for j in range(W_out):
+            window = x_pad[:, :, i * sh:i * sh + KH, j * sw:j * sw + KW]
+            out[:, :, i, j] = (window[:, None] * weight[None]).sum(dim=(2, 3, 4))
+    if bias is not None:
+        out = out + bias.view(1, n_filters, 1, 1)
+    return out
+'''
+
+NAIVE_FLOAT32_OUTPUT = '''
+def conv2d_naive(x, weight, bias=None, stride=1, padding=0):
+    N, C, H, W = x.shape
+    n_filters, _, KH, KW = weight.shape
+    sh, sw = pair(stride)
+    ph, pw = pair(padding)
+    H_out = conv_output_size(H, KH, ph, sh)
+    W_out = conv_output_size(W, KW, pw, sw)
+    x_pad = pad2d(x, (ph, pw))
+    out = torch.zeros(N, n_filters, H_out, W_out)             # float32 whatever x is
+    for i in range(H_out):
+        for j in range(W_out):
+            window = x_pad[:, :, i * sh:i * sh + KH, j * sw:j * sw + KW]
+            out[:, :, i, j] = (window[:, None] * weight[None]).sum(dim=(2, 3, 4))
+    if bias is not None:
+        out = out + bias.view(1, n_filters, 1, 1)
+    return out
+'''
+
+# Bound at import time: an alias still reaches aten.convolution.
+NAIVE_ALIAS_OF_F_CONV2D = '''
+_correlate = F.conv2d
+
+def conv2d_naive(x, weight, bias=None, stride=1, padding=0):
+    return _correlate(x, weight, bias, stride=pair(stride), padding=pair(padding))
+'''
+
+# Only "large" inputs take the shortcut: the visible test and the plain cases do not see it.
+NAIVE_BUILTIN_FOR_BIG_BATCHES = '''
+def conv2d_naive(x, weight, bias=None, stride=1, padding=0):
+    if x.shape[0] >= 8:
+        return torch.ops.aten.convolution(x, weight, bias, list(pair(stride)), list(pair(padding)),
+                                          [1, 1], False, [0, 0], 1)
+    N, C, H, W = x.shape
+    n_filters, _, KH, KW = weight.shape
+    sh, sw = pair(stride)
+    ph, pw = pair(padding)
+    H_out = conv_output_size(H, KH, ph, sh)
+    W_out = conv_output_size(W, KW, pw, sw)
+    x_pad = pad2d(x, (ph, pw))
+    out = x.new_zeros(N, n_filters, H_out, W_out)
+    for i in range(H_out):
+        for j in range(W_out):
+            window = x_pad[:, :, i * sh:i * sh + KH, j * sw:j * sw + KW]
+            out[:, :, i, j] = (window[:, None] * weight[None]).sum(dim=(2, 3, 4))
+    if bias is not None:
+        out = out + bias.view(1, n_filters, 1, 1)
+    return out
+'''
+
+# CS231n style: four nested loops and scalar-by-window products.
+NAIVE_FOUR_LOOPS = '''
+def conv2d_naive(x, weight, bias=None, stride=1, padding=0):
+    N, C, H, W = x.shape
+    n_filters, _, KH, KW = weight.shape
+    sh, sw = pair(stride)
+    ph, pw = pair(padding)
+    x_pad = pad2d(x, padding)
+    H_out = (H + 2 * ph - KH) // sh + 1
+    W_out = (W + 2 * pw - KW) // sw + 1
+    out = torch.empty(N, n_filters, H_out, W_out, dtype=x.dtype, device=x.device)
+    for n in range(N):
+        for f in range(n_filters):
+            for i in range(H_out):
+                for j in range(W_out):
+                    window = x_pad[n, :, i * sh:i * sh + KH, j * sw:j * sw + KW]
+                    out[n, f, i, j] = (window * weight[f]).sum() + (0 if bias is None else bias[f])
+    return out
+'''
+
+# ------------------------------------------------------------------ Part 4: im2col
+
+IM2COL_KERNEL_MAJOR = '''
+def im2col(x, kernel_size, stride=1, padding=0):
+    KH, KW = pair(kernel_size)
+    sh, sw = pair(stride)
+    ph, pw = pair(padding)
+    N, C, H, W = x.shape
+    H_out = conv_output_size(H, KH, ph, sh)
+    W_out = conv_output_size(W, KW, pw, sw)
+    x_pad = pad2d(x, (ph, pw))
+    cols = x.new_empty(N, KH, KW, C, H_out, W_out)            # rows ordered (p, q, c), not (c, p, q)
+    for p in range(KH):
+        for q in range(KW):
+            cols[:, p, q] = x_pad[:, :, p:p + sh * H_out:sh, q:q + sw * W_out:sw]
+    return cols.reshape(N, C * KH * KW, H_out * W_out)
+'''
+
+IM2COL_F_UNFOLD = '''
+def im2col(x, kernel_size, stride=1, padding=0):
+    return F.unfold(x, kernel_size, stride=stride, padding=padding)
+'''
+
+# Loops over the windows, one slice per output position: right values, not vectorised.
+IM2COL_LOOP_OVER_WINDOWS = '''
+def im2col(x, kernel_size, stride=1, padding=0):
+    KH, KW = pair(kernel_size)
+    sh, sw = pair(stride)
+    ph, pw = pair(padding)
+    N, C, H, W = x.shape
+    H_out = conv_output_size(H, KH, ph, sh)
+    W_out = conv_output_size(W, KW, pw, sw)
+    x_pad = pad2d(x, (ph, pw))
+    columns = []
+    for i in range(H_out):
+        for j in range(W_out):
+            columns.append(x_pad[:, :, i * sh:i * sh + KH, j * sw:j * sw + KW].reshape(N, -1))
+    return torch.stack(columns, dim=2)
+'''
+
+# Tensor.unfold (a strided view, not F.unfold) and a permute: a different correct route.
+IM2COL_TENSOR_UNFOLD = '''
+def im2col(x, kernel_size, stride=1, padding=0):
+    KH, KW = pair(kernel_size)
+    sh, sw = pair(stride)
+    x_pad = pad2d(x, padding)
+    N, C = x.shape[:2]
+    windows = x_pad.unfold(2, KH, sh).unfold(3, KW, sw)         # (N, C, H_out, W_out, KH, KW)
+    H_out, W_out = windows.shape[2], windows.shape[3]
+    return windows.permute(0, 1, 4, 5, 2, 3).reshape(N, C * KH * KW, H_out * W_out)
+'''
+
+CONV_IM2COL_NO_PERMUTE = '''
+def conv2d_im2col(x, weight, bias=None, stride=1, padding=0):
+    N, C, H, W = x.shape
+    n_filters, _, KH, KW = weight.shape
+    sh, sw = pair(stride)
+    ph, pw = pair(padding)
+    H_out = conv_output_size(H, KH, ph, sh)
+    W_out = conv_output_size(W, KW, pw, sw)
+    cols = im2col(x, (KH, KW), stride, padding)
+    out = cols.transpose(1, 2) @ weight.reshape(n_filters, -1).T    # (N, L, F)
+    if bias is not None:
+        out = out + bias
+    return out.reshape(N, n_filters, H_out, W_out)            # (N, L, F) read as (N, F, L)
+'''
+
+CONV_IM2COL_ATEN = '''
+def conv2d_im2col(x, weight, bias=None, stride=1, padding=0):
+    return torch.ops.aten.convolution(x, weight, bias, list(pair(stride)), list(pair(padding)),
+                                      [1, 1], False, [0, 0], 1)
+'''
+
+CONV_IM2COL_LOOP_OVER_IMAGES = '''
+def conv2d_im2col(x, weight, bias=None, stride=1, padding=0):
+    N, C, H, W = x.shape
+    n_filters, _, KH, KW = weight.shape
+    sh, sw = pair(stride)
+    ph, pw = pair(padding)
+    H_out = conv_output_size(H, KH, ph, sh)
+    W_out = conv_output_size(W, KW, pw, sw)
+    w = weight.reshape(n_filters, -1)
+    outs = []
+    for n in range(N):                                        # one matrix multiply per image
+        out = w @ im2col(x[n:n + 1], (KH, KW), stride, padding)[0]
+        if bias is not None:
+            out = out + bias[:, None]
+        outs.append(out.reshape(n_filters, H_out, W_out))
+    return torch.stack(outs)
+'''
+
+# einsum instead of @, a different correct route.
+CONV_IM2COL_EINSUM = '''
+def conv2d_im2col(x, weight, bias=None, stride=1, padding=0):
+    N = x.shape[0]
+    n_filters, C, KH, KW = weight.shape
+    ph, pw = pair(padding)
+    sh, sw = pair(stride)
+    H_out = (x.shape[2] + 2 * ph - KH) // sh + 1
+    W_out = (x.shape[3] + 2 * pw - KW) // sw + 1
+    out = torch.einsum("fk,nkl->nfl", weight.reshape(n_filters, -1), im2col(x, (KH, KW), stride, padding))
+    out = out.reshape(N, n_filters, H_out, W_out)
+    return out if bias is None else out + bias[None, :, None, None]
+'''
+
+# ------------------------------------------------------------------ Part 5: nn.Module
+
+def _scratch(init: str, forward: str = "return conv2d_im2col(x, self.weight, self.bias, self.stride, self.padding)",
+             params: str | None = None) -> str:
+    params = params or '''\
+        self.weight = nn.Parameter(torch.empty(out_channels, in_channels, KH, KW))
+        if bias:
+            self.bias = nn.Parameter(torch.empty(out_channels))
+        else:
+            self.register_parameter("bias", None)'''
+    return f'''
+class Conv2dScratch(nn.Module):
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, bias=True):
+        super().__init__()
+        KH, KW = pair(kernel_size)
+        self.stride = pair(stride)
+        self.padding = pair(padding)
+{params}
+{init}
+
+    def forward(self, x):
+        {forward}
+'''
+
+
+SCRATCH_KAIMING_DEFAULT_A = _scratch('''\
+        nn.init.kaiming_uniform_(self.weight)                 # a=0: bound sqrt(6 / fan_in), too wide
+        if self.bias is not None:
+            bound = 1 / math.sqrt(in_channels * KH * KW)
+            nn.init.uniform_(self.bias, -bound, bound)''')
+
+SCRATCH_ZERO_BIAS = _scratch('''\
+        nn.init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        if self.bias is not None:
+            nn.init.zeros_(self.bias)                          # nn.Conv2d's bias is not zero''')
+
+SCRATCH_FAN_IN_CHANNELS_ONLY = _scratch('''\
+        bound = 1 / math.sqrt(in_channels)                     # forgets KH * KW in fan_in
+        nn.init.uniform_(self.weight, -bound, bound)
+        if self.bias is not None:
+            nn.init.uniform_(self.bias, -bound, bound)''')
+
+SCRATCH_PLAIN_TENSORS = _scratch('''\
+        bound = 1 / math.sqrt(in_channels * KH * KW)''', params='''\
+        bound = 1 / math.sqrt(in_channels * KH * KW)
+        # plain tensors: not registered, invisible to .parameters(), .double() and optimisers
+        self.weight = ((torch.rand(out_channels, in_channels, KH, KW) * 2 - 1) * bound).requires_grad_()
+        self.bias = ((torch.rand(out_channels) * 2 - 1) * bound).requires_grad_() if bias else None''')
+
+SCRATCH_FORWARD_F_CONV2D = _scratch('''\
+        nn.init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        if self.bias is not None:
+            bound = 1 / math.sqrt(in_channels * KH * KW)
+            nn.init.uniform_(self.bias, -bound, bound)''',
+                                    forward="return F.conv2d(x, self.weight, self.bias, self.stride, self.padding)")
+
+SCRATCH_FORWARD_DATA = _scratch('''\
+        nn.init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        if self.bias is not None:
+            bound = 1 / math.sqrt(in_channels * KH * KW)
+            nn.init.uniform_(self.bias, -bound, bound)''',
+                                forward="return conv2d_im2col(x, self.weight.data, None if self.bias is None else self.bias.data, "
+                                        "self.stride, self.padding)  # .data: cut off from autograd")
+
+# nn.Conv2d's own recipe (kaiming_uniform_ with a=sqrt(5)), bias drawn first: other values, same law.
+SCRATCH_BIAS_FIRST_KAIMING = _scratch('''\
+        fan_in = in_channels * KH * KW
+        if self.bias is not None:
+            nn.init.uniform_(self.bias, -1 / math.sqrt(fan_in), 1 / math.sqrt(fan_in))
+        nn.init.kaiming_uniform_(self.weight, a=math.sqrt(5))''')
+
+# ------------------------------------------------------------------ Part 6: weight gradient
+
+WGRAD_STRIDE_IGNORED = '''
+def conv2d_weight_grad(x, grad_out, kernel_size, stride=1, padding=0):
+    KH, KW = pair(kernel_size)
+    N, C, H, W = x.shape
+    n_filters = grad_out.shape[1]
+    cols = im2col(x, (KH, KW), padding=padding)               # stride forgotten
+    g = grad_out.reshape(N, n_filters, -1)
+    return (g @ cols.transpose(1, 2)).sum(dim=0).reshape(n_filters, C, KH, KW)
+'''
+
+WGRAD_LAST_IMAGE_ONLY = '''
+def conv2d_weight_grad(x, grad_out, kernel_size, stride=1, padding=0):
+    KH, KW = pair(kernel_size)
+    N, C, H, W = x.shape
+    n_filters = grad_out.shape[1]
+    cols = im2col(x, (KH, KW), stride, padding)
+    g = grad_out.reshape(N, n_filters, -1)
+    return (g[-1] @ cols[-1].T).reshape(n_filters, C, KH, KW)   # forgets to sum over the batch
+'''
+
+WGRAD_AUTOGRAD = '''
+def conv2d_weight_grad(x, grad_out, kernel_size, stride=1, padding=0):
+    KH, KW = pair(kernel_size)
+    w = torch.zeros(grad_out.shape[1], x.shape[1], KH, KW, dtype=x.dtype, requires_grad=True)
+    out = conv2d_im2col(x, w, None, stride, padding)
+    (grad,) = torch.autograd.grad(out, w, grad_out)            # autograd, not im2col by hand
+    return grad
+'''
+
+WGRAD_NN_GRAD = '''
+def conv2d_weight_grad(x, grad_out, kernel_size, stride=1, padding=0):
+    KH, KW = pair(kernel_size)
+    w_shape = (grad_out.shape[1], x.shape[1], KH, KW)
+    return torch.nn.grad.conv2d_weight(x, w_shape, grad_out, stride=pair(stride), padding=pair(padding))
+'''
+
+# einsum over (n, l), a different correct route.
+WGRAD_EINSUM = '''
+def conv2d_weight_grad(x, grad_out, kernel_size, stride=1, padding=0):
+    KH, KW = pair(kernel_size)
+    N, C = x.shape[:2]
+    n_filters = grad_out.shape[1]
+    cols = im2col(x, kernel_size, stride, padding)
+    grad = torch.einsum("nfl,nkl->fk", grad_out.reshape(N, n_filters, -1), cols)
+    return grad.reshape(n_filters, C, KH, KW)
+'''
+
+
+VARIANTS = [
+    # Part 1
+    Variant("conv_output_size_ceil", {"conv_output_size": OUTPUT_SIZE_CEIL},
+            frozenset({"test_conv_output_size", "test_conv2d_naive_stride_padding", "test_im2col",
+                       "test_conv2d_im2col", "test_conv2d_scratch_forward",
+                       "test_conv2d_weight_grad_stride_padding"}),
+            "rounds the number of windows up, so a window that sticks out counts"),
+    Variant("conv_output_size_one_sided_padding", {"conv_output_size": OUTPUT_SIZE_ONE_SIDED_PADDING},
+            frozenset({"test_conv_output_size", "test_conv2d_naive_stride_padding", "test_im2col", "test_conv2d_im2col", "test_conv2d_scratch_forward",
+                       "test_conv2d_weight_grad_stride_padding"}),
+            "adds the padding once instead of on both sides"),
+    # Part 2
+    Variant("pad2d_pair_swapped", {"pad2d": PAD2D_PAIR_SWAPPED},
+            frozenset({"test_pad2d", "test_conv2d_naive_stride_padding", "test_im2col", "test_conv2d_im2col",
+                       "test_conv2d_scratch_forward", "test_conv2d_weight_grad_stride_padding"}),
+            "reads padding=(ph, pw) as (columns, rows)"),
+    Variant("pad2d_uses_F_pad", {"pad2d": PAD2D_F_PAD}, frozenset({"test_pad2d"}),
+            "calls F.pad, which the part forbids"),
+    Variant("pad2d_cat_correct", {"pad2d": PAD2D_CAT}, frozenset(),
+            "correct: concatenates blocks of zeros"),
+    # Part 3
+    Variant("naive_flipped_kernel", {"conv2d_naive": NAIVE_FLIPPED_KERNEL},
+            frozenset({"test_conv2d_naive_basic", "test_conv2d_naive_stride_padding"}),
+            "flips the kernel: a true convolution instead of PyTorch's cross-correlation"),
+    Variant("naive_stride_pair_first_only", {"conv2d_naive": NAIVE_STRIDE_FIRST_ONLY},
+            frozenset({"test_conv2d_naive_stride_padding"}),
+            "uses the first entry of a stride pair for both directions"),
+    Variant("naive_float32_output", {"conv2d_naive": NAIVE_FLOAT32_OUTPUT},
+            frozenset({"test_conv2d_naive_basic", "test_conv2d_naive_stride_padding"}),
+            "allocates the output with torch.zeros, float32 whatever the input dtype"),
+    Variant("naive_alias_of_F_conv2d", {"conv2d_naive": NAIVE_ALIAS_OF_F_CONV2D},
+            frozenset({"test_conv2d_naive_basic", "test_conv2d_naive_stride_padding",
+                       "test_conv2d_naive_no_builtin"}),
+            "calls F.conv2d through an alias bound at import time"),
+    Variant("naive_builtin_for_big_batches", {"conv2d_naive": NAIVE_BUILTIN_FOR_BIG_BATCHES},
+            frozenset({"test_conv2d_naive_no_builtin"}),
+            "loops on small inputs but calls torch.ops.aten.convolution on batches of 8 or more"),
+    Variant("naive_four_loops_correct", {"conv2d_naive": NAIVE_FOUR_LOOPS}, frozenset(),
+            "correct: CS231n's four nested loops"),
+    # Part 4
+    Variant("im2col_kernel_major_rows", {"im2col": IM2COL_KERNEL_MAJOR},
+            frozenset({"test_im2col", "test_conv2d_im2col", "test_conv2d_scratch_forward",
+                       "test_conv2d_weight_grad_basic", "test_conv2d_weight_grad_stride_padding"}),
+            "orders the rows (p, q, c) instead of F.unfold's (c, p, q)"),
+    Variant("im2col_F_unfold", {"im2col": IM2COL_F_UNFOLD},
+            frozenset({"test_im2col", "test_conv2d_im2col", "test_conv2d_scratch_forward",
+                       "test_conv2d_weight_grad_basic", "test_conv2d_weight_grad_stride_padding"}),
+            "calls F.unfold, torch's own im2col"),
+    Variant("im2col_loop_over_windows", {"im2col": IM2COL_LOOP_OVER_WINDOWS},
+            frozenset({"test_im2col", "test_conv2d_im2col"}),
+            "right values, but one slice per output position: not vectorised"),
+    Variant("im2col_tensor_unfold_correct", {"im2col": IM2COL_TENSOR_UNFOLD}, frozenset(),
+            "correct: Tensor.unfold (a strided view) and a permute"),
+    Variant("conv2d_im2col_no_permute", {"conv2d_im2col": CONV_IM2COL_NO_PERMUTE},
+            frozenset({"test_conv2d_im2col", "test_conv2d_scratch_forward"}),
+            "computes (N, L, F) and reshapes it to (N, F, H_out, W_out) without a permute"),
+    Variant("conv2d_im2col_aten_convolution", {"conv2d_im2col": CONV_IM2COL_ATEN},
+            frozenset({"test_conv2d_im2col", "test_conv2d_scratch_forward"}),
+            "calls torch.ops.aten.convolution"),
+    Variant("conv2d_im2col_loop_over_images", {"conv2d_im2col": CONV_IM2COL_LOOP_OVER_IMAGES},
+            frozenset({"test_conv2d_im2col"}),
+            "right values, but one matrix multiply per image: not vectorised"),
+    Variant("conv2d_im2col_einsum_correct", {"conv2d_im2col": CONV_IM2COL_EINSUM}, frozenset(),
+            "correct: einsum instead of @"),
+    # Part 5
+    Variant("scratch_kaiming_default_a", {"conv2d_scratch": SCRATCH_KAIMING_DEFAULT_A},
+            frozenset({"test_conv2d_scratch_init"}),
+            "kaiming_uniform_ with its default a=0: weights up to sqrt(6/fan_in), not nn.Conv2d's"),
+    Variant("scratch_zero_bias", {"conv2d_scratch": SCRATCH_ZERO_BIAS},
+            frozenset({"test_conv2d_scratch_init"}),
+            "initialises the bias to zero, unlike nn.Conv2d"),
+    Variant("scratch_fan_in_channels_only", {"conv2d_scratch": SCRATCH_FAN_IN_CHANNELS_ONLY},
+            frozenset({"test_conv2d_scratch_init"}),
+            "fan_in = in_channels, forgetting the kernel area"),
+    Variant("scratch_plain_tensors", {"conv2d_scratch": SCRATCH_PLAIN_TENSORS},
+            frozenset({"test_conv2d_scratch_init", "test_conv2d_scratch_forward"}),
+            "stores weight and bias as plain tensors, not registered nn.Parameters"),
+    Variant("scratch_forward_F_conv2d", {"conv2d_scratch": SCRATCH_FORWARD_F_CONV2D},
+            frozenset({"test_conv2d_scratch_forward"}),
+            "forward calls F.conv2d instead of conv2d_im2col"),
+    Variant("scratch_forward_uses_data", {"conv2d_scratch": SCRATCH_FORWARD_DATA},
+            frozenset({"test_conv2d_scratch_forward"}),
+            "forward uses .data, so no gradient reaches weight and bias"),
+    Variant("scratch_bias_first_kaiming_correct", {"conv2d_scratch": SCRATCH_BIAS_FIRST_KAIMING}, frozenset(),
+            "correct: nn.Conv2d's kaiming_uniform_(a=sqrt(5)), initialised in another order"),
+    # Part 6
+    Variant("weight_grad_stride_ignored", {"conv2d_weight_grad": WGRAD_STRIDE_IGNORED},
+            frozenset({"test_conv2d_weight_grad_stride_padding"}),
+            "builds the columns with stride 1 whatever the stride"),
+    Variant("weight_grad_no_batch_sum", {"conv2d_weight_grad": WGRAD_LAST_IMAGE_ONLY},
+            frozenset({"test_conv2d_weight_grad_basic", "test_conv2d_weight_grad_stride_padding"}),
+            "uses only the last image instead of summing over the batch"),
+    Variant("weight_grad_autograd", {"conv2d_weight_grad": WGRAD_AUTOGRAD},
+            frozenset({"test_conv2d_weight_grad_basic", "test_conv2d_weight_grad_stride_padding"}),
+            "asks autograd instead of using im2col (fails under torch.no_grad)"),
+    Variant("weight_grad_nn_grad", {"conv2d_weight_grad": WGRAD_NN_GRAD},
+            frozenset({"test_conv2d_weight_grad_basic", "test_conv2d_weight_grad_stride_padding"}),
+            "calls torch.nn.grad.conv2d_weight, torch's convolution backward"),
+    Variant("weight_grad_einsum_correct", {"conv2d_weight_grad": WGRAD_EINSUM}, frozenset(),
+            "correct: one einsum over images and windows"),
+]

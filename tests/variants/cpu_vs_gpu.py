@@ -1,0 +1,357 @@
+"""Variants of the cpu_vs_gpu solutions: plausible mistakes, and correct alternatives."""
+from tests.variants import Variant
+
+_DOC_TIME_IT = '''def time_it(fn, device, warmup=3, repeats=10):
+    """Median wall-clock time of one call fn(), in seconds."""
+'''
+
+_DOC_STEP = '''def time_training_step(model, batch_size, device):
+    """Seconds that one optimisation step of `model` takes on a fixed random batch of MNIST's shape."""
+'''
+
+VARIANTS = [
+    # ------------------------------------------------------------------ time_it: wrong
+    Variant(
+        name="time_it_times_warmup",
+        why="times the warm-up calls too (the median is taken over warmup + repeats durations)",
+        lost=frozenset({"test_time_it", "test_time_it_cuda"}),
+        replace={"time_it": _DOC_TIME_IT + '''
+    device = torch.device(device)
+    durations = []
+    for _ in range(warmup + repeats):
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        start = time.perf_counter()
+        fn()
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        durations.append(time.perf_counter() - start)
+    return float(statistics.median(durations))
+'''},
+    ),
+    Variant(
+        name="time_it_mean_not_median",
+        why="returns the mean of the timed durations instead of the median",
+        lost=frozenset({"test_time_it", "test_time_it_cuda"}),
+        replace={"time_it": _DOC_TIME_IT + '''
+    device = torch.device(device)
+    for _ in range(warmup):
+        fn()
+    durations = []
+    for _ in range(repeats):
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        start = time.perf_counter()
+        fn()
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        durations.append(time.perf_counter() - start)
+    return float(sum(durations) / len(durations))
+'''},
+    ),
+    Variant(
+        name="time_it_lower_median",
+        why="uses torch.median, which returns the lower of the two middle values for an even count",
+        lost=frozenset({"test_time_it"}),
+        replace={"time_it": _DOC_TIME_IT + '''
+    device = torch.device(device)
+    for _ in range(warmup):
+        fn()
+    durations = []
+    for _ in range(repeats):
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        start = time.perf_counter()
+        fn()
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        durations.append(time.perf_counter() - start)
+    return torch.tensor(durations, dtype=torch.float64).median().item()
+'''},
+    ),
+    Variant(
+        name="time_it_never_synchronizes",
+        why="never calls torch.cuda.synchronize, so on a GPU it times only the queuing of the work",
+        lost=frozenset({"test_time_it_cuda"}),
+        replace={"time_it": _DOC_TIME_IT + '''
+    for _ in range(warmup):
+        fn()
+    durations = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        durations.append(time.perf_counter() - start)
+    return float(statistics.median(durations))
+'''},
+    ),
+    Variant(
+        name="time_it_syncs_only_before_reading",
+        why="synchronises before reading the clock but never before starting it, so queued warm-up work is timed",
+        lost=frozenset({"test_time_it_cuda"}),
+        replace={"time_it": _DOC_TIME_IT + '''
+    device = torch.device(device)
+    for _ in range(warmup):
+        fn()
+    durations = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)
+        durations.append(time.perf_counter() - start)
+    return float(statistics.median(durations))
+'''},
+    ),
+    Variant(
+        name="time_it_syncs_after_reading_clock",
+        why="synchronises before starting the clock, but reads the clock before the second synchronisation",
+        lost=frozenset({"test_time_it_cuda"}),
+        replace={"time_it": _DOC_TIME_IT + '''
+    device = torch.device(device)
+    for _ in range(warmup):
+        fn()
+    durations = []
+    for _ in range(repeats):
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        start = time.perf_counter()
+        fn()
+        durations.append(time.perf_counter() - start)
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+    return float(statistics.median(durations))
+'''},
+    ),
+    Variant(
+        name="time_it_compares_device_to_string",
+        why="tests device == 'cuda', so torch.device('cuda:0') is never synchronised",
+        lost=frozenset({"test_time_it_cuda"}),
+        replace={"time_it": _DOC_TIME_IT + '''
+    for _ in range(warmup):
+        fn()
+    durations = []
+    for _ in range(repeats):
+        if device == "cuda":
+            torch.cuda.synchronize()
+        start = time.perf_counter()
+        fn()
+        if device == "cuda":
+            torch.cuda.synchronize()
+        durations.append(time.perf_counter() - start)
+    return float(statistics.median(durations))
+'''},
+    ),
+    Variant(
+        name="time_it_off_by_one_repeats",
+        why="times repeats - 1 calls (range(1, repeats))",
+        lost=frozenset({"test_time_it", "test_time_it_cuda"}),
+        replace={"time_it": _DOC_TIME_IT + '''
+    device = torch.device(device)
+    for _ in range(warmup):
+        fn()
+    durations = []
+    for _ in range(1, repeats):
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        start = time.perf_counter()
+        fn()
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        durations.append(time.perf_counter() - start)
+    return float(statistics.median(durations))
+'''},
+    ),
+    # ------------------------------------------------------------------ time_it: correct
+    Variant(
+        name="time_it_course_utils_sync_numpy_median",
+        why="correct: course_utils.timing.synchronize around each timed call, numpy's median, a list comprehension",
+        replace={"time_it": '''import numpy as np
+from course_utils.timing import synchronize
+
+
+''' + _DOC_TIME_IT + '''
+    for _ in range(warmup):
+        fn()
+
+    def one_timed_call():
+        synchronize(device)
+        t0 = time.perf_counter()
+        fn()
+        synchronize(device)
+        return time.perf_counter() - t0
+
+    return float(np.median([one_timed_call() for _ in range(repeats)]))
+'''},
+    ),
+    Variant(
+        name="time_it_sorted_median_syncs_warmup",
+        why="correct: also synchronises after every warm-up call, computes the median by sorting",
+        replace={"time_it": _DOC_TIME_IT + '''
+    on_cuda = torch.device(device).type == "cuda"
+    for _ in range(warmup):
+        fn()
+        if on_cuda:
+            torch.cuda.synchronize()
+    durations = []
+    for _ in range(repeats):
+        if on_cuda:
+            torch.cuda.synchronize()
+        t0 = time.perf_counter()
+        fn()
+        if on_cuda:
+            torch.cuda.synchronize()
+        t1 = time.perf_counter()
+        durations.append(t1 - t0)
+    durations.sort()
+    middle = len(durations) // 2
+    if len(durations) % 2:
+        return float(durations[middle])
+    return (durations[middle - 1] + durations[middle]) / 2
+'''},
+    ),
+    # ------------------------------------------------------------------ time_training_step: wrong
+    Variant(
+        name="step_new_batch_every_step",
+        why="makes a new random batch inside step(), so data generation is timed and the batch is not fixed",
+        lost=frozenset({"test_time_training_step_batch"}),
+        replace={"time_training_step": _DOC_STEP + '''
+    model = model.to(device)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
+
+    def step():
+        images = torch.rand(batch_size, 1, 28, 28, device=device)
+        labels = torch.randint(0, 10, (batch_size,), device=device)
+        optimizer.zero_grad()
+        nn.functional.cross_entropy(model(images), labels).backward()
+        optimizer.step()
+
+    return time_it(step, device)
+'''},
+    ),
+    Variant(
+        name="step_forgets_optimizer_step",
+        why="zero_grad, forward, backward, but never optimizer.step(): no parameter changes",
+        lost=frozenset({"test_time_training_step"}),
+        replace={"time_training_step": _DOC_STEP + '''
+    images = torch.rand(batch_size, 1, 28, 28).to(device)
+    labels = torch.randint(0, 10, (batch_size,)).to(device)
+    model = model.to(device)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
+
+    def step():
+        optimizer.zero_grad()
+        nn.functional.cross_entropy(model(images), labels).backward()
+
+    return time_it(step, device)
+'''},
+    ),
+    Variant(
+        name="step_times_forward_only",
+        why="times only the forward pass under torch.no_grad(): no optimisation step",
+        lost=frozenset({"test_time_training_step"}),
+        replace={"time_training_step": _DOC_STEP + '''
+    images = torch.rand(batch_size, 1, 28, 28).to(device)
+    model = model.to(device)
+
+    def step():
+        with torch.no_grad():
+            model(images)
+
+    return time_it(step, device)
+'''},
+    ),
+    Variant(
+        name="step_batch_float64",
+        why="makes the batch in float64 (and the model with it), not MNIST's float32",
+        lost=frozenset({"test_time_training_step_batch"}),
+        replace={"time_training_step": _DOC_STEP + '''
+    images = torch.rand(batch_size, 1, 28, 28, dtype=torch.float64).to(device)
+    labels = torch.randint(0, 10, (batch_size,)).to(device)
+    model = model.to(device=device, dtype=torch.float64)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
+
+    def step():
+        optimizer.zero_grad()
+        nn.functional.cross_entropy(model(images), labels).backward()
+        optimizer.step()
+
+    return time_it(step, device)
+'''},
+    ),
+    Variant(
+        name="step_timed_by_hand",
+        why="times the steps with its own perf_counter loop (total time / steps) instead of time_it",
+        lost=frozenset({"test_time_training_step_batch"}),
+        replace={"time_training_step": _DOC_STEP + '''
+    images = torch.rand(batch_size, 1, 28, 28).to(device)
+    labels = torch.randint(0, 10, (batch_size,)).to(device)
+    model = model.to(device)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
+    start = time.perf_counter()
+    for _ in range(10):
+        optimizer.zero_grad()
+        nn.functional.cross_entropy(model(images), labels).backward()
+        optimizer.step()
+    return (time.perf_counter() - start) / 10
+'''},
+    ),
+    Variant(
+        name="step_returns_tensor",
+        why="returns the seconds as a tensor rather than a Python float",
+        lost=frozenset({"test_time_training_step"}),
+        replace={"time_training_step": _DOC_STEP + '''
+    images = torch.rand(batch_size, 1, 28, 28).to(device)
+    labels = torch.randint(0, 10, (batch_size,)).to(device)
+    model = model.to(device)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
+
+    def step():
+        optimizer.zero_grad()
+        nn.functional.cross_entropy(model(images), labels).backward()
+        optimizer.step()
+
+    return torch.tensor(time_it(step, device))
+'''},
+    ),
+    # ------------------------------------------------------------------ time_training_step: correct
+    Variant(
+        name="step_adam_module_loss",
+        why="correct: Adam, nn.CrossEntropyLoss, torch.randn images, set_to_none zero_grad",
+        replace={"time_training_step": _DOC_STEP + '''
+    device = torch.device(device)
+    model.to(device).train()
+    x = torch.randn(batch_size, 1, 28, 28, device=device)
+    y = torch.randint(10, size=(batch_size,), device=device)
+    criterion = nn.CrossEntropyLoss()
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+
+    def one_step():
+        opt.zero_grad(set_to_none=True)
+        criterion(model(x), y).backward()
+        opt.step()
+
+    seconds = time_it(one_step, device, warmup=2, repeats=7)
+    return seconds
+'''},
+    ),
+    Variant(
+        name="step_sgd_momentum_functional",
+        why="correct: SGD with momentum, F.cross_entropy, batch made on the CPU with a seeded generator",
+        replace={"time_training_step": _DOC_STEP + '''
+    g = torch.Generator().manual_seed(123)
+    batch = torch.rand((batch_size, 1, 28, 28), generator=g)
+    targets = torch.randint(0, 10, (batch_size,), generator=g)
+    batch, targets = batch.to(device), targets.to(device)
+    model = model.to(device)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+
+    def train_step():
+        optimizer.zero_grad()
+        loss = torch.nn.functional.cross_entropy(model(batch), targets)
+        loss.backward()
+        optimizer.step()
+
+    return float(time_it(train_step, device))
+'''},
+    ),
+]

@@ -1,0 +1,592 @@
+"""Wrong (and differently-written right) solutions of the misclassifications assignment."""
+import torch
+
+from tests.variants import Variant
+
+# The notebook's `device` is cuda on a GPU machine: there a predict that moves batches to the
+# global `device` also fails the visible test of test_predict (its toy model lives on the CPU).
+_GLOBAL_DEVICE_LOST = {"test_predict_modes"} | ({"test_predict"} if torch.cuda.is_available() else set())
+
+# ------------------------------------------------------------------ Part 1: predict
+
+PREDICT_NO_EVAL = '''
+def predict(model, loader):
+    model_device = next(model.parameters()).device
+    all_preds, all_targets, all_probs = [], [], []
+    with torch.no_grad():
+        for images, labels in loader:
+            probs = F.softmax(model(images.to(model_device)), dim=1)
+            top_probs, top_classes = probs.max(dim=1)
+            all_preds.append(top_classes.cpu())
+            all_targets.append(labels.cpu())
+            all_probs.append(top_probs.cpu())
+    return torch.cat(all_preds).long(), torch.cat(all_targets).long(), torch.cat(all_probs)
+'''
+
+PREDICT_GLOBAL_DEVICE = '''
+def predict(model, loader):
+    model.eval()
+    all_preds, all_targets, all_probs = [], [], []
+    with torch.no_grad():
+        for images, labels in loader:
+            probs = F.softmax(model(images.to(device)), dim=1)      # the notebook's device
+            top_probs, top_classes = probs.max(dim=1)
+            all_preds.append(top_classes.cpu())
+            all_targets.append(labels.cpu())
+            all_probs.append(top_probs.cpu())
+    return torch.cat(all_preds).long(), torch.cat(all_targets).long(), torch.cat(all_probs)
+'''
+
+PREDICT_SOFTMAX_DIM0 = '''
+def predict(model, loader):
+    model_device = next(model.parameters()).device
+    model.eval()
+    all_preds, all_targets, all_probs = [], [], []
+    with torch.no_grad():
+        for images, labels in loader:
+            probs = F.softmax(model(images.to(model_device)), dim=0)   # over the batch
+            top_probs, top_classes = probs.max(dim=1)
+            all_preds.append(top_classes.cpu())
+            all_targets.append(labels.cpu())
+            all_probs.append(top_probs.cpu())
+    return torch.cat(all_preds).long(), torch.cat(all_targets).long(), torch.cat(all_probs)
+'''
+
+PREDICT_NO_NO_GRAD = '''
+def predict(model, loader):
+    model_device = next(model.parameters()).device
+    model.eval()
+    all_preds, all_targets, all_probs = [], [], []
+    for images, labels in loader:
+        probs = F.softmax(model(images.to(model_device)), dim=1)
+        top_probs, top_classes = probs.max(dim=1)
+        all_preds.append(top_classes.cpu())
+        all_targets.append(labels.cpu())
+        all_probs.append(top_probs.cpu())
+    return torch.cat(all_preds).long(), torch.cat(all_targets).long(), torch.cat(all_probs)
+'''
+
+PREDICT_MAX_LOGIT = '''
+def predict(model, loader):
+    model_device = next(model.parameters()).device
+    model.eval()
+    all_preds, all_targets, all_probs = [], [], []
+    with torch.no_grad():
+        for images, labels in loader:
+            top_logits, top_classes = model(images.to(model_device)).max(dim=1)
+            all_preds.append(top_classes.cpu())
+            all_targets.append(labels.cpu())
+            all_probs.append(top_logits.cpu())
+    return torch.cat(all_preds).long(), torch.cat(all_targets).long(), torch.cat(all_probs)
+'''
+
+PREDICT_STACK = '''
+def predict(model, loader):
+    model_device = next(model.parameters()).device
+    model.eval()
+    all_preds, all_targets, all_probs = [], [], []
+    with torch.no_grad():
+        for images, labels in loader:
+            probs = F.softmax(model(images.to(model_device)), dim=1)
+            top_probs, top_classes = probs.max(dim=1)
+            all_preds.append(top_classes.cpu())
+            all_targets.append(labels.cpu())
+            all_probs.append(top_probs.cpu())
+    # stack: fails as soon as the last batch is smaller
+    return (torch.stack(all_preds).flatten().long(), torch.stack(all_targets).flatten().long(),
+            torch.stack(all_probs).flatten())
+'''
+
+# Right: argmax of the logits, log_softmax().exp(), inference_mode, training mode restored.
+PREDICT_INFERENCE_MODE = '''
+def predict(model, loader):
+    parameter = next(model.parameters())
+    was_training = model.training
+    model.eval()
+    batches = []
+    try:
+        with torch.inference_mode():
+            for x, y in loader:
+                logits = model(x.to(parameter.device))
+                confidence = logits.log_softmax(dim=1).exp().amax(dim=1)
+                batches.append((logits.argmax(dim=1).cpu(), y.cpu(), confidence.cpu()))
+    finally:
+        model.train(was_training)
+    preds, targets, probs = (torch.cat(parts) for parts in zip(*batches))
+    return preds.long(), targets.long(), probs
+'''
+
+# ------------------------------------------------------------------ Part 2: find_misclassified
+
+FIND_POSITIONS_NOT_INDICES = '''
+def find_misclassified(preds, targets, probs, k):
+    wrong = torch.nonzero(preds != targets).flatten()
+    order = torch.sort(probs[wrong], descending=True, stable=True).indices
+    return order[:k].long()                  # positions among the mistakes, not indices
+'''
+
+FIND_ASCENDING = '''
+def find_misclassified(preds, targets, probs, k):
+    wrong = torch.nonzero(preds != targets).flatten()
+    order = torch.sort(probs[wrong], stable=True).indices      # least confident first
+    return wrong[order[:k]].long()
+'''
+
+FIND_EMPTY_FLOAT = '''
+def find_misclassified(preds, targets, probs, k):
+    wrong = torch.nonzero(preds != targets).flatten()
+    if len(wrong) == 0:
+        return torch.tensor([])                                  # float32
+    order = probs[wrong].argsort(descending=True)
+    return wrong[order[:k]]
+'''
+
+FIND_TOPK = '''
+def find_misclassified(preds, targets, probs, k):
+    wrong = torch.nonzero(preds != targets).flatten()
+    return wrong[probs[wrong].topk(k).indices]                    # k > number of mistakes: error
+'''
+
+FIND_TOP_K_THEN_FILTER = '''
+def find_misclassified(preds, targets, probs, k):
+    top = probs.argsort(descending=True)[:k]                      # the k most confident overall
+    return top[preds[top] != targets[top]]
+'''
+
+# Right: a Python list sorted by confidence (sorted() is stable).
+FIND_PYTHON_SORT = '''
+def find_misclassified(preds, targets, probs, k):
+    mistakes = [i for i in range(len(preds)) if preds[i] != targets[i]]
+    mistakes.sort(key=lambda i: -float(probs[i]))
+    return torch.tensor(mistakes[:k], dtype=torch.long)
+'''
+
+# ------------------------------------------------------------------ Part 3: plot_misclassified
+
+PLOT_TITLE_SWAPPED = '''
+def plot_misclassified(images, preds, targets, probs, indices):
+    indices = torch.as_tensor(indices, dtype=torch.long)
+    titles = [f"true {int(preds[i])}, pred {int(targets[i])} ({100 * float(probs[i]):.0f}%)"
+              for i in indices.tolist()]
+    if len(titles) == 0:
+        fig = plt.figure()
+        fig.suptitle("No mistakes")
+        return fig
+    return plots.show_images(images[indices], titles=titles, ncols=5, title="Mistakes")
+'''
+
+PLOT_NO_EMPTY_CASE = '''
+def plot_misclassified(images, preds, targets, probs, indices):
+    n = len(indices)
+    fig, axes = plt.subplots(1, n, figsize=(2 * n, 2.5), squeeze=False)   # n = 0: error
+    for ax, i in zip(axes.flat, indices.tolist()):
+        ax.imshow(images[i, 0], cmap="gray")
+        ax.set_title(f"true {int(targets[i])}, pred {int(preds[i])} ({100 * float(probs[i]):.0f}%)")
+        ax.axis("off")
+    fig.suptitle("Most confident mistakes")
+    return fig
+'''
+
+PLOT_SQUEEZED_AXES = '''
+def plot_misclassified(images, preds, targets, probs, indices):
+    n = len(indices)
+    fig, axes = plt.subplots(1, max(n, 1), figsize=(2 * max(n, 1), 2.5))
+    for ax, i in zip(axes, indices.tolist()):                   # one axes: not iterable
+        ax.imshow(images[i, 0], cmap="gray")
+        ax.set_title(f"true {int(targets[i])}, pred {int(preds[i])} ({100 * float(probs[i]):.0f}%)")
+    fig.suptitle("Most confident mistakes")
+    return fig
+'''
+
+PLOT_CHANNEL_NOT_DROPPED = '''
+def plot_misclassified(images, preds, targets, probs, indices):
+    n = len(indices)
+    fig, axes = plt.subplots(1, max(n, 1), figsize=(2 * max(n, 1), 2.5), squeeze=False)
+    for ax, i in zip(axes.flat, indices.tolist()):
+        ax.imshow(images[i], cmap="gray")                        # (1, H, W): invalid shape
+        ax.set_title(f"true {int(targets[i])}, pred {int(preds[i])} ({100 * float(probs[i]):.0f}%)")
+    fig.suptitle("Most confident mistakes")
+    return fig
+'''
+
+PLOT_NO_SUPTITLE = '''
+def plot_misclassified(images, preds, targets, probs, indices):
+    n = len(indices)
+    fig, axes = plt.subplots(1, max(n, 1), figsize=(2 * max(n, 1), 2.5), squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    for ax, i in zip(axes.flat, indices.tolist()):
+        ax.imshow(images[i, 0], cmap="gray")
+        ax.set_title(f"true {int(targets[i])}, pred {int(preds[i])} ({100 * float(probs[i]):.0f}%)")
+    return fig
+'''
+
+PLOT_HARDCODED_28 = '''
+def plot_misclassified(images, preds, targets, probs, indices):
+    n = len(indices)
+    fig, axes = plt.subplots(1, max(n, 1), figsize=(2 * max(n, 1), 2.5), squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    for ax, i in zip(axes.flat, indices.tolist()):
+        ax.imshow(images[i].reshape(28, 28), cmap="gray")          # MNIST only
+        ax.set_title(f"true {int(targets[i])}, pred {int(preds[i])} ({100 * float(probs[i]):.0f}%)")
+    fig.suptitle("Most confident mistakes")
+    return fig
+'''
+
+PLOT_FIRST_K_IMAGES = '''
+def plot_misclassified(images, preds, targets, probs, indices):
+    n = len(indices)
+    fig, axes = plt.subplots(1, max(n, 1), figsize=(2 * max(n, 1), 2.5), squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    for j, i in enumerate(indices.tolist()):
+        axes.flat[j].imshow(images[j, 0], cmap="gray")              # image j, not image i
+        axes.flat[j].set_title(f"true {int(targets[i])}, pred {int(preds[i])} ({100 * float(probs[i]):.0f}%)")
+    fig.suptitle("Most confident mistakes")
+    return fig
+'''
+
+# Right: own grid of 4 columns, hidden spare axes, the percentage truncated rather than rounded
+# (the tests use confidences whose percentages round down).
+PLOT_OWN_GRID_TRUNCATED = '''
+def plot_misclassified(images, preds, targets, probs, indices):
+    import math
+    n = len(indices)
+    ncols = min(4, max(n, 1))
+    nrows = max(1, math.ceil(n / ncols))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(2.2 * ncols, 2.4 * nrows), squeeze=False)
+    for ax in axes.flat:
+        ax.set_axis_off()
+    for ax, i in zip(axes.flat, list(indices)):
+        i = int(i)
+        ax.imshow(images[i, 0].cpu().numpy(), cmap="gray_r")
+        ax.set_title(f"true {int(targets[i])}, pred {int(preds[i])} ({int(100 * float(probs[i]))}%)")
+    fig.suptitle(f"{n} confident mistakes" if n else "No mistakes")
+    return fig
+'''
+
+# ------------------------------------------------------------------ Part 4a: confusion_matrix
+
+CM_TRANSPOSED = '''
+def confusion_matrix(preds, targets, num_classes=10):
+    cm = torch.zeros(num_classes, num_classes, dtype=torch.int64)
+    for t, p in zip(targets.tolist(), preds.tolist()):
+        cm[p, t] += 1                                             # rows = predicted
+    return cm
+'''
+
+CM_NO_ACCUMULATE = '''
+def confusion_matrix(preds, targets, num_classes=10):
+    cm = torch.zeros(num_classes, num_classes, dtype=torch.int64)
+    cm[targets, preds] += 1                                       # repeated pairs count once
+    return cm
+'''
+
+CM_SIZE_FROM_DATA = '''
+def confusion_matrix(preds, targets, num_classes=10):
+    size = int(max(preds.max(), targets.max())) + 1               # classes seen in the data only
+    cm = torch.zeros(size, size, dtype=torch.int64)
+    for t, p in zip(targets.tolist(), preds.tolist()):
+        cm[t, p] += 1
+    return cm
+'''
+
+CM_FLOAT = '''
+def confusion_matrix(preds, targets, num_classes=10):
+    cm = torch.zeros(num_classes, num_classes)                     # float32 counts
+    for t, p in zip(targets.tolist(), preds.tolist()):
+        cm[t, p] += 1
+    return cm
+'''
+
+CM_BINCOUNT_NO_MINLENGTH = '''
+def confusion_matrix(preds, targets, num_classes=10):
+    counts = torch.bincount(targets.long() * num_classes + preds.long())   # too short if the
+    return counts.reshape(num_classes, num_classes)                         # last pairs are absent
+'''
+
+# Right: bincount of t * C + p with minlength.
+CM_BINCOUNT = '''
+def confusion_matrix(preds, targets, num_classes=10):
+    flat = targets.long().cpu() * num_classes + preds.long().cpu()
+    return torch.bincount(flat, minlength=num_classes * num_classes).reshape(num_classes, num_classes)
+'''
+
+# Right: index_put_ with accumulate=True.
+CM_INDEX_PUT = '''
+def confusion_matrix(preds, targets, num_classes=10):
+    cm = torch.zeros(num_classes, num_classes, dtype=torch.long)
+    ones = torch.ones(len(preds), dtype=torch.long)
+    cm.index_put_((targets.long().cpu(), preds.long().cpu()), ones, accumulate=True)
+    return cm
+'''
+
+# ------------------------------------------------------------------ Part 4b: plot_confusion_matrix
+
+_PCM_HEAD = '''
+def plot_confusion_matrix(cm):
+    cm = torch.as_tensor(cm).cpu()
+    C = cm.shape[0]
+    fig, ax = plt.subplots(figsize=(6, 5))
+'''
+
+PCM_TRANSPOSED = _PCM_HEAD + '''
+    ax.imshow(cm.T.numpy(), cmap="Blues")                          # predicted on the rows
+    ax.set_xticks(range(C))
+    ax.set_yticks(range(C))
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    ax.set_title("Confusion matrix")
+    for t in range(C):
+        for p in range(C):
+            ax.text(t, p, str(int(cm[t, p])), ha="center", va="center")
+    return fig
+'''
+
+PCM_DEFAULT_TICKS = _PCM_HEAD + '''
+    ax.imshow(cm.numpy(), cmap="Blues")                            # matplotlib's ticks: 0, 2, 4, ...
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    ax.set_title("Confusion matrix")
+    for t in range(C):
+        for p in range(C):
+            ax.text(p, t, str(int(cm[t, p])), ha="center", va="center")
+    return fig
+'''
+
+PCM_LABELS_SWAPPED = _PCM_HEAD + '''
+    ax.imshow(cm.numpy(), cmap="Blues")
+    ax.set_xticks(range(C))
+    ax.set_yticks(range(C))
+    ax.set_xlabel("true")
+    ax.set_ylabel("predicted")
+    ax.set_title("Confusion matrix")
+    for t in range(C):
+        for p in range(C):
+            ax.text(p, t, str(int(cm[t, p])), ha="center", va="center")
+    return fig
+'''
+
+PCM_SKIPS_ZEROS = _PCM_HEAD + '''
+    ax.imshow(cm.numpy(), cmap="Blues")
+    ax.set_xticks(range(C))
+    ax.set_yticks(range(C))
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    ax.set_title("Confusion matrix")
+    for t in range(C):
+        for p in range(C):
+            if cm[t, p] > 0:
+                ax.text(p, t, str(int(cm[t, p])), ha="center", va="center")
+    return fig
+'''
+
+PCM_TENSOR_TEXT = _PCM_HEAD + '''
+    ax.imshow(cm.numpy(), cmap="Blues")
+    ax.set_xticks(range(C))
+    ax.set_yticks(range(C))
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    ax.set_title("Confusion matrix")
+    for t in range(C):
+        for p in range(C):
+            ax.text(p, t, str(cm[t, p]), ha="center", va="center")   # "tensor(5)"
+    return fig
+'''
+
+PCM_ROW_NORMALISED = _PCM_HEAD + '''
+    ax.imshow((cm / cm.sum(dim=1, keepdim=True).clamp(min=1)).numpy(), cmap="Blues")
+    ax.set_xticks(range(C))
+    ax.set_yticks(range(C))
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    ax.set_title("Confusion matrix (row-normalised)")
+    for t in range(C):
+        for p in range(C):
+            ax.text(p, t, str(int(cm[t, p])), ha="center", va="center")
+    return fig
+'''
+
+# Right: Figure API, annotate, tick labels passed to set_xticks, no colorbar, a suptitle.
+PCM_ANNOTATE = '''
+def plot_confusion_matrix(cm):
+    import numpy as np
+    counts = cm.detach().cpu().numpy()
+    C = counts.shape[0]
+    fig = plt.figure(figsize=(5, 5))
+    ax = fig.add_subplot()
+    ax.imshow(counts, cmap="viridis")
+    ax.set_xticks(range(C), labels=[str(c) for c in range(C)])
+    ax.set_yticks(range(C), labels=[str(c) for c in range(C)])
+    ax.set_xlabel("Predicted")
+    ax.set_ylabel("True")
+    fig.suptitle("How often class t (row) was predicted as class p (column)")
+    for (t, p), count in np.ndenumerate(counts):
+        ax.annotate(f"{count:d}", (p, t), ha="center", va="center", color="w")
+    return fig
+'''
+
+# ------------------------------------------------------------------ Part 4c: most_confused_pairs
+
+MCP_INCLUDES_DIAGONAL = '''
+def most_confused_pairs(cm, k):
+    C = cm.shape[0]
+    pairs = [(t, p, int(cm[t, p])) for t in range(C) for p in range(C) if cm[t, p] > 0]
+    pairs.sort(key=lambda pair: (-pair[2], pair[0], pair[1]))
+    return pairs[:k]
+'''
+
+MCP_KEEPS_ZEROS = '''
+def most_confused_pairs(cm, k):
+    C = cm.shape[0]
+    pairs = [(t, p, int(cm[t, p])) for t in range(C) for p in range(C) if t != p]
+    pairs.sort(key=lambda pair: (-pair[2], pair[0], pair[1]))
+    return pairs[:k]
+'''
+
+MCP_TENSOR_ENTRIES = '''
+def most_confused_pairs(cm, k):
+    C = cm.shape[0]
+    pairs = [(t, p, cm[t, p]) for t in range(C) for p in range(C) if t != p and cm[t, p] > 0]
+    pairs.sort(key=lambda pair: (-int(pair[2]), pair[0], pair[1]))
+    return pairs[:k]                                               # counts stay 0-d tensors
+'''
+
+MCP_TIES_DESCENDING = '''
+def most_confused_pairs(cm, k):
+    C = cm.shape[0]
+    pairs = [(int(cm[t, p]), t, p) for t in range(C) for p in range(C) if t != p and cm[t, p] > 0]
+    pairs.sort(reverse=True)                                       # ties: (true, pred) descending
+    return [(t, p, count) for count, t, p in pairs[:k]]
+'''
+
+MCP_PRED_FIRST = '''
+def most_confused_pairs(cm, k):
+    C = cm.shape[0]
+    pairs = [(p, t, int(cm[t, p])) for t in range(C) for p in range(C) if t != p and cm[t, p] > 0]
+    pairs.sort(key=lambda pair: (-pair[2], pair[1], pair[0]))
+    return pairs[:k]                                               # (pred, true, count)
+'''
+
+# Right: zero the diagonal, stable descending sort of the flattened matrix (row-major order
+# = (true, pred) ascending among equal counts).
+MCP_TORCH_SORT = '''
+def most_confused_pairs(cm, k):
+    off = cm.detach().cpu().long().clone()
+    off.fill_diagonal_(0)
+    flat = off.flatten()
+    order = torch.sort(flat, descending=True, stable=True).indices
+    C = off.shape[1]
+    result = []
+    for i in order.tolist()[:k]:
+        if flat[i] == 0:
+            break
+        result.append((i // C, i % C, int(flat[i])))
+    return result
+'''
+
+
+def _v(name, cell, source, lost, why):
+    return Variant(name, {cell: source}, frozenset(lost), why)
+
+
+VARIANTS = [
+    # Part 1
+    _v("predict_no_eval", "predict", PREDICT_NO_EVAL, {"test_predict_modes"},
+       "never calls model.eval(): dropout stays on"),
+    _v("predict_global_device", "predict", PREDICT_GLOBAL_DEVICE, _GLOBAL_DEVICE_LOST,
+       "moves batches to the notebook's global `device` instead of the model's"),
+    _v("predict_softmax_dim0", "predict", PREDICT_SOFTMAX_DIM0, {"test_predict", "test_predict_modes"},
+       "softmax over the batch dimension"),
+    _v("predict_without_no_grad", "predict", PREDICT_NO_NO_GRAD, {"test_predict"},
+       "no torch.no_grad(): probs carry a graph (requires_grad True)"),
+    _v("predict_max_logit", "predict", PREDICT_MAX_LOGIT, {"test_predict", "test_predict_modes"},
+       "returns the largest logit instead of its softmax probability"),
+    _v("predict_stack", "predict", PREDICT_STACK, {"test_predict", "test_predict_modes"},
+       "torch.stack of the batches: fails when the last batch is smaller"),
+    _v("predict_inference_mode", "predict", PREDICT_INFERENCE_MODE, set(),
+       "right: argmax of logits, log_softmax().exp(), inference_mode, mode restored"),
+    # Part 2
+    _v("find_positions_not_indices", "find_misclassified", FIND_POSITIONS_NOT_INDICES,
+       {"test_find_misclassified", "test_find_misclassified_edges"},
+       "returns positions in the list of mistakes, not indices into preds"),
+    _v("find_ascending", "find_misclassified", FIND_ASCENDING,
+       {"test_find_misclassified", "test_find_misclassified_edges"},
+       "least confident mistakes first"),
+    _v("find_empty_float", "find_misclassified", FIND_EMPTY_FLOAT, {"test_find_misclassified_edges"},
+       "no mistakes: returns torch.tensor([]), a float32 tensor"),
+    _v("find_topk", "find_misclassified", FIND_TOPK, {"test_find_misclassified_edges"},
+       "topk(k) fails when there are fewer than k mistakes"),
+    _v("find_top_k_then_filter", "find_misclassified", FIND_TOP_K_THEN_FILTER,
+       {"test_find_misclassified", "test_find_misclassified_edges"},
+       "takes the k most confident predictions, then keeps the mistakes among them"),
+    _v("find_python_sort", "find_misclassified", FIND_PYTHON_SORT, set(),
+       "right: a Python list sorted by confidence"),
+    # Part 3
+    _v("plot_title_swapped", "plot_misclassified", PLOT_TITLE_SWAPPED,
+       {"test_plot_misclassified", "test_plot_misclassified_edges"},
+       "title says true <pred>, pred <true>"),
+    _v("plot_no_empty_case", "plot_misclassified", PLOT_NO_EMPTY_CASE, {"test_plot_misclassified_edges"},
+       "plt.subplots(1, 0) raises when there is no mistake"),
+    _v("plot_squeezed_axes", "plot_misclassified", PLOT_SQUEEZED_AXES,
+       {"test_plot_misclassified", "test_plot_misclassified_edges"},
+       "iterates over plt.subplots(1, n)'s axes, a single Axes when n = 1"),
+    _v("plot_channel_not_dropped", "plot_misclassified", PLOT_CHANNEL_NOT_DROPPED,
+       {"test_plot_misclassified", "test_plot_misclassified_edges"},
+       "imshow of images[i], shape (1, H, W)"),
+    _v("plot_no_suptitle", "plot_misclassified", PLOT_NO_SUPTITLE,
+       {"test_plot_misclassified", "test_plot_misclassified_edges"},
+       "no figure title"),
+    _v("plot_hardcoded_28", "plot_misclassified", PLOT_HARDCODED_28,
+       {"test_plot_misclassified", "test_plot_misclassified_edges"},
+       "reshapes every image to 28x28"),
+    _v("plot_first_k_images", "plot_misclassified", PLOT_FIRST_K_IMAGES,
+       {"test_plot_misclassified", "test_plot_misclassified_edges"},
+       "shows images 0..K-1 instead of the images at indices"),
+    _v("plot_own_grid_truncated", "plot_misclassified", PLOT_OWN_GRID_TRUNCATED, set(),
+       "right: own 4-column grid, spare axes hidden, reversed colormap, percentage truncated"),
+    # Part 4a
+    _v("cm_transposed", "confusion_matrix", CM_TRANSPOSED,
+       {"test_confusion_matrix", "test_confusion_matrix_edges"}, "rows are predicted classes"),
+    _v("cm_no_accumulate", "confusion_matrix", CM_NO_ACCUMULATE,
+       {"test_confusion_matrix", "test_confusion_matrix_edges"},
+       "cm[targets, preds] += 1 counts a repeated pair once"),
+    _v("cm_size_from_data", "confusion_matrix", CM_SIZE_FROM_DATA, {"test_confusion_matrix_edges"},
+       "size from the largest label seen, ignoring num_classes"),
+    _v("cm_float", "confusion_matrix", CM_FLOAT,
+       {"test_confusion_matrix", "test_confusion_matrix_edges"}, "float32 counts"),
+    _v("cm_bincount_no_minlength", "confusion_matrix", CM_BINCOUNT_NO_MINLENGTH,
+       {"test_confusion_matrix", "test_confusion_matrix_edges"},
+       "bincount without minlength: too short when the last pairs never occur"),
+    _v("cm_bincount", "confusion_matrix", CM_BINCOUNT, set(), "right: bincount of t * C + p"),
+    _v("cm_index_put", "confusion_matrix", CM_INDEX_PUT, set(), "right: index_put_(accumulate=True)"),
+    # Part 4b
+    _v("pcm_transposed", "plot_confusion_matrix", PCM_TRANSPOSED, {"test_plot_confusion_matrix"},
+       "shows cm.T: predicted classes on the rows"),
+    _v("pcm_default_ticks", "plot_confusion_matrix", PCM_DEFAULT_TICKS, {"test_plot_confusion_matrix"},
+       "keeps matplotlib's default ticks instead of one per class"),
+    _v("pcm_labels_swapped", "plot_confusion_matrix", PCM_LABELS_SWAPPED, {"test_plot_confusion_matrix"},
+       "x label 'true', y label 'predicted'"),
+    _v("pcm_skips_zeros", "plot_confusion_matrix", PCM_SKIPS_ZEROS, {"test_plot_confusion_matrix"},
+       "annotates only the non-zero cells"),
+    _v("pcm_tensor_text", "plot_confusion_matrix", PCM_TENSOR_TEXT, {"test_plot_confusion_matrix"},
+       "annotations read 'tensor(5)'"),
+    _v("pcm_row_normalised", "plot_confusion_matrix", PCM_ROW_NORMALISED, {"test_plot_confusion_matrix"},
+       "shows row-normalised rates instead of the counts"),
+    _v("pcm_annotate", "plot_confusion_matrix", PCM_ANNOTATE, set(),
+       "right: Figure API, annotate, capitalised labels, suptitle, no colorbar"),
+    # Part 4c
+    _v("mcp_includes_diagonal", "most_confused_pairs", MCP_INCLUDES_DIAGONAL, {"test_most_confused_pairs"},
+       "counts the correct predictions as confusions"),
+    _v("mcp_keeps_zeros", "most_confused_pairs", MCP_KEEPS_ZEROS, {"test_most_confused_pairs"},
+       "pads the list with zero counts"),
+    _v("mcp_tensor_entries", "most_confused_pairs", MCP_TENSOR_ENTRIES, {"test_most_confused_pairs"},
+       "counts stay 0-d tensors instead of Python ints"),
+    _v("mcp_ties_descending", "most_confused_pairs", MCP_TIES_DESCENDING, {"test_most_confused_pairs"},
+       "sorts (count, true, pred) in reverse: ties by (true, pred) descending"),
+    _v("mcp_pred_first", "most_confused_pairs", MCP_PRED_FIRST, {"test_most_confused_pairs"},
+       "tuples (pred, true, count)"),
+    _v("mcp_torch_sort", "most_confused_pairs", MCP_TORCH_SORT, set(),
+       "right: diagonal zeroed, stable descending sort of the flattened matrix"),
+]

@@ -1,0 +1,348 @@
+"""Wrong (and differently-written right) solutions of the mlp_vs_cnn assignment."""
+from tests.variants import Variant
+
+# ------------------------------------------------------------------ Part 1: build_mlp
+
+MLP_NO_ACTIVATION = '''
+def build_mlp():
+    return nn.Sequential(nn.Flatten(), nn.Linear(784, 128), nn.Linear(128, 10))
+'''
+
+MLP_SOFTMAX_OUTPUT = '''
+def build_mlp():
+    return nn.Sequential(nn.Flatten(), nn.Linear(784, 128), nn.ReLU(), nn.Linear(128, 10),
+                         nn.Softmax(dim=1))
+'''
+
+MLP_TWO_HIDDEN_LAYERS = '''
+def build_mlp():
+    return nn.Sequential(nn.Flatten(), nn.Linear(784, 128), nn.ReLU(),
+                         nn.Linear(128, 64), nn.ReLU(), nn.Linear(64, 10))
+'''
+
+MLP_NO_FLATTEN = '''
+def build_mlp():
+    return nn.Sequential(nn.Linear(784, 128), nn.ReLU(), nn.Linear(128, 10))
+'''
+
+MLP_TOO_WIDE = '''
+def build_mlp():
+    return nn.Sequential(nn.Flatten(), nn.Linear(784, 2048), nn.ReLU(), nn.Linear(2048, 10))
+'''
+
+MLP_CLASS_TANH_DROPOUT = '''
+class MLP(nn.Module):
+    """784 -> 256 -> 10 with tanh and dropout."""
+
+    def __init__(self, hidden=256):
+        super().__init__()
+        self.hidden = nn.Linear(28 * 28, hidden)
+        self.drop = nn.Dropout(0.2)
+        self.out = nn.Linear(hidden, 10)
+
+    def forward(self, x):
+        x = x.view(x.shape[0], -1)
+        return self.out(self.drop(torch.tanh(self.hidden(x))))
+
+
+def build_mlp():
+    return MLP()
+'''
+
+# ------------------------------------------------------------------ Part 2: build_cnn
+
+CNN_THREE_CONV = '''
+def build_cnn():
+    return nn.Sequential(
+        nn.Conv2d(1, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(8, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(16, 16, 3, padding=1), nn.ReLU(),
+        nn.Flatten(), nn.Linear(16 * 7 * 7, 32), nn.ReLU(), nn.Linear(32, 10))
+'''
+
+CNN_ONE_LINEAR = '''
+def build_cnn():
+    return nn.Sequential(
+        nn.Conv2d(1, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(8, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Linear(16 * 7 * 7, 10))
+'''
+
+# Defines two convolutions but forgets to call the second one in forward.
+CNN_SECOND_CONV_UNUSED = '''
+class CNN(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 8, 3, padding=1)
+        self.conv2 = nn.Conv2d(8, 16, 3, padding=1)
+        self.fc1 = nn.Linear(8 * 7 * 7, 32)
+        self.fc2 = nn.Linear(32, 10)
+
+    def forward(self, x):
+        x = F.max_pool2d(F.relu(self.conv1(x)), 4)       # (N, 8, 7, 7)
+        return self.fc2(F.relu(self.fc1(x.flatten(1))))
+
+
+def build_cnn():
+    return CNN()
+'''
+
+CNN_SOFTMAX_OUTPUT = '''
+def build_cnn():
+    return nn.Sequential(
+        nn.Conv2d(1, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(8, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Linear(16 * 7 * 7, 32), nn.ReLU(), nn.Linear(32, 10),
+        nn.Softmax(dim=1))
+'''
+
+# No pooling after the second convolution: the first Linear layer gets 32 * 14 * 14 inputs.
+CNN_TOO_BIG = '''
+def build_cnn():
+    return nn.Sequential(
+        nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(),
+        nn.Flatten(), nn.Linear(32 * 14 * 14, 256), nn.ReLU(), nn.Linear(256, 10))
+'''
+
+CNN_CLASS_LENET = '''
+class LeNetish(nn.Module):
+    """LeNet-like: 5x5 convolutions, max pooling in forward."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 6, kernel_size=5, padding=2)   # 28x28 -> 28x28
+        self.conv2 = nn.Conv2d(6, 16, kernel_size=5)             # 14x14 -> 10x10
+        self.fc1 = nn.Linear(16 * 5 * 5, 84)
+        self.fc2 = nn.Linear(84, 10)
+
+    def forward(self, x):
+        x = F.max_pool2d(F.relu(self.conv1(x)), 2)
+        x = F.max_pool2d(F.relu(self.conv2(x)), 2)
+        return self.fc2(F.relu(self.fc1(torch.flatten(x, 1))))
+
+
+def build_cnn():
+    return LeNetish()
+'''
+
+CNN_STRIDED_BATCHNORM = '''
+def build_cnn():
+    return nn.Sequential(
+        nn.Conv2d(1, 16, 3, stride=2, padding=1, bias=False), nn.BatchNorm2d(16), nn.ReLU(),
+        nn.Conv2d(16, 32, 3, stride=2, padding=1, bias=False), nn.BatchNorm2d(32), nn.ReLU(),
+        nn.Flatten(), nn.Dropout(0.1), nn.Linear(32 * 7 * 7, 64), nn.ReLU(), nn.Linear(64, 10))
+'''
+
+# ------------------------------------------------------------------ Part 3: count_parameters
+
+COUNT_INCLUDES_FROZEN = '''
+def count_parameters(model):
+    return sum(p.numel() for p in model.parameters())
+'''
+
+COUNT_STATE_DICT = '''
+def count_parameters(model):
+    return sum(t.numel() for t in model.state_dict().values())
+'''
+
+COUNT_EVERY_MODULE = '''
+def count_parameters(model):
+    total = 0
+    for module in model.modules():
+        for p in module.parameters():
+            if p.requires_grad:
+                total += p.numel()
+    return total
+'''
+
+COUNT_TENSORS_NOT_NUMBERS = '''
+def count_parameters(model):
+    return len([p for p in model.parameters() if p.requires_grad])
+'''
+
+COUNT_RETURNS_TENSOR = '''
+def count_parameters(model):
+    return torch.stack([torch.tensor(p.numel()) for p in model.parameters() if p.requires_grad]).sum()
+'''
+
+COUNT_NAMED_PROD = '''
+import math
+
+
+def count_parameters(model):
+    total = 0
+    for name, p in model.named_parameters():
+        if p.requires_grad:
+            total += math.prod(p.shape)
+    return int(total)
+'''
+
+# ------------------------------------------------------------------ Part 4: evaluate
+
+EVAL_BATCH_MEAN = '''
+def evaluate(model, loader):
+    device = next(model.parameters()).device
+    model.eval()
+    accuracies = []
+    with torch.no_grad():
+        for x, y in loader:
+            x, y = x.to(device), y.to(device)
+            accuracies.append((model(x).argmax(1) == y).float().mean().item())
+    return sum(accuracies) / len(accuracies)
+'''
+
+EVAL_LEN_DATASET = '''
+def evaluate(model, loader):
+    device = next(model.parameters()).device
+    model.eval()
+    correct = 0
+    with torch.no_grad():
+        for x, y in loader:
+            x, y = x.to(device), y.to(device)
+            correct += (model(x).argmax(1) == y).sum().item()
+    return correct / len(loader.dataset)
+'''
+
+EVAL_PERCENT = '''
+def evaluate(model, loader):
+    device = next(model.parameters()).device
+    model.eval()
+    correct, total = 0, 0
+    with torch.no_grad():
+        for x, y in loader:
+            x, y = x.to(device), y.to(device)
+            correct += (model(x).argmax(1) == y).sum().item()
+            total += len(y)
+    return 100.0 * correct / total
+'''
+
+EVAL_RETURNS_TENSOR = '''
+def evaluate(model, loader):
+    device = next(model.parameters()).device
+    model.eval()
+    correct, total = torch.zeros(()), 0
+    with torch.no_grad():
+        for x, y in loader:
+            x, y = x.to(device), y.to(device)
+            correct += (model(x).argmax(1) == y).sum().cpu()
+            total += len(y)
+    return correct / total
+'''
+
+EVAL_NO_EVAL_MODE = '''
+def evaluate(model, loader):
+    device = next(model.parameters()).device
+    correct, total = 0, 0
+    with torch.no_grad():
+        for x, y in loader:
+            x, y = x.to(device), y.to(device)
+            correct += (model(x).argmax(1) == y).sum().item()
+            total += len(y)
+    return correct / total
+'''
+
+EVAL_NO_NO_GRAD = '''
+def evaluate(model, loader):
+    device = next(model.parameters()).device
+    model.eval()
+    correct, total = 0, 0
+    for x, y in loader:
+        x, y = x.to(device), y.to(device)
+        correct += (model(x).argmax(1) == y).sum().item()
+        total += len(y)
+    return correct / total
+'''
+
+EVAL_GRAD_OFF_FOR_GOOD = '''
+def evaluate(model, loader):
+    device = next(model.parameters()).device
+    model.eval()
+    torch.set_grad_enabled(False)
+    correct, total = 0, 0
+    for x, y in loader:
+        x, y = x.to(device), y.to(device)
+        correct += (model(x).argmax(1) == y).sum().item()
+        total += len(y)
+    return correct / total
+'''
+
+EVAL_INFERENCE_MODE_CAT = '''
+@torch.inference_mode()
+def evaluate(model, loader):
+    was_training = model.training
+    model.eval()
+    device = next(iter(model.parameters())).device
+    predictions, targets = [], []
+    for inputs, labels in loader:
+        predictions.append(model(inputs.to(device)).argmax(dim=-1).cpu())
+        targets.append(labels)
+    model.train(was_training)
+    predictions, targets = torch.cat(predictions), torch.cat(targets)
+    return float((predictions == targets).double().mean())
+'''
+
+VARIANTS = [
+    Variant("mlp_no_activation", {"build_mlp": MLP_NO_ACTIVATION}, frozenset({"test_build_mlp"}),
+            "two Linear layers with nothing in between: a linear model"),
+    Variant("mlp_softmax_output", {"build_mlp": MLP_SOFTMAX_OUTPUT}, frozenset({"test_build_mlp"}),
+            "ends with a softmax, so the outputs are probabilities, not logits"),
+    Variant("mlp_two_hidden_layers", {"build_mlp": MLP_TWO_HIDDEN_LAYERS}, frozenset({"test_build_mlp"}),
+            "three Linear layers instead of two"),
+    Variant("mlp_no_flatten", {"build_mlp": MLP_NO_FLATTEN},
+            frozenset({"test_build_mlp", "test_mlp_trained"}),
+            "forgets to flatten (N, 1, 28, 28) before Linear(784, ...)"),
+    Variant("mlp_too_wide", {"build_mlp": MLP_TOO_WIDE}, frozenset({"test_mlp_trained"}),
+            "1.6 million parameters: over the limit the grader trains"),
+    Variant("mlp_class_tanh_dropout", {"build_mlp": MLP_CLASS_TANH_DROPOUT}, frozenset(),
+            "correct: an nn.Module class with tanh and dropout"),
+    Variant("cnn_three_conv", {"build_cnn": CNN_THREE_CONV}, frozenset({"test_build_cnn"}),
+            "three convolutions instead of two"),
+    Variant("cnn_one_linear", {"build_cnn": CNN_ONE_LINEAR}, frozenset({"test_build_cnn"}),
+            "one Linear layer instead of two"),
+    Variant("cnn_second_conv_unused", {"build_cnn": CNN_SECOND_CONV_UNUSED}, frozenset({"test_build_cnn"}),
+            "defines two convolutions but forward runs only one"),
+    Variant("cnn_softmax_output", {"build_cnn": CNN_SOFTMAX_OUTPUT},
+            frozenset({"test_build_cnn", "test_cnn_trained"}),
+            "ends with a softmax: probabilities instead of logits, and it trains badly"),
+    Variant("cnn_too_big", {"build_cnn": CNN_TOO_BIG}, frozenset({"test_cnn_trained"}),
+            "no second pooling: 1.6 million parameters, over the limits the grader trains"),
+    Variant("cnn_class_lenet", {"build_cnn": CNN_CLASS_LENET}, frozenset(),
+            "correct: a LeNet-like nn.Module class with pooling in forward"),
+    Variant("cnn_strided_batchnorm", {"build_cnn": CNN_STRIDED_BATCHNORM}, frozenset(),
+            "correct: strided convolutions with batch norm and dropout, no pooling"),
+    Variant("count_includes_frozen", {"count_parameters": COUNT_INCLUDES_FROZEN},
+            frozenset({"test_count_parameters_frozen"}),
+            "counts frozen parameters too"),
+    Variant("count_state_dict", {"count_parameters": COUNT_STATE_DICT},
+            frozenset({"test_count_parameters", "test_count_parameters_frozen"}),
+            "counts the state dict: buffers (batch norm statistics) and frozen parameters"),
+    Variant("count_every_module", {"count_parameters": COUNT_EVERY_MODULE},
+            frozenset({"test_count_parameters", "test_count_parameters_frozen"}),
+            "sums parameters() of every module, so nested modules are counted several times"),
+    Variant("count_tensors_not_numbers", {"count_parameters": COUNT_TENSORS_NOT_NUMBERS},
+            frozenset({"test_count_parameters", "test_count_parameters_frozen"}),
+            "counts parameter tensors instead of their entries"),
+    Variant("count_returns_tensor", {"count_parameters": COUNT_RETURNS_TENSOR},
+            frozenset({"test_count_parameters", "test_count_parameters_frozen"}),
+            "returns a 0-d tensor instead of an int"),
+    Variant("count_named_prod", {"count_parameters": COUNT_NAMED_PROD}, frozenset(),
+            "correct: named_parameters and math.prod"),
+    Variant("eval_batch_mean", {"evaluate": EVAL_BATCH_MEAN}, frozenset({"test_evaluate"}),
+            "averages per-batch accuracies, wrong when batch sizes differ"),
+    Variant("eval_len_dataset", {"evaluate": EVAL_LEN_DATASET}, frozenset({"test_evaluate"}),
+            "divides by len(loader.dataset), wrong when the loader yields part of it"),
+    Variant("eval_percent", {"evaluate": EVAL_PERCENT}, frozenset({"test_evaluate", "test_evaluate_modes"}),
+            "returns a percentage"),
+    Variant("eval_returns_tensor", {"evaluate": EVAL_RETURNS_TENSOR}, frozenset({"test_evaluate"}),
+            "returns a 0-d tensor instead of a float"),
+    Variant("eval_no_eval_mode", {"evaluate": EVAL_NO_EVAL_MODE}, frozenset({"test_evaluate_modes"}),
+            "forgets model.eval()"),
+    Variant("eval_no_no_grad", {"evaluate": EVAL_NO_NO_GRAD}, frozenset({"test_evaluate_modes"}),
+            "runs the forward passes with gradients"),
+    Variant("eval_grad_off_for_good", {"evaluate": EVAL_GRAD_OFF_FOR_GOOD},
+            frozenset({"test_evaluate_modes"}),
+            "torch.set_grad_enabled(False) and never switches gradients back on"),
+    Variant("eval_inference_mode_cat", {"evaluate": EVAL_INFERENCE_MODE_CAT}, frozenset(),
+            "correct: inference_mode, concatenated predictions, restores the mode"),
+]

@@ -1,0 +1,422 @@
+"""Wrong (and differently-written right) solutions of the pooling assignment."""
+from tests.variants import Variant
+
+# ------------------------------------------------------------------ Part 1: loops
+
+MAXPOOL_NAIVE_ZERO_PADDING = '''
+def maxpool2d_naive(x, kernel_size, stride=None, padding=0):
+    kh, kw = pair(kernel_size)
+    sh, sw = pair(kernel_size if stride is None else stride)
+    x = F.pad(x, (padding, padding, padding, padding))          # zeros: can win the maximum
+    N, C, H, W = x.shape
+    out = x.new_empty((N, C, (H - kh) // sh + 1, (W - kw) // sw + 1))
+    for i in range(out.shape[2]):
+        for j in range(out.shape[3]):
+            out[:, :, i, j] = x[:, :, i * sh:i * sh + kh, j * sw:j * sw + kw].amax(dim=(2, 3))
+    return out
+'''
+
+MAXPOOL_NAIVE_FLOAT32 = '''
+def maxpool2d_naive(x, kernel_size, stride=None, padding=0):
+    kh, kw = pair(kernel_size)
+    sh, sw = pair(kernel_size if stride is None else stride)
+    x = F.pad(x, (padding, padding, padding, padding), value=float("-inf"))
+    N, C, H, W = x.shape
+    out = torch.zeros(N, C, (H - kh) // sh + 1, (W - kw) // sw + 1)   # float32, whatever x is
+    for i in range(out.shape[2]):
+        for j in range(out.shape[3]):
+            out[:, :, i, j] = x[:, :, i * sh:i * sh + kh, j * sw:j * sw + kw].amax(dim=(2, 3))
+    return out
+'''
+
+MAXPOOL_NAIVE_STRIDE_NONE_IS_ONE = '''
+def maxpool2d_naive(x, kernel_size, stride=None, padding=0):
+    kh, kw = pair(kernel_size)
+    sh, sw = pair(1 if stride is None else stride)
+    x = F.pad(x, (padding, padding, padding, padding), value=float("-inf"))
+    N, C, H, W = x.shape
+    out = x.new_empty((N, C, (H - kh) // sh + 1, (W - kw) // sw + 1))
+    for i in range(out.shape[2]):
+        for j in range(out.shape[3]):
+            out[:, :, i, j] = x[:, :, i * sh:i * sh + kh, j * sw:j * sw + kw].amax(dim=(2, 3))
+    return out
+'''
+
+# CS231n style: four nested loops, scalar by scalar, padding by hand.
+MAXPOOL_NAIVE_FOUR_LOOPS = '''
+def maxpool2d_naive(x, kernel_size, stride=None, padding=0):
+    kh, kw = pair(kernel_size)
+    sh, sw = pair(kernel_size if stride is None else stride)
+    N, C, H, W = x.shape
+    p = padding
+    padded = torch.full((N, C, H + 2 * p, W + 2 * p), float("-inf"), dtype=x.dtype, device=x.device)
+    padded[:, :, p:p + H, p:p + W] = x
+    H_out = (H + 2 * p - kh) // sh + 1
+    W_out = (W + 2 * p - kw) // sw + 1
+    out = torch.empty((N, C, H_out, W_out), dtype=x.dtype, device=x.device)
+    for n in range(N):
+        for c in range(C):
+            for i in range(H_out):
+                for j in range(W_out):
+                    out[n, c, i, j] = torch.max(padded[n, c, i * sh:i * sh + kh, j * sw:j * sw + kw])
+    return out
+'''
+
+AVGPOOL_NAIVE_EXCLUDE_PAD = '''
+def avgpool2d_naive(x, kernel_size, stride=None, padding=0):
+    kh, kw = pair(kernel_size)
+    sh, sw = pair(kernel_size if stride is None else stride)
+    p = padding
+    N, C, H, W = x.shape
+    H_out, W_out = (H + 2 * p - kh) // sh + 1, (W + 2 * p - kw) // sw + 1
+    out = x.new_empty((N, C, H_out, W_out))
+    for i in range(H_out):
+        for j in range(W_out):
+            top, left = max(i * sh - p, 0), max(j * sw - p, 0)
+            bottom, right = min(i * sh - p + kh, H), min(j * sw - p + kw, W)
+            out[:, :, i, j] = x[:, :, top:bottom, left:right].mean(dim=(2, 3))  # padding not counted
+    return out
+'''
+
+AVGPOOL_NAIVE_BUILTIN = '''
+def avgpool2d_naive(x, kernel_size, stride=None, padding=0):
+    return torch.nn.AvgPool2d(kernel_size, stride, padding)(x)
+'''
+
+# ------------------------------------------------------------------ Part 2: vectorised
+
+MAXPOOL_STRIDE_IGNORED = '''
+def maxpool2d(x, kernel_size, stride=None):
+    kh, kw = pair(kernel_size)
+    return x.unfold(2, kh, kh).unfold(3, kw, kw).amax(dim=(-2, -1))
+'''
+
+MAXPOOL_BUILTIN = '''
+def maxpool2d(x, kernel_size, stride=None):
+    return F.max_pool2d(x, kernel_size, stride)
+'''
+
+MAXPOOL_ALIAS_BUILTIN = '''
+from torch.nn.functional import max_pool2d as _fast_pool
+
+def maxpool2d(x, kernel_size, stride=None):
+    return _fast_pool(x, kernel_size, stride)
+'''
+
+MAXPOOL_LOOPS = '''
+def maxpool2d(x, kernel_size, stride=None):
+    return maxpool2d_naive(x, kernel_size, stride)
+'''
+
+# Correct: loop over the kh * kw offsets inside the window.
+MAXPOOL_OFFSETS = '''
+def maxpool2d(x, kernel_size, stride=None):
+    kh, kw = pair(kernel_size)
+    sh, sw = pair(kernel_size if stride is None else stride)
+    H, W = x.shape[2:]
+    H_out, W_out = (H - kh) // sh + 1, (W - kw) // sw + 1
+    out = None
+    for di in range(kh):
+        for dj in range(kw):
+            part = x[:, :, di:di + sh * (H_out - 1) + 1:sh, dj:dj + sw * (W_out - 1) + 1:sw]
+            out = part if out is None else torch.maximum(out, part)
+    return out.clone()
+'''
+
+AVGPOOL_SQUARE_DIVISOR = '''
+def avgpool2d(x, kernel_size, stride=None):
+    kh, kw = pair(kernel_size)
+    sh, sw = pair(kernel_size if stride is None else stride)
+    windows = x.unfold(2, kh, sh).unfold(3, kw, sw)
+    return windows.sum(dim=(-2, -1)) / (kh * kh)          # wrong for non-square windows
+'''
+
+AVGPOOL_F_UNFOLD = '''
+def avgpool2d(x, kernel_size, stride=None):
+    kh, kw = pair(kernel_size)
+    sh, sw = pair(kernel_size if stride is None else stride)
+    N, C, H, W = x.shape
+    cols = F.unfold(x.reshape(N * C, 1, H, W), (kh, kw), stride=(sh, sw))   # im2col
+    H_out, W_out = (H - kh) // sh + 1, (W - kw) // sw + 1
+    return cols.mean(dim=1).reshape(N, C, H_out, W_out)
+'''
+
+# Correct: as_strided view of all windows.
+AVGPOOL_AS_STRIDED = '''
+def avgpool2d(x, kernel_size, stride=None):
+    kh, kw = pair(kernel_size)
+    sh, sw = pair(kernel_size if stride is None else stride)
+    x = x.contiguous()
+    N, C, H, W = x.shape
+    H_out, W_out = (H - kh) // sh + 1, (W - kw) // sw + 1
+    sN, sC, sH, sW = x.stride()
+    windows = x.as_strided((N, C, H_out, W_out, kh, kw), (sN, sC, sH * sh, sW * sw, sH, sW))
+    return windows.sum(dim=(-2, -1)) / (kh * kw)
+'''
+
+# ------------------------------------------------------------------ Part 3: backward
+
+MAXPOOL_BACKWARD_OVERWRITES = '''
+def maxpool2d_backward(grad_out, x, kernel_size, stride=None):
+    kh, kw = pair(kernel_size)
+    sh, sw = pair(kernel_size if stride is None else stride)
+    N, C, H_out, W_out = grad_out.shape
+    dx = torch.zeros_like(x)
+    for n in range(N):
+        for c in range(C):
+            for i in range(H_out):
+                for j in range(W_out):
+                    window = x[n, c, i * sh:i * sh + kh, j * sw:j * sw + kw]
+                    k = int(window.argmax())
+                    dx[n, c, i * sh + k // kw, j * sw + k % kw] = grad_out[n, c, i, j]   # = instead of +=
+    return dx
+'''
+
+MAXPOOL_BACKWARD_EVEN_SPREAD = '''
+def maxpool2d_backward(grad_out, x, kernel_size, stride=None):
+    kh, kw = pair(kernel_size)
+    sh, sw = pair(kernel_size if stride is None else stride)
+    H_out, W_out = grad_out.shape[2:]
+    dx = torch.zeros_like(x)
+    for di in range(kh):
+        for dj in range(kw):
+            dx[:, :, di:di + sh * (H_out - 1) + 1:sh, dj:dj + sw * (W_out - 1) + 1:sw] += grad_out / (kh * kw)
+    return dx
+'''
+
+MAXPOOL_BACKWARD_UNRAVEL_BY_KH = '''
+def maxpool2d_backward(grad_out, x, kernel_size, stride=None):
+    kh, kw = pair(kernel_size)
+    sh, sw = pair(kernel_size if stride is None else stride)
+    N, C, H_out, W_out = grad_out.shape
+    dx = torch.zeros_like(x)
+    for i in range(H_out):
+        for j in range(W_out):
+            window = x[:, :, i * sh:i * sh + kh, j * sw:j * sw + kw].reshape(N, C, -1)
+            k = window.argmax(dim=-1)
+            rows, cols = i * sh + k // kh, j * sw + k % kh     # should be // kw and % kw
+            for n in range(N):
+                for c in range(C):
+                    dx[n, c, rows[n, c], cols[n, c]] += grad_out[n, c, i, j]
+    return dx
+'''
+
+MAXPOOL_BACKWARD_BUILTIN = '''
+def maxpool2d_backward(grad_out, x, kernel_size, stride=None):
+    x = x.detach().requires_grad_(True)
+    with torch.enable_grad():
+        out = F.max_pool2d(x, kernel_size, stride)
+    return torch.autograd.grad(out, x, grad_out)[0]
+'''
+
+# Correct: argmax of each window, then one scatter_add_ into the flattened image.
+MAXPOOL_BACKWARD_SCATTER = '''
+def maxpool2d_backward(grad_out, x, kernel_size, stride=None):
+    kh, kw = pair(kernel_size)
+    sh, sw = pair(kernel_size if stride is None else stride)
+    N, C, H, W = x.shape
+    windows = x.unfold(2, kh, sh).unfold(3, kw, sw)
+    H_out, W_out = windows.shape[2:4]
+    k = windows.reshape(N, C, H_out, W_out, kh * kw).argmax(dim=-1)
+    rows = torch.arange(H_out, device=x.device).view(-1, 1) * sh + k // kw
+    cols = torch.arange(W_out, device=x.device).view(1, -1) * sw + k % kw
+    dx = torch.zeros(N, C, H * W, dtype=x.dtype, device=x.device)
+    dx.scatter_add_(2, (rows * W + cols).reshape(N, C, -1), grad_out.reshape(N, C, -1))
+    return dx.reshape(N, C, H, W)
+'''
+
+AVGPOOL_BACKWARD_NO_DIVIDE = '''
+def avgpool2d_backward(grad_out, x, kernel_size, stride=None):
+    kh, kw = pair(kernel_size)
+    sh, sw = pair(kernel_size if stride is None else stride)
+    H_out, W_out = grad_out.shape[2:]
+    dx = torch.zeros_like(x)
+    for di in range(kh):
+        for dj in range(kw):
+            dx[:, :, di:di + sh * (H_out - 1) + 1:sh, dj:dj + sw * (W_out - 1) + 1:sw] += grad_out
+    return dx
+'''
+
+AVGPOOL_BACKWARD_BUILTIN = '''
+def avgpool2d_backward(grad_out, x, kernel_size, stride=None):
+    x = x.detach().requires_grad_(True)
+    with torch.enable_grad():
+        out = F.avg_pool2d(x, kernel_size, stride)
+    return torch.autograd.grad(out, x, grad_out)[0]
+'''
+
+# Correct: CS231n style loops.
+AVGPOOL_BACKWARD_LOOPS = '''
+def avgpool2d_backward(grad_out, x, kernel_size, stride=None):
+    kh, kw = pair(kernel_size)
+    sh, sw = pair(kernel_size if stride is None else stride)
+    N, C, H_out, W_out = grad_out.shape
+    dx = torch.zeros_like(x)
+    for i in range(H_out):
+        for j in range(W_out):
+            g = grad_out[:, :, i, j] / (kh * kw)
+            dx[:, :, i * sh:i * sh + kh, j * sw:j * sw + kw] += g[:, :, None, None]
+    return dx
+'''
+
+# ------------------------------------------------------------------ Part 4: global pool, module
+
+_MODULE = '''
+
+class MaxPool2dScratch(nn.Module):
+    def __init__(self, kernel_size, stride=None):
+        super().__init__()
+        self.kernel_size = kernel_size
+        self.stride = stride
+
+    def forward(self, x):
+        return maxpool2d(x, self.kernel_size, self.stride)
+'''
+
+GLOBAL_AVGPOOL_DIVIDES_BY_H = '''
+def global_avgpool(x):
+    return x.sum(dim=(2, 3)) / x.shape[2]
+''' + _MODULE
+
+MODULE_WRAPS_NN_MAXPOOL = '''
+def global_avgpool(x):
+    return x.mean(dim=(2, 3))
+
+
+class MaxPool2dScratch(nn.Module):
+    def __init__(self, kernel_size, stride=None):
+        super().__init__()
+        self.pool = nn.MaxPool2d(kernel_size, stride)
+
+    def forward(self, x):
+        return self.pool(x)
+'''
+
+MODULE_IGNORES_STRIDE = '''
+def global_avgpool(x):
+    return x.mean(dim=(2, 3))
+
+
+class MaxPool2dScratch(nn.Module):
+    def __init__(self, kernel_size, stride=None):
+        super().__init__()
+        self.kernel_size = kernel_size
+
+    def forward(self, x):
+        return maxpool2d(x, self.kernel_size)
+'''
+
+# Correct: flatten the positions, and a module that stores pairs.
+GLOBAL_FLATTEN_MODULE_PAIRS = '''
+def global_avgpool(x):
+    N, C = x.shape[:2]
+    return x.reshape(N, C, -1).sum(dim=-1) / (x.shape[2] * x.shape[3])
+
+
+class MaxPool2dScratch(nn.Module):
+    def __init__(self, kernel_size, stride=None):
+        super().__init__()
+        self.kernel_size = pair(kernel_size)
+        self.stride = self.kernel_size if stride is None else pair(stride)
+
+    def forward(self, x):
+        return maxpool2d(x, self.kernel_size, self.stride)
+
+    def extra_repr(self):
+        return f"kernel_size={self.kernel_size}, stride={self.stride}"
+'''
+
+# ------------------------------------------------------------------ Part 5: experiment
+
+SHIFT_DOWN = '''
+def shift_sensitivity(images, feature_fn, shifts):
+    with torch.no_grad():
+        base = feature_fn(images)
+        return [((feature_fn(data.shift_images(images, 0, s)) - base).norm() / base.norm()).item()
+                for s in shifts]
+'''
+
+SHIFT_ABSOLUTE = '''
+def shift_sensitivity(images, feature_fn, shifts):
+    with torch.no_grad():
+        base = feature_fn(images)
+        return [(feature_fn(data.shift_images(images, s, 0)) - base).norm().item() for s in shifts]
+'''
+
+SHIFT_LINALG = '''
+def shift_sensitivity(images, feature_fn, shifts):
+    base = feature_fn(images).detach().flatten()
+    changes = []
+    for s in shifts:
+        moved = feature_fn(data.shift_images(images, s, 0)).detach().flatten()
+        changes.append(float(torch.linalg.vector_norm(moved - base) / torch.linalg.vector_norm(base)))
+    return changes
+'''
+
+VARIANTS = [
+    # Part 1
+    Variant("maxpool_naive_zero_padding", {"maxpool2d_naive": MAXPOOL_NAIVE_ZERO_PADDING},
+            frozenset({"test_maxpool2d_naive"}), "pads max pooling with zeros instead of -inf"),
+    Variant("maxpool_naive_float32_output", {"maxpool2d_naive": MAXPOOL_NAIVE_FLOAT32},
+            frozenset({"test_maxpool2d_naive"}), "allocates the output with torch.zeros, losing float64"),
+    Variant("maxpool_naive_stride_none_is_one", {"maxpool2d_naive": MAXPOOL_NAIVE_STRIDE_NONE_IS_ONE},
+            frozenset({"test_maxpool2d_naive"}), "stride=None taken as stride 1, not the kernel size"),
+    Variant("avgpool_naive_excludes_padding", {"avgpool2d_naive": AVGPOOL_NAIVE_EXCLUDE_PAD},
+            frozenset({"test_avgpool2d_naive"}), "divides border windows by the real elements only (count_include_pad=False)"),
+    Variant("avgpool_naive_nn_avgpool", {"avgpool2d_naive": AVGPOOL_NAIVE_BUILTIN},
+            frozenset({"test_avgpool2d_naive"}), "calls nn.AvgPool2d"),
+    # Part 2
+    Variant("maxpool_stride_ignored", {"maxpool2d": MAXPOOL_STRIDE_IGNORED},
+            frozenset({"test_maxpool2d", "test_pool_vectorised", "test_global_avgpool_module"}),
+            "always steps by the kernel size (the vectorised check and the module use maxpool2d)"),
+    Variant("maxpool_F_max_pool2d", {"maxpool2d": MAXPOOL_BUILTIN},
+            frozenset({"test_maxpool2d", "test_global_avgpool_module"}), "calls F.max_pool2d"),
+    Variant("maxpool_import_alias", {"maxpool2d": MAXPOOL_ALIAS_BUILTIN},
+            frozenset({"test_maxpool2d", "test_global_avgpool_module"}), "F.max_pool2d under an alias bound at import"),
+    Variant("maxpool_loops", {"maxpool2d": MAXPOOL_LOOPS},
+            frozenset({"test_pool_vectorised"}), "right values but a Python loop over output positions"),
+    Variant("avgpool_square_divisor", {"avgpool2d": AVGPOOL_SQUARE_DIVISOR},
+            frozenset({"test_avgpool2d"}), "divides by kh * kh, wrong for rectangular windows"),
+    Variant("avgpool_F_unfold", {"avgpool2d": AVGPOOL_F_UNFOLD},
+            frozenset({"test_avgpool2d"}), "uses F.unfold (im2col)"),
+    # Part 3
+    Variant("maxpool_backward_overwrites", {"maxpool2d_backward": MAXPOOL_BACKWARD_OVERWRITES},
+            frozenset({"test_maxpool2d_backward"}), "dx[...] = g instead of +=: overlapping windows do not add up"),
+    Variant("maxpool_backward_spreads_evenly", {"maxpool2d_backward": MAXPOOL_BACKWARD_EVEN_SPREAD},
+            frozenset({"test_maxpool2d_backward"}), "treats max pooling like average pooling"),
+    Variant("maxpool_backward_unravel_by_kh", {"maxpool2d_backward": MAXPOOL_BACKWARD_UNRAVEL_BY_KH},
+            frozenset({"test_maxpool2d_backward"}), "unravels the window's argmax with kh instead of kw (rectangular windows)"),
+    Variant("maxpool_backward_autograd_builtin", {"maxpool2d_backward": MAXPOOL_BACKWARD_BUILTIN},
+            frozenset({"test_maxpool2d_backward"}), "autograd through F.max_pool2d"),
+    Variant("avgpool_backward_no_divide", {"avgpool2d_backward": AVGPOOL_BACKWARD_NO_DIVIDE},
+            frozenset({"test_avgpool2d_backward"}), "forgets to divide by kh * kw"),
+    Variant("avgpool_backward_autograd_builtin", {"avgpool2d_backward": AVGPOOL_BACKWARD_BUILTIN},
+            frozenset({"test_avgpool2d_backward"}), "autograd through F.avg_pool2d"),
+    # Part 4
+    Variant("global_avgpool_divides_by_h", {"global_avgpool_module": GLOBAL_AVGPOOL_DIVIDES_BY_H},
+            frozenset({"test_global_avgpool_module"}), "divides the channel sum by H instead of H * W"),
+    Variant("module_wraps_nn_maxpool", {"global_avgpool_module": MODULE_WRAPS_NN_MAXPOOL},
+            frozenset({"test_global_avgpool_module"}), "MaxPool2dScratch wraps nn.MaxPool2d"),
+    Variant("module_ignores_stride", {"global_avgpool_module": MODULE_IGNORES_STRIDE},
+            frozenset({"test_global_avgpool_module"}), "MaxPool2dScratch drops its stride argument"),
+    # Part 5
+    Variant("shift_sensitivity_shifts_down", {"shift_sensitivity": SHIFT_DOWN},
+            frozenset({"test_shift_sensitivity"}), "shifts down (dy) instead of right (dx)"),
+    Variant("shift_sensitivity_absolute", {"shift_sensitivity": SHIFT_ABSOLUTE},
+            frozenset({"test_shift_sensitivity"}), "returns the absolute change, not relative to the features' norm"),
+    # Correct, differently written
+    Variant("maxpool_naive_four_loops", {"maxpool2d_naive": MAXPOOL_NAIVE_FOUR_LOOPS},
+            why="correct: CS231n-style four nested loops, padding by hand"),
+    Variant("maxpool_window_offsets", {"maxpool2d": MAXPOOL_OFFSETS},
+            why="correct: torch.maximum over the kh * kw window offsets"),
+    Variant("avgpool_as_strided", {"avgpool2d": AVGPOOL_AS_STRIDED},
+            why="correct: an as_strided view of the windows"),
+    Variant("maxpool_backward_scatter_add", {"maxpool2d_backward": MAXPOOL_BACKWARD_SCATTER},
+            why="correct: argmax per window and one scatter_add_"),
+    Variant("avgpool_backward_loops", {"avgpool2d_backward": AVGPOOL_BACKWARD_LOOPS},
+            why="correct: loops over output positions"),
+    Variant("global_flatten_module_pairs", {"global_avgpool_module": GLOBAL_FLATTEN_MODULE_PAIRS},
+            why="correct: flattened sum / (H * W), module storing pairs"),
+    Variant("shift_sensitivity_linalg", {"shift_sensitivity": SHIFT_LINALG},
+            why="correct: torch.linalg.vector_norm without no_grad"),
+]
