@@ -1,0 +1,43 @@
+"""Helpers for the grading tests: build submissions and grade them."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+
+from course_grader.examples import fill_solutions, solution_ids
+from course_grader.grade import grade_notebook
+from course_grader.notebook import grade_id, is_test, points, read_notebook
+
+
+def source_nb(settings, assignment):
+    return read_notebook(settings.source_notebook(assignment))
+
+
+def release_nb(settings, assignment):
+    return read_notebook(settings.release_notebook(assignment))
+
+
+def grade_nb(settings, assignment, nb, tmp_path: Path, name=None, student="student"):
+    """Write ``nb`` into tmp_path and grade it; returns the GradeResult."""
+    folder = Path(tmp_path) / student / assignment
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / (name or f"{assignment}.ipynb")
+    if isinstance(nb, (str, bytes)):
+        path.write_text(nb if isinstance(nb, str) else nb.decode())
+    else:
+        nbformat.write(nb, path)
+    result, _ = grade_notebook(settings, assignment, path, student=student)
+    return result
+
+
+def failed(result) -> set:
+    return {t.name for t in result.tests if not t.passed}
+
+
+def points_by_test(source) -> dict:
+    return {grade_id(c): points(c) for c in source.cells if is_test(c)}
+
+
+__all__ = ["fill_solutions", "solution_ids", "source_nb", "release_nb", "grade_nb", "failed",
+           "points_by_test"]
