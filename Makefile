@@ -1,0 +1,44 @@
+# The README's two commands: `make demo` (the main job) and `make test` (the whole suite).
+# Both create a git-ignored .venv on first use and reuse it afterwards.
+
+PYTHON  ?= python3
+VENV    ?= .venv
+PY      := $(VENV)/bin/python
+# Real MNIST for offline machines: ../shared/data when it exists, unless COURSE_DATA_DIR is set.
+SHARED_DATA := $(abspath ../shared/data)
+ifeq ($(COURSE_DATA_DIR),)
+ifneq ($(wildcard $(SHARED_DATA)/MNIST/raw),)
+export COURSE_DATA_DIR := $(SHARED_DATA)
+endif
+endif
+# The install is redone when the dependency list or the checkout's path changes (an editable
+# install points at one checkout; .ci/run may share a cached venv between clones).
+STAMP := $(VENV)/.course-installed-$(shell (echo "$(CURDIR)"; cat pyproject.toml) | sha256sum | cut -c1-16)
+
+.PHONY: demo test venv release clean-demo benchmark
+
+demo: venv
+	$(VENV)/bin/course demo
+
+test: venv
+	$(PY) -m pytest -q -n 2 --dist loadgroup
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip "setuptools>=77" wheel
+	$(PY) -m pip install -q -e ".[grade,dev]"
+	@rm -f $(VENV)/.course-installed-*
+	@touch $@
+
+release: venv
+	$(VENV)/bin/course release
+
+benchmark: venv
+	$(PY) benchmarks/grading_time.py
+	$(PY) benchmarks/conv_speed.py
+	$(PY) benchmarks/parallel_grading.py
+
+clean-demo:
+	rm -rf demo_output
