@@ -7,12 +7,14 @@ from pathlib import Path
 
 import nbformat
 
+from .config import CourseError
+
 HIDDEN_RE = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS[ \t]*\n.*?^[ \t]*### END HIDDEN TESTS[ \t]*(\n|$)",
                        re.S | re.M)
 SOLUTION_RE = re.compile(r"^[ \t]*### BEGIN SOLUTION.*?^[ \t]*### END SOLUTION[ \t]*$", re.S | re.M)
 
 
-class NotebookError(Exception):
+class NotebookError(CourseError):
     """A notebook that cannot be read as a notebook; the message says why."""
 
 
