@@ -7,6 +7,7 @@ processes at once. One broken submission never stops the others.
 from __future__ import annotations
 
 import os
+import sys
 import traceback
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
@@ -137,6 +138,12 @@ def grade_folder(settings: Settings, submitted: Path, out: Path, jobs: int = 1,
     graded = [_from_dict(r) for r in results]
     rows = [report.csv_row(r) for r in graded]
     report.write_csv(out / "grades.csv", rows)
+    try:   # nbgrader's gradebook, for nbgrader's own tools; grades.csv above is already safe
+        from .gradebook import record_grades
+        record_grades(out / "gradebook.db", graded, settings)
+    except Exception as e:
+        print(f"warning: grades.csv is written, but {out / 'gradebook.db'} could not be updated: "
+              f"{type(e).__name__}: {e}", file=sys.stderr)
     return sorted(graded, key=lambda r: (r.student, r.assignment))
 
 

@@ -158,3 +158,18 @@ def test_workflows_call_the_cli_as_it_is():
             build_parser().parse_args(argv)          # exits (fails the test) on a wrong option
     grade = build_parser().parse_args(commands[0])
     assert grade.shard == "1/4"
+
+
+@needs_mnist
+@pytest.mark.slow
+def test_the_parent_writes_nbgraders_gradebook(one_at_a_time):
+    """Workers never open the SQLite gradebook; the parent records every graded test in it."""
+    from nbgrader.api import Gradebook
+
+    out, results = one_at_a_time
+    by_student = {r.student: r for r in results}
+    with Gradebook(f"sqlite:///{out / 'gradebook.db'}") as gb:
+        for student in ("reference", "partial", "untouched", "broken"):
+            submission = gb.find_submission(ASSIGNMENT, student)
+            assert submission.score == pytest.approx(by_student[student].score)
+            assert submission.max_score == pytest.approx(by_student[student].max_score)
