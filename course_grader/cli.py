@@ -1,10 +1,11 @@
-"""The ``course`` command: release, grade, check, merge, demo (instructor side).
+"""The ``course`` command: release, grade, check, merge, demo, publish (instructor side).
 
     course release [ASSIGNMENT ...]
     course grade SUBMITTED_DIR [--out DIR] [--jobs N] [--shard K/N]
     course check NOTEBOOK [--assignment NAME] [--json] [--gradescope FILE]
     course merge GRADES_CSV ... --out FILE
     course demo [ASSIGNMENT ...] [--out DIR] [--jobs N]
+    course publish [OUT_DIR] [--no-check]
 """
 from __future__ import annotations
 
@@ -127,6 +128,15 @@ def cmd_demo(args) -> int:
     return 0
 
 
+def cmd_publish(args) -> int:
+    from .publish import publish
+
+    settings = _settings(args)
+    out = Path(args.out_dir) if args.out_dir else settings.root / "published"
+    publish(settings, out, regenerate=not args.no_check)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="course", description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -163,6 +173,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--jobs", type=int, default=1, metavar="N")
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("publish", help="write the student repository: release/, course_utils/, "
+                                       "README and packaging, nothing else")
+    p.add_argument("out_dir", nargs="?", metavar="OUT_DIR",
+                   help="new, empty, or an earlier publish (default: published/ in the course root)")
+    p.add_argument("--no-check", action="store_true",
+                   help="publish release/ as it is, without regenerating it from source/ to check "
+                        "that it is up to date")
+    p.set_defaults(func=cmd_publish)
     return parser
 
 

@@ -46,9 +46,29 @@ def read_notebook(path: Path) -> nbformat.NotebookNode:
             if cell.get("cell_type") == "code":
                 cell.setdefault("outputs", [])
                 cell.setdefault("execution_count", None)
+        _give_cells_ids(nb)
     except Exception as e:  # a malformed cell, an odd nbformat version
         raise NotebookError(f"{path} is not a valid notebook: {e}") from None
     return nb
+
+
+def _give_cells_ids(nb) -> None:
+    """Cell ids where they are missing, as Jupyter does when it opens an nbformat 4.0-4.4 file
+    (Google Colab saves 4.0, its ids in the cells' metadata): notebooks built from it are
+    written as 4.5, which requires them. Cells are matched by nbgrader grade_id, never by id."""
+    if nb.get("nbformat") != 4:
+        return
+    used = {c.get("id") for c in nb.cells if isinstance(c.get("id"), str) and c.get("id")}
+    if len(used) == len(nb.cells) and nb.get("nbformat_minor", 0) >= 5:
+        return
+    for index, cell in enumerate(nb.cells):
+        if not (isinstance(cell.get("id"), str) and cell.get("id")):
+            new = f"cell-{index}"
+            while new in used:
+                new += "-"
+            cell["id"] = new
+            used.add(new)
+    nb.nbformat_minor = max(5, nb.get("nbformat_minor", 0))
 
 
 def nbgrader_meta(cell) -> dict:

@@ -7,6 +7,7 @@ source's id: regenerating an unchanged source gives a byte-identical release.
 """
 from __future__ import annotations
 
+import ast
 import os
 import re
 import shutil
@@ -100,24 +101,65 @@ def finish_release(nb, settings: Settings, assignment: str) -> nbformat.Notebook
 
 
 _STUB = re.compile(r"^([ \t]*)raise NotImplementedError\(\)[ \t]*$", re.M)
-_DEF = re.compile(r"^([ \t]*)(def|class)\s+([A-Za-z_]\w*)", re.M)
+# Fallback for a cell that is not valid Python: a def/class line outside triple-quoted strings,
+# one whose last character (before a comment) is the colon.
+_DEF = re.compile(r"^([ \t]*)(?:async[ \t]+)?(def|class)[ \t]+([A-Za-z_]\w*)\b[^\n#]*:[ \t]*(?:#[^\n]*)?$",
+                  re.M)
+_TRIPLE_QUOTED = re.compile(r'"""[\s\S]*?(?:"""|\Z)|\'\'\'[\s\S]*?(?:\'\'\'|\Z)')
+
+
+def _enclosing_names(source: str) -> dict | None:
+    """{line number: the function (or Class.method) whose body holds that line}, from the syntax
+    tree of ``source``; None when the source does not parse."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return None
+    names: dict[int, str] = {}
+
+    def visit(node, cls: str | None) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                name = f"{cls}.{child.name}" if cls else child.name
+                for line in range(child.body[0].lineno, (child.end_lineno or child.lineno) + 1):
+                    names[line] = name          # inner definitions overwrite outer ones below
+                visit(child, None)
+            elif isinstance(child, ast.ClassDef):
+                visit(child, child.name)
+            else:
+                visit(child, cls)
+
+    visit(tree, None)
+    return names
+
+
+def _enclosing_by_regex(source: str, offset: int) -> str | None:
+    code = _TRIPLE_QUOTED.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), source[:offset])
+    defs = list(_DEF.finditer(code))
+    if not defs:
+        return None
+    last = defs[-1]
+    name = last.group(3)
+    if last.group(1):  # a method: name its class too
+        classes = [d for d in defs if d.group(2) == "class" and len(d.group(1)) < len(last.group(1))]
+        if classes:
+            name = f"{classes[-1].group(3)}.{name}"
+    return name
 
 
 def word_stubs(source: str) -> str:
-    """Replace ``raise NotImplementedError()`` with a message naming what to implement."""
+    """Replace ``raise NotImplementedError()`` with a message naming what to implement: the
+    function (or ``Class.method``) whose body holds the stub, found from the cell's syntax tree,
+    so that a ``def`` or ``class`` word inside a docstring or string never counts."""
+    enclosing = _enclosing_names(source)
+
     def message(match: re.Match) -> str:
-        before = source[:match.start()]
-        defs = list(_DEF.finditer(before))
-        name = "this part"
-        if defs:
-            last = defs[-1]
-            name = last.group(3)
-            if last.group(1):  # a method: name its class too
-                classes = [d for d in defs if d.group(2) == "class" and len(d.group(1)) < len(last.group(1))]
-                if classes:
-                    name = f"{classes[-1].group(3)}.{name}"
-        return (f'{match.group(1)}raise NotImplementedError("{name} is not implemented yet: '
-                f'replace this line with your code")')
+        if enclosing is not None:
+            name = enclosing.get(source.count("\n", 0, match.start()) + 1)
+        else:
+            name = _enclosing_by_regex(source, match.start())
+        return (f'{match.group(1)}raise NotImplementedError("{name or "this part"} is not '
+                'implemented yet: replace this line with your code")')
     return _STUB.sub(message, source)
 
 

@@ -95,6 +95,35 @@ def test_stub_messages_name_what_to_implement():
     del source
 
 
+def test_stub_messages_ignore_def_and_class_in_docstrings():
+    """A docstring line that starts with "class ..." or "def ..." is not a definition."""
+    stub = ('def predict(model, loader):\n'
+            '    """Predictions of a classifier.\n\n'
+            '    Returns:\n'
+            '    class labels: the argmax of the scores\n'
+            '    def ined as in torch\n'
+            '    """\n'
+            '    # YOUR CODE HERE\n'
+            '    raise NotImplementedError()\n\n\n'
+            'class Net(nn.Module):\n'
+            '    """A network.\n\n'
+            '    class Other: not a class\n'
+            '    """\n\n'
+            '    def forward(self, x):\n'
+            '        def helper(y):\n'
+            '            return y\n'
+            '        raise NotImplementedError()\n')
+    worded = release_mod.word_stubs(stub)
+    assert 'NotImplementedError("predict is not implemented yet' in worded
+    assert 'NotImplementedError("Net.forward is not implemented yet' in worded
+    assert "labels is not" not in worded and "ined is not" not in worded
+    # a cell that does not parse falls back to def lines outside triple-quoted strings
+    broken = 'def f(x):\n    """\n    class labels:\n    """\n    y = (\n    raise NotImplementedError()\n'
+    assert 'NotImplementedError("f is not implemented yet' in release_mod.word_stubs(broken)
+    # a stub outside any function
+    assert '"this part is not implemented yet' in release_mod.word_stubs("raise NotImplementedError()\n")
+
+
 def test_failed_release_keeps_the_working_one(tmp_path):
     """A source that nbgrader cannot process leaves release/ as it was."""
     course = tmp_path / "course"
