@@ -41,9 +41,13 @@ class Settings:
     #: COURSE_TRAIN_EPOCHS for the notebooks' own demonstration training while grading
     #: (see course_utils.budget). Points never depend on it.
     grading_epochs: int = 1
-    #: Memory limit of a grading kernel, in MiB (0: no limit).
+    #: Memory limit of a grading kernel, in MiB (0: no limit): the address space of each of its
+    #: processes (torch alone takes about 4 GiB of it), and, where the grader can create a cgroup,
+    #: the memory of all of them together.
     memory_limit_mb: int = 6144
-    #: Largest number of processes a grading kernel may start (fork bombs), 0: no limit.
+    #: Largest number of processes (tasks) a grading kernel may run (fork bombs), 0: no limit.
+    #: A cgroup's cap where the grader can create one; else RLIMIT_NPROC, which counts all the
+    #: processes of the grader's user and which Linux ignores for root (see course_grader/sandbox.py).
     max_processes: int = 256
     #: Run grading kernels in a bubblewrap sandbox when bwrap is installed ("auto"), always
     #: ("require": grading refuses to run without it) or never ("off").

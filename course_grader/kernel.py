@@ -40,19 +40,28 @@ def _plain(value, depth=0):
         return "<nested too deep>"
     if isinstance(value, torch.Tensor):
         return value.detach().to("cpu").as_subclass(torch.Tensor).clone().contiguous()
-    if value is None or isinstance(value, (bool, int, float, str)):
+    if value is None or type(value) in (bool, int, float, str):
         return value
-    if isinstance(value, complex):
-        return ("complex", value.real, value.imag)
     try:
         import numpy as np
 
+        # before the checks below: np.float64 is a float subclass, np.bool_ is not a bool
         if isinstance(value, np.ndarray):
             return torch.from_numpy(np.ascontiguousarray(value)).clone()
         if isinstance(value, np.generic):
-            return value.item()
+            return _plain(value.item(), depth + 1)
     except ImportError:  # pragma: no cover - numpy ships with torch
         pass
+    # subclasses of the plain types (an IntEnum, a str subclass) as the plain type itself:
+    # torch.load(weights_only=True) reads back no other class
+    if isinstance(value, int):
+        return int.__int__(value)
+    if isinstance(value, float):
+        return float.__float__(value)
+    if isinstance(value, str):
+        return str.encode(value, "utf-8", "surrogatepass").decode("utf-8", "surrogatepass")
+    if isinstance(value, complex):
+        return ("complex", float(value.real), float(value.imag))
     if isinstance(value, torch.Size):
         return tuple(int(v) for v in value)
     if isinstance(value, torch.dtype):

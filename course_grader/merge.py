@@ -2,8 +2,8 @@
 
 The student's own cells (answers, scratch work) are kept in the student's order. Every test cell
 and every locked cell is the instructor's version from ``source/``, hidden tests included,
-whatever the submission did to it; each test cell sits right after the cell that precedes it in
-the source notebook. What the submission changed is reported, never crashed on:
+whatever the submission did to it; each test cell sits after every cell that precedes it in
+the source notebook (after the last of them in the student's order). What the submission changed is reported, never crashed on:
 edited, deleted, duplicated, moved or re-typed test cells, changed points, edited locked cells,
 and stripped nbgrader metadata.
 """
@@ -109,20 +109,19 @@ def _strip_nbgrader(cell) -> None:
 
 
 def _place_tests(kept: list, source_cells: list, by_id: dict) -> list:
-    """Insert each source test cell after the cell that precedes it in the source notebook."""
+    """Insert each source test cell after every cell that precedes it in the source notebook.
+
+    That is after the last of them in the submission's order: when a student moved answer cells
+    around, every answer a test may use is still defined before the test runs.
+    """
     cells = list(kept)
     for index, cell in enumerate(source_cells):
         if not (is_test(cell) and grade_id(cell)):
             continue
-        position = 0
-        for previous in reversed(source_cells[:index]):
-            gid = grade_id(previous)
-            if not gid:
-                continue
-            where = next((i for i, c in enumerate(cells) if grade_id(c) == gid), None)
-            if where is not None:
-                position = where + 1
-                break
+        earlier = {grade_id(c) for c in source_cells[:index] if grade_id(c)}
+        found = [i for i, c in enumerate(cells) if grade_id(c) in earlier]
+        if found:
+            position = max(found) + 1
         else:
             # no earlier graded cell: after the cells that precede it in the source, by content
             position = min(index, len(cells))

@@ -1,0 +1,505 @@
+"""Faulty and hostile submissions, each with the outcome the grader must give it.
+
+A case is built from an assignment's real notebooks: ``reference(...)`` is the release notebook
+filled with the reference answers (what a student who solved everything hands in); the other
+helpers edit, insert, move or delete one cell of it. A few cases are literal bytes (corrupt
+files). ``tests/test_submissions.py`` builds and grades every case and asserts its outcome;
+``tests/submissions/README.md`` lists them.
+
+Expected outcomes are exact: the set of tests that fail (hence the score, from the source
+notebook's points), the status, and fragments of the error, of ``run_error`` and of the notes.
+``build(settings, ctx)`` gets ``ctx["port"]``, a TCP port on loopback the test listens on.
+"""
+from __future__ import annotations
+
+import copy
+import json
+from dataclasses import dataclass, field
+from typing import Callable
+
+import nbformat
+
+from course_grader.examples import fill_solutions
+from course_grader.notebook import grade_id, read_notebook
+
+# --------------------------------------------------------------------------- building blocks
+
+
+def source(settings, assignment):
+    return read_notebook(settings.source_notebook(assignment))
+
+
+def release(settings, assignment):
+    return read_notebook(settings.release_notebook(assignment))
+
+
+def reference(settings, assignment, replace: dict | None = None):
+    """The release with every answer cell filled from the reference (``replace``: {grade_id: code})."""
+    return fill_solutions(release(settings, assignment), source(settings, assignment), replace=replace)
+
+
+def index_of(nb, gid: str) -> int:
+    return next(i for i, c in enumerate(nb.cells) if grade_id(c) == gid)
+
+
+def code_cell(code: str):
+    return nbformat.v4.new_code_cell(code)
+
+
+def insert_after(nb, gid: str | None, code: str):
+    """A copy of ``nb`` with a new code cell after the cell ``gid`` (None: at the end)."""
+    nb = copy.deepcopy(nb)
+    at = len(nb.cells) if gid is None else index_of(nb, gid) + 1
+    nb.cells.insert(at, code_cell(code))
+    return nb
+
+
+def after_setup(nb, code: str):
+    """A copy of ``nb`` with a new code cell right after the assignment's own import cell."""
+    nb = copy.deepcopy(nb)
+    first_graded = next(i for i, c in enumerate(nb.cells) if grade_id(c))
+    setup = max(i for i, c in enumerate(nb.cells[:first_graded]) if c.cell_type == "code")
+    nb.cells.insert(setup + 1, code_cell(code))
+    return nb
+
+
+def prefix_answer(settings, assignment, gid: str, code: str):
+    """The reference, with ``code`` run at the top of answer cell ``gid`` (before its defs)."""
+    nb = reference(settings, assignment)
+    cell = nb.cells[index_of(nb, gid)]
+    cell.source = code + "\n" + cell.source
+    return nb
+
+
+def in_body(settings, assignment, gid: str, function: str, code: str):
+    """The reference, with ``code`` as the first statement of ``function`` in answer cell ``gid``."""
+    nb = reference(settings, assignment)
+    cell = nb.cells[index_of(nb, gid)]
+    lines = cell.source.splitlines()
+    start = next(i for i, l in enumerate(lines) if l.startswith(f"def {function}("))
+    end = next(i for i in range(start, len(lines)) if lines[i].rstrip().endswith(":"))
+    body = "\n".join("    " + l for l in code.splitlines())
+    cell.source = "\n".join(lines[:end + 1] + [body] + lines[end + 1:])
+    return nb
+
+
+def without(nb, gid: str):
+    nb = copy.deepcopy(nb)
+    del nb.cells[index_of(nb, gid)]
+    return nb
+
+
+def edited(nb, gid: str, fn: Callable):
+    """A copy of ``nb`` whose cell ``gid`` went through ``fn(cell)`` (which edits it in place)."""
+    nb = copy.deepcopy(nb)
+    fn(nb.cells[index_of(nb, gid)])
+    return nb
+
+
+def to_bytes(nb) -> bytes:
+    return nbformat.writes(nb).encode("utf-8")
+
+
+# --------------------------------------------------------------------------- the cases
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    assignment: str
+    how: str                             # one line: how the submission is built (README)
+    build: Callable                      # (settings, ctx) -> notebook node, or bytes for a raw file
+    failed: frozenset = frozenset()      # grade_ids of the tests that must fail ("*": all of them)
+    expect: str = ""                     # one line: the outcome (README)
+    status: str = "graded"
+    error: str = ""                      # fragment of result.error
+    run_error: str = ""                  # fragment of result.run_error ("" : must be empty)
+    notes: tuple = ()                    # fragments, each in some note (no note when empty)
+    messages: dict = field(default_factory=dict)   # {grade_id: fragment of the test's message}
+    settings: dict = field(default_factory=dict)   # Settings overrides (small limits)
+    cgroup_settings: dict = field(default_factory=dict)  # more, where kernels get a cgroup
+    sandbox: bool = False                # needs bubblewrap (the case would be unsafe without it)
+    check: str = ""                      # name of an extra check in tests/test_submissions.py
+    filename: str = ""                   # the submitted file's name (default <assignment>.ipynb)
+
+
+ALL = frozenset({"*"})
+#: cell_timeout for the cases that run too long. The slowest honest cell of these notebooks (the
+#: imports: torchvision pulls in torch._dynamo) takes 2-3 s, and more on a loaded machine.
+TIMEOUT = {"cell_timeout": 10}
+
+# -- the code of the hostile cells
+
+INFINITE_LOOP = "while True:\n    pass"
+SLEEP = "import time\ntime.sleep(10 ** 6)"
+IGNORE_INTERRUPT = """\
+import time
+while True:
+    try:
+        time.sleep(100)
+    except KeyboardInterrupt:
+        pass"""
+SEGFAULT = "import ctypes\nctypes.string_at(0)"
+OS_EXIT = "import os\nos._exit(1)"
+SIGKILL_SELF = "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)"
+EXIT_CALLS = """\
+import sys
+for leave in (exit, quit, lambda: sys.exit(3)):
+    try:
+        leave()
+    except SystemExit:
+        pass
+print("still here")"""
+ALLOCATE_50GB = "_ = bytearray(50 * 2**30)   # 50 GB"
+FILL_MEMORY = """\
+import numpy as np
+
+def fill():
+    chunks = []
+    while True:
+        chunks.append(np.ones(50_000_000 // 8))   # 50 MB at a time, touched
+
+fill()"""
+FORK_PROCESSES = """\
+import os, signal, time
+N = 60
+forked = 0
+for _ in range(N):
+    try:
+        pid = os.fork()
+    except OSError:                  # BlockingIOError once the process cap is reached
+        break
+    if pid == 0:                     # the child: leave the session, ignore signals, hang
+        try:
+            os.setsid()
+            for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+                signal.signal(sig, signal.SIG_IGN)
+            while True:
+                time.sleep(1000)
+        finally:
+            os._exit(0)
+    forked += 1
+print(f"forked {forked} of {N}", flush=True)
+time.sleep(10 ** 6)"""
+PRINT_MEGABYTES = """\
+line = "x" * 999 + "\\n"
+for _ in range(30_000):               # 30 MB
+    print(line, end="")"""
+DELETE_FILES = """\
+import os, shutil
+root = {ROOT!r}
+attempts = {{}}
+for path in [os.getcwd(), os.path.expanduser("~"), root, os.path.join(root, "source"),
+             os.path.join(root, "course_grader"), os.path.join(root, ".course_cache"),
+             os.environ.get("VIRTUAL_ENV", "/nonexistent"), "/tmp"]:
+    try:
+        shutil.rmtree(path)
+        attempts[path] = "deleted"
+    except Exception as e:
+        attempts[path] = type(e).__name__
+for path in [os.path.join(root, "source", "pooling", "pooling.ipynb"), os.path.join(root, "README.md")]:
+    try:
+        os.remove(path)
+        attempts[path] = "deleted"
+    except Exception as e:
+        attempts[path] = type(e).__name__
+print(attempts)"""
+READ_SECRETS = """\
+import glob, json, os
+root = {ROOT!r}
+found = {{}}
+for pattern in ["source/*/*.ipynb", ".course_cache/**/*", "gradebook.db", "release/*/*.ipynb",
+                "nbgrader_config.py", "course_grader/*.py", "submitted/**/*.ipynb"]:
+    for path in glob.glob(os.path.join(root, pattern), recursive=True):
+        try:
+            with open(path, "rb") as f:
+                found[path] = len(f.read())
+        except OSError:
+            pass
+for pid in os.listdir("/proc"):                    # the grader's process, its environment
+    if pid.isdigit() and int(pid) != os.getpid():
+        for what in ("environ", "cmdline", "maps"):
+            try:
+                with open(f"/proc/{{pid}}/{{what}}", "rb") as f:
+                    data = f.read()
+                if any(word in data for word in (b"pytest", b"PYTEST_", b"course_grader/", b"course_grader.cli")):
+                    found[f"/proc/{{pid}}/{{what}}"] = 1
+            except OSError:
+                pass
+# with the source notebook in hand, a student would run its reference answers:
+for path in [p for p in found if p.endswith("conv_from_scratch.ipynb") and "/source/" in p]:
+    nb = json.load(open(path))
+    for cell in nb["cells"]:
+        if cell["metadata"].get("nbgrader", {{}}).get("solution"):
+            exec("".join(cell["source"]))
+print("FOUND", sorted(found))"""
+NETWORK = """\
+import socket
+results = {{}}
+for name, address in [("grader's listener on loopback", ("127.0.0.1", {PORT})),
+                      ("public DNS server", ("8.8.8.8", 53)), ("example.com", ("example.com", 80))]:
+    try:
+        socket.create_connection(address, timeout=2).close()
+        results[name] = "CONNECTED"
+    except OSError as e:
+        results[name] = type(e).__name__
+print(results)"""
+PATCH_COMPARISONS = """\
+# make every comparison the visible tests use say "equal"
+import builtins, numpy as np, torch
+torch.allclose = lambda *a, **k: True
+torch.equal = lambda *a, **k: True
+torch.testing.assert_close = lambda *a, **k: None
+np.allclose = lambda *a, **k: True
+np.testing.assert_allclose = lambda *a, **k: None
+_real_eq = torch.Tensor.__eq__
+torch.Tensor.__eq__ = lambda self, other: torch.ones(self.shape, dtype=torch.bool)
+torch.Tensor.item = lambda self: 0.0          # err = (out - expected).abs().max().item() is 0
+_real_isinstance = builtins.isinstance
+builtins.isinstance = lambda obj, cls: True if cls is int and type(obj) is float else _real_isinstance(obj, cls)"""
+WRONG_WEIGHT_GRAD = '''\
+def conv2d_weight_grad(x, grad_out, kernel_size, stride=1, padding=0):
+    """Wrong on purpose: zeros of the right shape."""
+    kh, kw = (kernel_size, kernel_size) if isinstance(kernel_size, int) else kernel_size
+    return torch.zeros(grad_out.shape[1], x.shape[1], kh, kw, dtype=x.dtype)'''
+BUILTIN_CONV_NAIVE = '''\
+def conv2d_naive(x, weight, bias=None, stride=1, padding=0):
+    """Not from scratch: torch's own convolution."""
+    return F.conv2d(x, weight, bias, stride=stride, padding=padding)'''
+PATCH_GRADER_HELPERS = """\
+# replace the grader's helpers: hide every op, forbid nothing, record with huge tolerances
+import course_grader.kernel as k
+_record = k.record
+k.aten_ops_used = lambda fn, *a, **kw: (fn(*a, **kw), set())
+k.forbidden = lambda ops, pattern: []
+k.record = lambda name, value, **kw: _record(name, value, rtol=1e9, atol=1e9)"""
+RESEED = """\
+import os, random
+import numpy as np
+import torch
+random.seed(999)
+np.random.seed(999)
+torch.manual_seed(999)
+print("epochs the grader set:", os.environ.get("COURSE_TRAIN_EPOCHS"))
+os.environ["COURSE_TRAIN_EPOCHS"] = "not a number"   # the training cell now fails at once"""
+NO_STRIDE_BACKWARD = '''\
+def avgpool2d_backward(grad_out, x, kernel_size):
+    """Right for stride = kernel_size, but the stride argument is missing."""
+    kh, kw = pair(kernel_size)
+    H_out, W_out = grad_out.shape[2:]
+    dx = torch.zeros_like(x)
+    for di in range(kh):
+        for dj in range(kw):
+            dx[:, :, di:di + kh * (H_out - 1) + 1:kh, dj:dj + kw * (W_out - 1) + 1:kw] += grad_out / (kh * kw)
+    return dx'''
+MAXPOOL_ZEROS = '''\
+def maxpool2d_naive(x, kernel_size, stride=None, padding=0):
+    """Wrong on purpose: zeros of the right shape."""
+    kh, kw = pair(kernel_size)
+    sh, sw = pair(kernel_size if stride is None else stride)
+    ph, pw = pair(padding)
+    N, C, H, W = x.shape
+    return x.new_zeros(N, C, (H + 2 * ph - kh) // sh + 1, (W + 2 * pw - kw) // sw + 1)'''
+
+
+def _set_points(cell, value):
+    cell.metadata["nbgrader"]["points"] = value
+
+
+def _strip_all(nb):
+    nb = copy.deepcopy(nb)
+    for cell in nb.cells:
+        cell.metadata.pop("nbgrader", None)
+    return nb
+
+
+def _move_before(nb, gid: str, before: str):
+    nb = copy.deepcopy(nb)
+    cell = nb.cells.pop(index_of(nb, gid))
+    nb.cells.insert(index_of(nb, before), cell)
+    return nb
+
+
+def _move_to_end(nb, gid: str):
+    nb = copy.deepcopy(nb)
+    nb.cells.append(nb.cells.pop(index_of(nb, gid)))
+    return nb
+
+
+def _duplicate(nb, gid: str):
+    nb = copy.deepcopy(nb)
+    nb.cells.append(copy.deepcopy(nb.cells[index_of(nb, gid)]))
+    return nb
+
+
+def _to_markdown(cell):
+    cell.cell_type = "markdown"
+    cell.pop("outputs", None)
+    cell.pop("execution_count", None)
+
+
+def _visible_test_gutted(cell):
+    cell.source = "# the test was in the way\npass"
+
+
+P, C = "pooling", "conv_from_scratch"
+
+CASES = [
+    # ---------------------------------------------------------------- corrupt files (no kernel)
+    Case("invalid_json", "mlp_vs_cnn", "the reference notebook cut off halfway through its JSON",
+         lambda s, x: to_bytes(reference(s, "mlp_vs_cnn"))[:5000],
+         failed=ALL, status="error", error="is not valid notebook JSON",
+         expect="not graded: error, 0 points, every test 'not graded'"),
+    Case("empty_file", "mlp_vs_cnn", "a 0-byte file", lambda s, x: b"",
+         failed=ALL, status="error", error="is not valid notebook JSON", expect="not graded: error, 0"),
+    Case("binary_garbage", C, "bytes that are not UTF-8", lambda s, x: bytes(range(256)) * 4,
+         failed=ALL, status="error", error="cannot be read", expect="not graded: error, 0"),
+    Case("json_not_a_notebook", P, "valid JSON without a list of cells",
+         lambda s, x: json.dumps({"cells": "none", "metadata": {}}).encode(),
+         failed=ALL, status="error", error="not a notebook", expect="not graded: error, 0"),
+
+    # ---------------------------------------------------------------- running too long
+    Case("infinite_loop_in_answer", P, "`while True: pass` at the top of the shift_sensitivity cell",
+         lambda s, x: prefix_answer(s, P, "shift_sensitivity", INFINITE_LOOP),
+         failed=frozenset({"test_shift_sensitivity"}), settings=TIMEOUT,
+         notes=("'while True:' ran longer than 10 s and was stopped",),
+         messages={"test_shift_sensitivity": "NameError"},
+         expect="interrupted after 10 s, the kernel carries on; the function was never defined: 19/20"),
+    Case("sleep_forever", P, "a last cell that sleeps for 11 days", lambda s, x: insert_after(reference(s, P), None, SLEEP),
+         settings=TIMEOUT, notes=("'import time' ran longer than 10 s",),
+         expect="interrupted, full marks 20/20, a note"),
+    Case("ignores_interrupt", P, "after test_avgpool2d_naive, a loop that swallows KeyboardInterrupt",
+         lambda s, x: insert_after(reference(s, P), "test_avgpool2d_naive", IGNORE_INTERRUPT),
+         failed=frozenset({"test_maxpool2d", "test_avgpool2d", "test_pool_vectorised",
+                                         "test_maxpool2d_backward", "test_avgpool2d_backward",
+                                         "test_global_avgpool_module", "test_shift_sensitivity"}),
+         settings=TIMEOUT, run_error="did not stop when interrupted",
+         notes=("'import time' ran longer than 10 s and was stopped",), messages={"test_maxpool2d": "not run"},
+         expect="kernel abandoned; the 2 tests before it keep their 6 points, the rest 'not run': 6/20"),
+
+    # ---------------------------------------------------------------- crashing the kernel
+    Case("os_exit", C, "`os._exit(1)` after test_conv2d_naive_no_builtin",
+         lambda s, x: insert_after(reference(s, C), "test_conv2d_naive_no_builtin", OS_EXIT),
+         failed=frozenset({"test_im2col", "test_conv2d_im2col", "test_conv2d_scratch_init",
+                           "test_conv2d_scratch_forward", "test_conv2d_weight_grad_basic",
+                           "test_conv2d_weight_grad_stride_padding"}),
+         run_error="exited with status 1", messages={"test_im2col": "not run"},
+         expect="kernel died (exit status 1); the 5 tests before it keep 10 points: 10/24"),
+    Case("segfault", P, "`ctypes.string_at(0)` after test_maxpool2d",
+         lambda s, x: insert_after(reference(s, P), "test_maxpool2d", SEGFAULT),
+         failed=frozenset({"test_avgpool2d", "test_pool_vectorised", "test_maxpool2d_backward",
+                           "test_avgpool2d_backward", "test_global_avgpool_module", "test_shift_sensitivity"}),
+         run_error="segmentation fault", expect="kernel crashed (segmentation fault): 9/20"),
+    Case("sigkill_self", "activations", "the kernel SIGKILLs itself after Part 1's tests",
+         lambda s, x: insert_after(reference(s, "activations"), "test_capture_unknown", SIGKILL_SELF),
+         failed=frozenset({"test_plot_feature_maps", "test_plot_filters", "test_receptive_field_basic",
+                           "test_receptive_field_strided"}),
+         run_error="SIGKILL", expect="kernel killed (SIGKILL); Part 1 keeps its 7 points: 7/14"),
+    Case("exit_calls", "cpu_vs_gpu", "`exit()`, `quit()` and `sys.exit(3)` right after the setup cell",
+         lambda s, x: after_setup(reference(s, "cpu_vs_gpu"), EXIT_CALLS), check="exit_calls_survived",
+         expect="exit() and quit() do nothing while grading, SystemExit is caught: 7/7"),
+
+    # ---------------------------------------------------------------- resources
+    Case("allocate_50gb", C, "conv2d_weight_grad first allocates 50 GB",
+         lambda s, x: in_body(s, C, "conv2d_weight_grad", "conv2d_weight_grad", ALLOCATE_50GB),
+         failed=frozenset({"test_conv2d_weight_grad_basic", "test_conv2d_weight_grad_stride_padding"}),
+         messages={"test_conv2d_weight_grad_basic": "MemoryError"},
+         expect="MemoryError (address-space limit) in its 2 tests, the kernel lives on: 20/24"),
+    Case("fill_memory", P, "after test_maxpool2d_backward, a cell that fills memory 50 MB at a time",
+         lambda s, x: insert_after(reference(s, P), "test_maxpool2d_backward", FILL_MEMORY),
+         settings={"memory_limit_mb": 5120}, check="memory_error_in_cell",
+         expect="MemoryError at the 5 GiB limit in that cell, memory freed: 20/20"),
+    Case("fork_processes", P, "a last cell forks 60 children that leave the session and ignore signals",
+         lambda s, x: insert_after(reference(s, P), None, FORK_PROCESSES),
+         settings=TIMEOUT, cgroup_settings={"max_processes": 40},
+         notes=("'import os, signal, time' ran longer than 10 s",), check="forks_contained",
+         expect="cut at the process cap where a cgroup is available; all killed when grading ends: 20/20"),
+    Case("print_megabytes", P, "a cell prints 30 MB", lambda s, x: insert_after(reference(s, P), "test_maxpool2d", PRINT_MEGABYTES),
+         check="output_capped", expect="output cut at 200 kB with a notice: 20/20"),
+
+    # ---------------------------------------------------------------- escaping the sandbox
+    Case("delete_files", P, "a last cell rmtree()s the working folder, HOME, the course root, /tmp, the venv",
+         lambda s, x: insert_after(reference(s, P), None, DELETE_FILES.format(ROOT=str(s.root))),
+         sandbox=True, check="nothing_deleted",
+         expect="the course and the venv are untouched (hidden or read-only): 20/20"),
+    Case("read_secrets", C, "the release stub plus a cell that looks for source/, .course_cache, "
+         "gradebook.db, the grader's /proc, and runs any reference answers it finds",
+         lambda s, x: after_setup(release(s, C), READ_SECRETS.format(ROOT=str(s.root))),
+         failed=ALL, sandbox=True, check="found_nothing",
+         messages={"test_conv_output_size": "NotImplementedError"},
+         expect="finds nothing: 0/24 (24 if the sandbox leaked the source)"),
+    Case("network", C, "a cell connects to a port the test listens on, 8.8.8.8:53 and example.com",
+         lambda s, x: after_setup(reference(s, C), NETWORK.format(PORT=x["port"])),
+         sandbox=True, check="no_connection", expect="every connection fails: 24/24"),
+
+    # ---------------------------------------------------------------- forging passes
+    Case("patch_comparisons", C, "torch.allclose/equal, Tensor.__eq__/.item, numpy's allclose and "
+         "builtins.isinstance patched; conv2d_weight_grad returns zeros",
+         lambda s, x: after_setup(reference(s, C, replace={"conv2d_weight_grad": WRONG_WEIGHT_GRAD}),
+                               PATCH_COMPARISONS),
+         failed=frozenset({"test_conv2d_naive_basic", "test_conv2d_weight_grad_basic",
+                           "test_conv2d_weight_grad_stride_padding"}),
+         messages={"test_conv2d_weight_grad_basic": "values differ",
+                   "test_conv2d_naive_basic": "the kernel was flipped"},
+         expect="the records are compared by the grader: 18/24 (the patch even fails a visible "
+                "`assert not torch.allclose(...)`)"),
+    Case("patch_grader_helpers", C, "conv2d_naive calls F.conv2d; record, aten_ops_used and forbidden "
+         "of course_grader.kernel replaced",
+         lambda s, x: after_setup(reference(s, C, replace={"conv2d_naive": BUILTIN_CONV_NAIVE}), PATCH_GRADER_HELPERS),
+         failed=frozenset({"test_conv2d_naive_basic", "test_conv2d_naive_stride_padding",
+                           "test_conv2d_naive_no_builtin"}),
+         messages={"test_conv2d_naive_basic": "no built-in convolution"},
+         expect="the grader re-installs its helpers before each test: 18/24 (23 without that)"),
+    Case("reseed_and_epochs", "misclassifications", "reseeds python/numpy/torch and sets "
+         "COURSE_TRAIN_EPOCHS to garbage after the setup cell",
+         lambda s, x: after_setup(reference(s, "misclassifications"), RESEED),
+         expect="hidden tests use their own generators: 16/16"),
+
+    # ---------------------------------------------------------------- tampering with cells
+    Case("edited_test_cell", P, "maxpool2d_naive returns zeros and its visible test is replaced by `pass`",
+         lambda s, x: edited(reference(s, P, replace={"maxpool2d_naive": MAXPOOL_ZEROS}),
+                          "test_maxpool2d_naive", _visible_test_gutted),
+         failed=frozenset({"test_maxpool2d_naive"}), notes=("test cell test_maxpool2d_naive was edited",),
+         messages={"test_maxpool2d_naive": "AssertionError"},
+         expect="the instructor's test runs and fails: 17/20, a note"),
+    Case("deleted_test_cell", P, "test_avgpool2d deleted", lambda s, x: without(reference(s, P), "test_avgpool2d"),
+         notes=("test cell test_avgpool2d was deleted",), expect="the instructor's test runs: 20/20, a note"),
+    Case("duplicated_test_cell", P, "test_maxpool2d copied to the end", lambda s, x: _duplicate(reference(s, P), "test_maxpool2d"),
+         notes=("test_maxpool2d appears more than once",), expect="counted once: 20/20, a note"),
+    Case("test_cell_to_markdown", P, "test_avgpool2d_backward turned into a markdown cell",
+         lambda s, x: edited(reference(s, P), "test_avgpool2d_backward", _to_markdown),
+         notes=("test_avgpool2d_backward was turned into a markdown cell",),
+         expect="the instructor's code test runs: 20/20, a note"),
+    Case("points_changed", P, "test_shift_sensitivity's points metadata 1 -> 50",
+         lambda s, x: edited(reference(s, P), "test_shift_sensitivity", lambda c: _set_points(c, 50)),
+         notes=("changed from 1 to 50",), expect="the instructor's points: 20/20, a note"),
+    Case("metadata_stripped", P, "nbgrader metadata removed from every cell",
+         lambda s, x: _strip_all(reference(s, P)), notes=("lost its nbgrader metadata",),
+         expect="cells matched by content: 20/20, a note"),
+    Case("cells_reordered", P, "test_maxpool2d moved to the end, the avgpool2d answer above the maxpool2d "
+         "one (test_pool_vectorised needs both)",
+         lambda s, x: _move_before(_move_to_end(reference(s, P), "test_maxpool2d"), "avgpool2d", "maxpool2d"),
+         notes=("test cells were moved",),
+         expect="each test runs after every cell it follows in the source: 20/20, a note"),
+    Case("answer_cell_removed", P, "the maxpool2d_backward answer cell deleted",
+         lambda s, x: without(reference(s, P), "maxpool2d_backward"),
+         failed=frozenset({"test_maxpool2d_backward"}), messages={"test_maxpool2d_backward": "NameError"},
+         expect="its test fails with NameError: 17/20"),
+
+    # ---------------------------------------------------------------- broken answers
+    Case("syntax_error", P, "a syntax error in the avgpool2d_naive answer cell",
+         lambda s, x: in_body(s, P, "avgpool2d_naive", "avgpool2d_naive", "return ((("),
+         failed=frozenset({"test_avgpool2d_naive"}), messages={"test_avgpool2d_naive": "NameError"},
+         expect="its test fails: 17/20"),
+    Case("wrong_signature", P, "avgpool2d_backward(grad_out, x, kernel_size) without stride",
+         lambda s, x: reference(s, P, replace={"avgpool2d_backward": NO_STRIDE_BACKWARD}),
+         failed=frozenset({"test_avgpool2d_backward"}), messages={"test_avgpool2d_backward": "TypeError"},
+         expect="TypeError in its test: 18/20"),
+    Case("answer_raises", P, "global_avgpool raises RuntimeError",
+         lambda s, x: in_body(s, P, "global_avgpool_module", "global_avgpool", "raise RuntimeError('not today')"),
+         failed=frozenset({"test_global_avgpool_module"}), messages={"test_global_avgpool_module": "RuntimeError: not today"},
+         expect="its test fails with the error: 18/20"),
+]
+
+BY_NAME = {case.name: case for case in CASES}
+assert len(BY_NAME) == len(CASES), "case names must be unique"
