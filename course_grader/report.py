@@ -29,8 +29,10 @@ def feedback_notebook(nb, result: GradeResult) -> nbformat.NotebookNode:
         if is_test(cell) and grade_id(cell):
             test = by_name.get(grade_id(cell))
             cell.source = visible_part(cell.source).rstrip() + "\n# (hidden tests ran here)"
-            cell.outputs = [_short_error(o) if o.get("output_type") == "error" else o
-                            for o in cell.get("outputs", [])]
+            # Only the error line stays: anything else a test cell printed may come from the
+            # student's code reading the hidden test's source (frames, In[]) while it ran.
+            cell.outputs = [_short_error(o) for o in cell.get("outputs", [])
+                            if o.get("output_type") == "error"]
             cells.append(cell)
             if test is not None:
                 mark = "passed" if test.passed else "failed"
@@ -46,7 +48,11 @@ def feedback_notebook(nb, result: GradeResult) -> nbformat.NotebookNode:
 
 def _short_error(output):
     output = copy.deepcopy(output)
-    output["traceback"] = [f"{output.get('ename', 'Error')}: {output.get('evalue', '')}"]
+    evalue = str(output.get("evalue", ""))
+    if len(evalue) > 300:
+        evalue = evalue[:300] + " [...]"
+    output["evalue"] = evalue
+    output["traceback"] = [f"{output.get('ename', 'Error')}: {evalue}"]
     return output
 
 
