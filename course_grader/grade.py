@@ -4,6 +4,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import io
+import os
 import shutil
 import tempfile
 import time
@@ -61,6 +62,7 @@ def _reference_key(settings: Settings, source_path: Path) -> str:
     h.update(source_path.read_bytes())
     h.update(Path(kernel_module.__file__).read_bytes())
     h.update(runner.PRELUDE_TEMPLATE.encode())
+    h.update(runner.GUARD_TEMPLATE.encode())
     h.update(f"{torch.__version__}|{settings.seed}|{settings.torch_threads}|{settings.grading_epochs}".encode())
     return h.hexdigest()[:20]
 
@@ -93,7 +95,8 @@ def reference_records(settings: Settings, assignment: str, progress=None) -> dic
     cache.parent.mkdir(parents=True, exist_ok=True)
     buffer = io.BytesIO()
     torch.save(records, buffer)
-    tmp_path = cache.with_suffix(".tmp")
+    # a name of its own: graders running side by side (pytest -n 2, batch workers) may both write
+    tmp_path = cache.with_name(f"{cache.name}.{os.getpid()}.tmp")
     tmp_path.write_bytes(buffer.getvalue())
     tmp_path.replace(cache)
     return records
@@ -128,10 +131,17 @@ def grade_notebook(settings: Settings, assignment: str, path: Path, student: str
         _prepare_scratch(Path(path), workdir)
         run = runner.run_notebook(nb, workdir, settings)
     result.run_error = run.fatal
-    result.tests = _judge(run, reference, run.fatal)
-    result.score = round(sum(t.points for t in result.tests), 4)
+    result.tests, run_notes, result.score = judge_run(run, reference, settings)
+    result.notes += run_notes
     result.seconds = round(time.monotonic() - started, 2)
     return result, run.notebook
+
+
+def judge_run(run: runner.RunResult, reference: dict, settings: Settings) -> tuple:
+    """What grading makes of an executed notebook: ``(tests, notes on the run, score)``.
+    (grade_notebook; the variant tests' harness judges its runs with it too.)"""
+    tests = _judge(run, reference, run.fatal)
+    return tests, _stopped_cells(run, settings), round(sum(t.points for t in tests), 4)
 
 
 def _prepare_scratch(notebook_path: Path, workdir: Path) -> None:
@@ -146,6 +156,20 @@ def _prepare_scratch(notebook_path: Path, workdir: Path) -> None:
         if total > MAX_SCRATCH_BYTES:
             break
         shutil.copy2(item, workdir / item.name)
+
+
+def _stopped_cells(run: runner.RunResult, settings: Settings) -> list:
+    """Notes for the notebook's own cells (not tests) that were stopped for running too long."""
+    notes = []
+    for index, cell in enumerate(run.notebook.cells):
+        outcome = run.cells.get(index)
+        if outcome is None or outcome.status != "timeout" or is_test(cell):
+            continue
+        first = next((line.strip() for line in str(cell.get("source", "")).splitlines() if line.strip()), "")
+        first = first if len(first) <= 60 else first[:57] + "..."
+        what = f"the cell starting {first!r}" if first else "an empty cell"
+        notes.append(f"{what} ran longer than {settings.cell_timeout} s and was stopped")
+    return notes
 
 
 def _all_failed(source_nb, message: str) -> list:
@@ -167,13 +191,20 @@ def _judge(run: runner.RunResult, reference: dict, fatal: str) -> list:
         elif outcome.status != "ok":
             message = f"{outcome.ename}: {outcome.evalue}".strip()
             message = _first_line_block(message)
+            checking = _record_being_checked(outcome, reference.get(gid, []))
+            if checking:
+                message += f" (while checking {checking})"
         else:
-            got = {}
+            got, repeated = {}, set()
             for name, payload in outcome.records:
+                if name in got:
+                    repeated.add(name)
                 got.setdefault(name, payload)
             problems = []
             for name, expected in reference.get(gid, []):
-                problem = judge.compare(expected, got.get(name))
+                # the test records each name once (the reference's names are unique): a second
+                # record of the name came from the notebook's own code, and the first may have too
+                problem = (judge.REPEATED if name in repeated else judge.compare(expected, got.get(name)))
                 if problem:
                     problems.append(f"{name}: {problem}")
             message = "; ".join(problems[:3]) + (f" (and {len(problems) - 3} more)" if len(problems) > 3 else "")
@@ -182,6 +213,17 @@ def _judge(run: runner.RunResult, reference: dict, fatal: str) -> list:
                                 passed=passed, message=message,
                                 status=outcome.status if outcome else "not_run"))
     return tests
+
+
+def _record_being_checked(outcome, expected: list) -> str:
+    """The record a test cell was computing when it failed in its hidden part: the first of the
+    reference's records that the run did not make, once it made some (records come only from the
+    hidden part), so that feedback on a crash names the kind of input, as it does for a wrong
+    value. "" otherwise (a failure in the visible part, or before the first record)."""
+    made = {name for name, _ in outcome.records}
+    if not made:
+        return ""
+    return next((name for name, _ in expected if name not in made), "")
 
 
 def _first_line_block(message: str, limit: int = 500) -> str:

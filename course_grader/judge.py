@@ -11,6 +11,10 @@ import math
 import torch
 
 
+#: Why a check fails when its record name was recorded more than once in the test cell.
+REPEATED = "recorded more than once (the test records it once: the notebook's code recorded it too)"
+
+
 def compare(expected: dict, actual: dict | None) -> str | None:
     """None when ``actual`` matches the reference record ``expected``, else why not."""
     if actual is None:
@@ -26,7 +30,9 @@ def compare(expected: dict, actual: dict | None) -> str | None:
 
 def _accuracy(expected: dict, actual: dict) -> str | None:
     targets, preds = expected.get("targets"), actual.get("value")
-    if not isinstance(preds, torch.Tensor) or not isinstance(targets, torch.Tensor):
+    if not isinstance(targets, torch.Tensor):
+        return "the reference recorded no tensor of targets: the course's check is broken"
+    if not isinstance(preds, torch.Tensor):
         return f"expected a tensor of predicted labels, got {_kind(preds)}"
     if preds.shape != targets.shape:
         return f"expected predictions of shape {tuple(targets.shape)}, got {tuple(preds.shape)}"
@@ -43,8 +49,10 @@ def _bounds(expected: dict, actual: dict) -> str | None:
     value = actual.get("value")
     if isinstance(value, torch.Tensor) and value.numel() == 1:
         value = value.item()
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value):
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
         return f"expected a number, got {_kind(value)}"
+    if math.isnan(value):
+        return "expected a number, got NaN"
     low, high = expected.get("at_least"), expected.get("at_most")
     if low is not None and value < low:
         return f"got {value:.4g}, below the required minimum {low:.4g}"
@@ -76,15 +84,22 @@ def _same(exp, act, rtol: float, atol: float, where: str) -> str | None:
                 return f"wrong dtype{at}: expected integers ({exp.dtype}), got {act.dtype}"
             wrong = (exp.long() != act.long()).sum().item()
             return f"{wrong} of {exp.numel()} entries differ{at}" if wrong else None
+        if not (act.is_floating_point() or act.is_complex()):
+            return f"wrong dtype{at}: expected floating-point values ({exp.dtype}), got {act.dtype}"
         if exp.numel() == 0:
             return None
         e, a = exp.to(torch.complex128 if exp.is_complex() else torch.float64), act.to(
             torch.complex128 if exp.is_complex() else torch.float64)
-        if not torch.isfinite(a).all() and not torch.equal(torch.isfinite(a), torch.isfinite(e)):
-            return f"the result holds NaN or infinite values{at}"
+        if not torch.equal(torch.isfinite(a), torch.isfinite(e)):
+            if not torch.isfinite(a).all():
+                return f"the result holds NaN or infinite values{at}"
+            return f"the result holds finite values where NaN or infinite values were expected{at}"
         if torch.allclose(a, e, rtol=rtol, atol=atol, equal_nan=True):
             return None
         finite = torch.isfinite(e) & torch.isfinite(a)
+        infinite = torch.isinf(e)
+        if not torch.equal(torch.isnan(a), torch.isnan(e)) or not torch.equal(a[infinite], e[infinite]):
+            return f"NaN or infinite values differ{at}"
         err = (a - e).abs()[finite]
         worst = err.max().item() if err.numel() else float("nan")
         bad = (~torch.isclose(a, e, rtol=rtol, atol=atol, equal_nan=True)).sum().item()
@@ -92,6 +107,8 @@ def _same(exp, act, rtol: float, atol: float, where: str) -> str | None:
                 f"(rtol={rtol:g}, atol={atol:g}); largest difference {worst:.3g}")
     if isinstance(exp, bool) or exp is None or isinstance(exp, str):
         if type(act) is not type(exp) or act != exp:
+            if isinstance(exp, str) and isinstance(act, str) and len(exp) > 40:   # not shown
+                return f"got a different text{at}" + (f": {act!r}" if len(act) <= 40 else "")
             return f"expected {_describe(exp)}{at}, got {_describe(act)}"
         return None
     if isinstance(exp, (int, float)):
@@ -101,9 +118,12 @@ def _same(exp, act, rtol: float, atol: float, where: str) -> str | None:
             return f"expected a number{at}, got {_kind(act)}"
         if isinstance(exp, int) and not isinstance(act, int) and not float(act).is_integer():
             return f"expected a whole number{at}, got {act!r}"
-        if math.isnan(float(act)):
+        e, a = float(exp), float(act)
+        if math.isnan(e) or math.isinf(e):     # a NaN or an infinity is expected: only it matches
+            return None if (math.isnan(e) and math.isnan(a)) or a == e else f"wrong number{at}: got {act!r}"
+        if math.isnan(a):
             return f"got NaN{at}"
-        if abs(float(act) - float(exp)) <= atol + rtol * abs(float(exp)):
+        if abs(a - e) <= atol + rtol * abs(e):
             return None
         return f"wrong number{at}: got {act!r}"
     if isinstance(exp, (list, tuple)):
