@@ -222,7 +222,10 @@ for pid in os.listdir("/proc"):                    # the grader's process, its e
             try:
                 with open(f"/proc/{{pid}}/{{what}}", "rb") as f:
                     data = f.read()
-                if any(word in data for word in (b"pytest", b"PYTEST_", b"course_grader/", b"course_grader.cli")):
+                # words of the grader's own process (the sandbox's pid 1, bwrap, lists the
+                # folders it hides in its arguments: paths, no content, which is fine)
+                if any(word in data for word in (b"PYTEST_", b"-m\\x00pytest", b"bin/pytest",
+                                                 b"course_grader/", b"course_grader.cli")):
                     found[f"/proc/{{pid}}/{{what}}"] = 1
             except OSError:
                 pass
