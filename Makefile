@@ -18,7 +18,7 @@ STAMP := $(VENV)/.course-installed-$(shell (echo "$(CURDIR)"; cat pyproject.toml
 .PHONY: demo test venv release clean-demo benchmark
 
 demo: venv
-	$(VENV)/bin/course demo
+	$(VENV)/bin/course demo --jobs 2
 
 test: venv
 	$(PY) -m pytest -q -n 2 --dist loadgroup

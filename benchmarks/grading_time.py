@@ -2,11 +2,13 @@
 
     .venv/bin/python benchmarks/grading_time.py [ASSIGNMENT ...] [--repeats N]
 
-For each assignment, the reference solution filled into the release notebook is
+For each assignment, the source notebook (reference solution and hidden tests: the same code
+the grader runs for a correct submission) is
 - executed plainly with nbconvert's ExecutePreprocessor (a stock python3 kernel, no sandbox,
   the same training budget COURSE_TRAIN_EPOCHS the grader sets), and
 - autograded with `course_grader.grade.grade_notebook` (merge, sandboxed kernel, records,
   judging), with the reference records already cached, as in any batch after the first notebook.
+The difference is the grader's own cost.
 Prints the median of N runs of each and their ratio. Aims: autograde within 1.3x of plain
 execution, and under 60 s per assignment on the 2-core CI machine.
 """
@@ -57,7 +59,6 @@ def grade_seconds(nb, settings, assignment) -> tuple[float, float, float]:
 
 def main(argv=None) -> int:
     from course_grader.config import load_settings
-    from course_grader.examples import fill_solutions
     from course_grader.grade import reference_records
     from course_grader.notebook import read_notebook
     from course_grader.sandbox import use_sandbox
@@ -73,8 +74,7 @@ def main(argv=None) -> int:
           f"{os.cpu_count()} cores; median of {args.repeats}")
     rows = []
     for assignment in names:
-        nb = fill_solutions(read_notebook(settings.release_notebook(assignment)),
-                            read_notebook(settings.source_notebook(assignment)))
+        nb = read_notebook(settings.source_notebook(assignment))
         reference_records(settings, assignment)          # cached once, as in a batch
         plain, graded = [], []
         for _ in range(args.repeats):

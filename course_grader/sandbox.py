@@ -230,16 +230,7 @@ class KernelCgroup:
                 (folder / "cgroup.kill").write_text("1")
             except OSError:
                 pass
-        for _ in range(200):        # a fork bomb refills; the pids cap keeps this short
-            pids = self.pids()
-            if not pids:
-                return
-            for pid in pids:
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except OSError:
-                    pass
-            time.sleep(0.02)
+        kill_until_gone(self.pids, rounds=200, pause=0.02)   # a fork bomb refills; the pids cap keeps this short
 
     def remove(self) -> None:
         for d in sorted(set(self.dirs.values()), reverse=True):
@@ -377,8 +368,13 @@ def marked_pids(mark: str) -> list[int]:
 def sweep(mark: str, rounds: int = 20) -> None:
     """Kill every process that carries ``mark`` (a kernel run's mark) until none is left."""
     me = os.getpid()
+    kill_until_gone(lambda: [p for p in marked_pids(mark) if p != me], rounds=rounds, pause=0.05)
+
+
+def kill_until_gone(list_pids, rounds: int, pause: float) -> None:
+    """SIGKILL every pid ``list_pids()`` returns, again and again, until it returns none."""
     for _ in range(rounds):
-        pids = [p for p in marked_pids(mark) if p != me]
+        pids = list_pids()
         if not pids:
             return
         for pid in pids:
@@ -386,7 +382,7 @@ def sweep(mark: str, rounds: int = 20) -> None:
                 os.kill(pid, signal.SIGKILL)
             except OSError:
                 pass
-        time.sleep(0.05)
+        time.sleep(pause)
 
 
 def kernel_manager(settings: Settings, workdir: Path) -> GradingKernelManager:
