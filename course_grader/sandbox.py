@@ -130,8 +130,9 @@ def bwrap_args(settings: Settings, workdir: Path) -> list[str]:
     data = os.environ.get("COURSE_DATA_DIR")
     if data and Path(data).is_dir():
         need.append(Path(data).resolve())
+    covered = hidden + [Path("/tmp").resolve()]        # replaced by empty folders above
     for path in need:
-        if any(h == path or h in path.parents for h in hidden):
+        if any(h == path or h in path.parents for h in covered):
             args += ["--ro-bind", str(path), str(path)]
     args += ["--bind", str(workdir), str(workdir), "--chdir", str(workdir),
              "--setenv", "HOME", str(workdir)]
