@@ -27,19 +27,11 @@ from .config import Settings
 #: Largest amount of output text one cell keeps; the rest is dropped with a notice.
 MAX_CELL_OUTPUT_BYTES = 200_000
 
+#: The first cell of every grading run, after the kernel module is installed (GUARD_TEMPLATE):
+#: the grader's seeds, thread count and plotting backend, before any student code.
 PRELUDE_TEMPLATE = '''\
-import os as _os, sys as _sys, types as _types
+import os as _os
 _os.environ["COURSE_GRADING"] = "1"
-def _course_install_kernel_module(_src):
-    _pkg = _sys.modules.get("course_grader") or _types.ModuleType("course_grader")
-    _pkg.__path__ = getattr(_pkg, "__path__", [])
-    _mod = _types.ModuleType("course_grader.kernel")
-    exec(compile(_src, "course_grader/kernel.py", "exec"), _mod.__dict__)
-    _sys.modules["course_grader"] = _pkg
-    _sys.modules["course_grader.kernel"] = _mod
-    _pkg.kernel = _mod
-_course_install_kernel_module({kernel_source!r})
-del _course_install_kernel_module
 import random as _random
 _random.seed({seed})
 try:
@@ -58,7 +50,7 @@ import matplotlib as _mpl
 _mpl.use("Agg")
 # exit() and quit() in a cell must not end the kernel some moments later (at a random cell)
 get_ipython().ask_exit = lambda: None
-del _os, _sys, _types, _random, _torch, _mpl
+del _os, _random, _torch, _mpl
 '''
 
 #: Run right before every instructor test cell: a fresh ``course_grader.kernel``, so that the
@@ -99,12 +91,13 @@ class RunResult:
 
 
 def prelude_source(settings: Settings) -> str:
-    source = Path(kernel_module.__file__).read_text(encoding="utf-8")
-    return PRELUDE_TEMPLATE.format(kernel_source=source, seed=int(settings.seed),
-                                   threads=int(settings.torch_threads))
+    """Installs ``course_grader.kernel`` in the kernel, then sets seeds, threads and backend."""
+    return guard_source() + PRELUDE_TEMPLATE.format(seed=int(settings.seed),
+                                                    threads=int(settings.torch_threads))
 
 
 def guard_source() -> str:
+    """Installs a fresh ``course_grader.kernel`` module in the kernel (before each test cell)."""
     source = Path(kernel_module.__file__).read_text(encoding="utf-8")
     return GUARD_TEMPLATE.format(kernel_source=source)
 
@@ -370,7 +363,3 @@ def _kernel_responds(client: NotebookClient, wait: float = 10.0) -> bool:
         return False
     finally:
         client.iopub_timeout = iopub_timeout
-
-
-def python_for_kernels() -> str:
-    return sys.executable
