@@ -1,0 +1,570 @@
+"""The tampering and evasion scanner: reads the syntax tree of a submission's code cells, in the
+grader's own process (the student's code is parsed, never run), and lists every use of a
+primitive that can forge a record, read hidden tests or the data set's labels, or escape the
+grader's checks.
+
+Python cannot stop code from patching the process it runs in, so these are found outside it, and
+a submission that uses any of them is marked for review (its score kept for the instructor to
+confirm), never failed outright: some primitives have rare honest uses.
+
+What is scanned: the cells a student can change, that is every code cell except the instructor's
+test cells (which grading replaces with its own copies). Call :func:`scan_notebook` on the
+notebook that grading runs (merged with the source) and pass ``skip_cell=instructor_cells(source)``
+so that only cells identical to the instructor's are skipped (a student can put test-cell
+metadata on a cell of their own).
+
+All primitives live in :data:`PRIMITIVES` (name -> why), one table. How names are matched:
+
+* ``module`` keys (``torch._C``, ``ctypes``, ...) match any use of that module path or below it:
+  imports, attribute chains and ``getattr(x, "literal")``, names resolved through the notebook's
+  imports and simple aliases (``t = torch``). ``gc.collect`` is the one allowed member
+  (:data:`ALLOWED`).
+* ``name`` keys (``exec``, ``eval``, ``In``, ...) match a bare name that no import in the
+  notebook binds to something else (``from re import compile`` makes ``compile`` honest;
+  ``model.eval()`` is an attribute, not the name).
+* ``object`` keys (``get_ipython``, ``TorchDispatchMode``, ...) match a bare name, an attribute
+  (``IPython.get_ipython``) or an imported name of that spelling.
+* ``attr`` keys (``f_back``, ``display_pub``, ...) match an attribute of that name on anything.
+* ``rule`` keys are the patterns below, each documented where it is matched.
+
+The release notebooks' Colab setup cell (a ``subprocess`` pip install of course_utils) is allowed
+when unchanged (:func:`is_release_setup`); any other magic, shell escape or process is flagged.
+
+Data set heuristics (kept narrow so that honest notebooks are never flagged):
+
+* ``data set file path``: a string constant naming the raw files or their folder
+  (``ubyte``, ``idx1``/``idx3``, ``COURSE_DATA_DIR``) or a use of ``course_utils.data``'s
+  location helpers (``data_root``, ``DATA_DIR_ENV_VAR``, ``RAW_FILE_NAMES``), anywhere.
+* ``reads a data set file``: a file-reading call (``open``, ``np.fromfile``, ``np.load``,
+  ``torch.load``, ``gzip.open``, ``Path(...).read_bytes()``, ...) with "mnist" in a string of
+  its arguments or receiver.
+* ``loads the data set inside a function``: a data set loader (``datasets.MNIST``,
+  ``data.mnist_tensors``, ``data.mnist_loaders``, ...) called inside a ``def`` or ``class``
+  body; the notebooks' own data-loading cells call them at the top level of a cell.
+* ``looks inputs up by content``: ``.tobytes()``, ``hash()`` or ``.data_ptr()`` inside a method
+  named ``forward`` or ``__call__`` (a model that recognises test images instead of computing).
+"""
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import asdict, dataclass
+from typing import Callable
+
+from .notebook import grade_id, is_test
+from .release import SETUP_TEMPLATE
+
+#: primitive -> (how it is matched, why it is a review item). The one list of primitives.
+PRIMITIVES: dict[str, tuple[str, str]] = {
+    # IPython internals: records and test cells pass through the shell
+    "get_ipython": ("object", "reaches IPython's shell, which can rewrite records, outputs and test code"),
+    "IPython.core": ("module", "IPython's internals can rewrite records, outputs and test code"),
+    "InteractiveShell": ("object", "IPython's shell class can rewrite records, outputs and test code"),
+    "display_pub": ("attr", "IPython's display publisher carries the grading records"),
+    "input_transformers_pre": ("attr", "input transformers rewrite the code of later cells, tests included"),
+    "input_transformers_post": ("attr", "input transformers rewrite the code of later cells, tests included"),
+    "ast_transformers": ("attr", "AST transformers rewrite the code of later cells, tests included"),
+    "events.register": ("rule", "IPython event callbacks run around the hidden test cells"),
+    "sys.displayhook": ("module", "the display hook carries cell results and can rewrite them"),
+    "sys.excepthook": ("module", "the exception hook decides what failures of test cells look like"),
+    "In": ("name", "IPython's input history holds the hidden tests' code"),
+    "Out": ("name", "IPython's output history holds the results of the hidden tests"),
+    "_ih": ("name", "IPython's input history holds the hidden tests' code"),
+    "_oh": ("name", "IPython's output history holds the results of the hidden tests"),
+    "_i": ("name", "IPython's input history holds the hidden tests' code (_i, _ii, _iii, _i<n>)"),
+    "IPython magic or shell escape": ("rule", "runs code or shell commands the scanner cannot read"),
+    # torch's private dispatch: turns the forbidden-op checks off
+    "torch._C": ("module", "torch's private C API can switch off the checks of which operators run"),
+    "_DisableTorchDispatch": ("attr", "switches off the dispatch mode that checks which operators run"),
+    "torch.ops": ("module", "calls operators directly, around the checks of which operators run"),
+    "torch.library": ("module", "registers or overrides operators"),
+    "torch.utils._python_dispatch": ("module", "dispatch modes intercept or hide the operators that run"),
+    "TorchDispatchMode": ("object", "dispatch modes intercept or hide the operators that run"),
+    "torch.overrides": ("module", "torch function modes intercept or hide the functions that run"),
+    "__torch_dispatch__": ("rule", "a tensor type that intercepts the operators run on it"),
+    "__torch_function__": ("rule", "a tensor type that intercepts the functions run on it"),
+    # dynamic code: code the scanner cannot read
+    "exec": ("name", "runs code built at run time, which the scanner cannot read"),
+    "eval": ("name", "runs code built at run time, which the scanner cannot read"),
+    "compile": ("name", "builds code at run time, which the scanner cannot read"),
+    "__import__": ("name", "imports modules by a name built at run time"),
+    "importlib": ("module", "imports modules by a name built at run time"),
+    "runpy": ("module", "runs modules or files the scanner cannot read"),
+    "marshal": ("module", "loads code objects"),
+    "types.CodeType": ("module", "builds code objects"),
+    "types.FunctionType": ("module", "builds functions from code objects"),
+    "getattr with a computed name": ("rule", "reaches an attribute whose name the scanner cannot read"),
+    "namespace write": ("rule", "writes globals()/locals()/vars() directly (names the scanner cannot read)"),
+    "__dict__ write": ("rule", "writes an object's __dict__ directly (patches around the scanner)"),
+    "__builtins__": ("object", "reaches the built-in functions, to replace them or call them by name"),
+    "builtins": ("module", "reaches the built-in functions, to replace them or call them by name"),
+    # native code and the garbage collector
+    "ctypes": ("module", "native code can change anything in the process"),
+    "cffi": ("module", "native code can change anything in the process"),
+    "gc": ("module", "the garbage collector finds the grader's objects (records, test functions)"),
+    # frames: the callers' variables, the test code
+    "sys._getframe": ("module", "reads the calling test's frame: its variables and code"),
+    "inspect.currentframe": ("module", "reads the calling test's frame: its variables and code"),
+    "inspect.stack": ("module", "reads the calling test's frame: its variables and code"),
+    "inspect.getouterframes": ("module", "reads the calling test's frame: its variables and code"),
+    "inspect.trace": ("module", "reads the frames of an exception: the test's variables and code"),
+    "f_back": ("attr", "reads the calling test's frame"),
+    "f_globals": ("attr", "reads a frame's global variables"),
+    "f_locals": ("attr", "reads a frame's local variables (the test's expected values)"),
+    "f_code": ("attr", "reads a frame's code (the hidden test's)"),
+    "tb_frame": ("attr", "reads the frames of an exception: the test's variables and code"),
+    "gi_frame": ("attr", "reads a generator's frame"),
+    "__code__": ("attr", "reads or replaces a function's code"),
+    "__globals__": ("attr", "reads or writes a function's global variables"),
+    # the interpreter and the process
+    "sys.modules write": ("rule", "replaces imported modules (torch, course_utils) for later cells"),
+    "sys.settrace": ("module", "traces every line run, the hidden tests' included"),
+    "sys.setprofile": ("module", "sees every call made, the hidden tests' included"),
+    "threading.settrace": ("module", "traces every line run, the hidden tests' included"),
+    "sys.addaudithook": ("module", "hooks into the interpreter"),
+    "os.system": ("module", "starts a process outside the grader's control"),
+    "os.popen": ("module", "starts a process outside the grader's control"),
+    "os.fork": ("module", "starts a process outside the grader's control"),
+    "os.forkpty": ("module", "starts a process outside the grader's control"),
+    "os.exec": ("rule", "replaces or starts a process (os.exec*, os.spawn*, os.posix_spawn*)"),
+    "os.kill": ("module", "sends signals to processes"),
+    "os.killpg": ("module", "sends signals to processes"),
+    "subprocess": ("module", "starts a process outside the grader's control"),
+    "multiprocessing": ("module", "starts a process outside the grader's control"),
+    "torch.multiprocessing": ("module", "starts a process outside the grader's control"),
+    "pty": ("module", "starts a process outside the grader's control"),
+    "asyncio.create_subprocess_exec": ("module", "starts a process outside the grader's control"),
+    "asyncio.create_subprocess_shell": ("module", "starts a process outside the grader's control"),
+    "signal": ("module", "signal handlers interrupt or survive the grader's time limits"),
+    # patching the libraries the checks rely on
+    "library patch": ("rule", "replaces an attribute of torch, numpy, course_utils or the interpreter"),
+    # the grader and the data set
+    "course_grader": ("module", "the grader's own code is not part of a submission"),
+    "data set file path": ("rule", "locates the data set's files (the test labels)"),
+    "reads a data set file": ("rule", "reads the data set's files directly (the test labels)"),
+    "loads the data set inside a function": ("rule", "model code that loads the data set can look up the test labels"),
+    "looks inputs up by content": ("rule", "a model that recognises its inputs instead of computing on them"),
+    # the scanner's own limits
+    "cannot be parsed": ("rule", "the cell is not valid Python: it could not be scanned"),
+    "too large to scan": ("rule", "the cell is too large to be scanned"),
+}
+
+#: Members of a flagged module that are harmless and allowed.
+ALLOWED = frozenset({"gc.collect"})
+#: Line magics that run no code of the student's: allowed.
+ALLOWED_MAGICS = frozenset({"matplotlib"})
+#: Names bound in every notebook's kernel without an import in the cell (the course's conventions).
+DEFAULT_ALIASES = {"torch": "torch", "np": "numpy", "numpy": "numpy", "F": "torch.nn.functional",
+                   "nn": "torch.nn", "sys": "sys", "os": "os", "IPython": "IPython"}
+#: Roots whose attributes a submission must not assign to ("library patch"); torch.backends
+#: flags (cudnn.deterministic, ...) are settings, not patches.
+PATCH_ROOTS = frozenset({"torch", "numpy", "course_utils", "course_grader", "IPython", "builtins",
+                         "sys", "os", "math", "matplotlib"})
+PATCH_ALLOWED = ("torch.backends.",)
+MAX_SCAN_CHARS = 1_000_000
+_SETUP_RE = re.compile(re.escape(SETUP_TEMPLATE.strip()).replace(
+    re.escape("{install_url}"), r"git\+https://github\.com/[\w.-]+/[\w.-]+@[\w./-]+"))
+
+_NAMES = {k for k, (kind, _) in PRIMITIVES.items() if kind == "name"}
+_OBJECTS = {k for k, (kind, _) in PRIMITIVES.items() if kind == "object"}
+_ATTRS = {k for k, (kind, _) in PRIMITIVES.items() if kind == "attr"}
+_MODULES = {k for k, (kind, _) in PRIMITIVES.items() if kind == "module"}
+_HISTORY_RE = re.compile(r"^_i(i{1,2}|\d+)?$")
+_EXEC_RE = re.compile(r"^(exec|spawn|posix_spawn)")
+_DATA_PATH_RE = re.compile(r"ubyte|idx[13]|COURSE_DATA_DIR", re.I)
+_DATA_HELPERS = frozenset({"data_root", "DATA_DIR_ENV_VAR", "RAW_FILE_NAMES", "_load_torchvision_dataset"})
+_LOADERS = frozenset({"MNIST", "FashionMNIST", "KMNIST", "EMNIST", "QMNIST", "mnist", "fashion_mnist",
+                      "mnist_tensors", "fashion_mnist_tensors", "mnist_loaders"})
+_FILE_READERS = frozenset({"open", "io.open", "os.open", "gzip.open", "bz2.open", "lzma.open",
+                           "codecs.open", "numpy.fromfile", "numpy.load", "numpy.memmap",
+                           "numpy.loadtxt", "numpy.genfromtxt", "torch.load", "torch.from_file",
+                           "PIL.Image.open", "pickle.load"})
+_FILE_METHODS = frozenset({"read_bytes", "read_text", "open"})
+_NS_CALLS = frozenset({"globals", "locals", "vars"})
+_MUTATORS = frozenset({"update", "setdefault", "pop", "popitem", "clear", "__setitem__", "__delitem__"})
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One primitive found in one cell's source: 1-based ``line``, the table's key and why."""
+    line: int
+    primitive: str
+    why: str
+
+
+@dataclass(frozen=True)
+class ReviewItem:
+    """A primitive found in a submission: code cell ``cell`` (index in the notebook), its nbgrader
+    grade_id ("" when it has none), the 1-based ``line`` in the cell, the table's key and why."""
+    cell: int
+    grade_id: str
+    line: int
+    primitive: str
+    why: str
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def scan_notebook(nb, *, skip_cell: Callable | None = None) -> list[ReviewItem]:
+    """The review items of every code cell of ``nb`` a student can change, in cell order.
+
+    Skipped: the cells for which ``skip_cell(cell)`` is true; by default the test cells
+    (``notebook.is_test``). The grader passes ``instructor_cells(source_nb)`` instead, since a
+    submission's own cell can carry test-cell metadata. Imports of every code cell (test cells included) bind the names
+    that later cells use (``import torch.nn.functional as F`` in the setup cell).
+    """
+    code = [(i, c) for i, c in enumerate(nb.cells) if c.get("cell_type") == "code"]
+    aliases = dict(DEFAULT_ALIASES)
+    for _, cell in code:
+        tree = _parse(_text(cell))[0]
+        if tree is not None:
+            try:
+                _collect_aliases(tree, aliases)
+            except RecursionError:
+                pass
+    items = []
+    for index, cell in code:
+        if (skip_cell or is_test)(cell):
+            continue
+        for f in scan_source(_text(cell), aliases=aliases):
+            items.append(ReviewItem(cell=index, grade_id=grade_id(cell) or "", line=f.line,
+                                    primitive=f.primitive, why=f.why))
+    return items
+
+
+def instructor_cells(source_nb) -> Callable:
+    """A ``skip_cell`` for :func:`scan_notebook`: true for a test cell whose source is exactly
+    the source notebook's test cell of the same grade_id (what grading runs in its place)."""
+    tests = {grade_id(c): _text(c) for c in source_nb.cells if is_test(c) and grade_id(c)}
+
+    def skip(cell) -> bool:
+        gid = grade_id(cell)
+        return gid in tests and _text(cell) == tests[gid]
+    return skip
+
+
+def scan_source(source: str, *, aliases: dict | None = None) -> list[Finding]:
+    """The primitives used in one cell's ``source``, sorted by line; ``aliases`` maps names bound
+    elsewhere in the notebook to module paths (default: :data:`DEFAULT_ALIASES` and the cell's
+    own imports)."""
+    if len(source) > MAX_SCAN_CHARS:
+        return [_finding(1, "too large to scan")]
+    if is_release_setup(source):
+        return []
+    tree, magic_lines, magics = _parse(source)
+    if tree is None:
+        return [_finding(magic_lines or 1, "cannot be parsed")]
+    names = dict(aliases if aliases is not None else DEFAULT_ALIASES)
+    try:
+        _collect_aliases(tree, names)
+        visitor = _Visitor(names, magic_lines)
+        visitor.visit(tree)
+    except RecursionError:
+        return [_finding(1, "too large to scan")]
+    found = set(visitor.found) | {(line, "IPython magic or shell escape") for line in magics}
+    return [_finding(line, p) for line, p in sorted(found)]
+
+
+def is_release_setup(source: str) -> bool:
+    """True for the release notebooks' Colab setup cell, unchanged (``release.SETUP_TEMPLATE``
+    with a GitHub install URL): its ``subprocess`` pip install is the course's own, allowed."""
+    return bool(_SETUP_RE.fullmatch(source.strip()))
+
+
+# ------------------------------------------------------------------------------------- parsing
+
+
+def _text(cell) -> str:
+    src = cell.get("source", "")
+    return "".join(src) if isinstance(src, list) else str(src)
+
+
+def _finding(line: int, primitive: str) -> Finding:
+    return Finding(line=line, primitive=primitive, why=PRIMITIVES[primitive][1])
+
+
+def _parse(source: str):
+    """``(tree, magic_lines, flagged_magic_lines)``. A cell with IPython syntax (``%magic``,
+    ``!shell``, ``x?``) is parsed after IPython's own transformation; the lines it changed are
+    the magic lines (the ``get_ipython()`` calls there are the magics', not the student's), and
+    those not in :data:`ALLOWED_MAGICS` are flagged. ``tree`` is None when the cell does not
+    parse (then ``magic_lines`` is the line of the syntax error)."""
+    try:
+        return ast.parse(source), set(), set()
+    except (SyntaxError, ValueError, MemoryError, RecursionError) as e:
+        error_line = getattr(e, "lineno", None) or 1
+    try:
+        from IPython.core.inputtransformer2 import TransformerManager
+        transformed = TransformerManager().transform_cell(source)
+        tree = ast.parse(transformed)
+    except Exception:
+        return None, error_line, set()
+    before, after = source.splitlines(), transformed.splitlines()
+    if len(before) == len(after):
+        changed = {i + 1 for i, (a, b) in enumerate(zip(before, after)) if a != b}
+    else:                               # a cell magic: the whole cell became one call
+        changed = set(range(1, len(before) + 2))
+    flagged = set()
+    for line in changed:
+        text = after[line - 1] if line - 1 < len(after) else ""
+        m = re.search(r"get_ipython\(\)\.run_line_magic\('(\w+)'", text)
+        if m and m.group(1) in ALLOWED_MAGICS and text.count("get_ipython()") == 1:
+            continue
+        if line <= len(after):
+            flagged.add(line)
+    return tree, changed, flagged
+
+
+def _collect_aliases(tree, aliases: dict) -> None:
+    """Names bound to module paths by imports and by ``name = dotted.path`` assignments."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for a in node.names:
+                if a.asname:
+                    aliases[a.asname] = a.name
+                else:
+                    root = a.name.split(".")[0]
+                    aliases[root] = root
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            for a in node.names:
+                if a.name != "*":
+                    aliases[a.asname or a.name] = f"{node.module}.{a.name}"
+        elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            path = _dotted(node.value, aliases)
+            if path and path.split(".")[0] in _known_roots(aliases):
+                aliases[node.targets[0].id] = path
+
+
+def _known_roots(aliases: dict) -> set:
+    return {v.split(".")[0] for v in aliases.values()}
+
+
+def _dotted(node, aliases: dict) -> str | None:
+    """The module path an expression stands for (``F.conv2d`` -> ``torch.nn.functional.conv2d``,
+    ``getattr(torch, "_C")`` -> ``torch._C``, ``sys.modules["ctypes"]`` -> ``ctypes``), or None when
+    its root is not a name bound to a module."""
+    if isinstance(node, ast.Name):
+        return aliases.get(node.id)
+    if isinstance(node, ast.Attribute):
+        base = _dotted(node.value, aliases)
+        return f"{base}.{node.attr}" if base else None
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "getattr" \
+            and node.func.id not in aliases and len(node.args) >= 2 and _literal(node.args[1]):
+        base = _dotted(node.args[0], aliases)
+        return f"{base}.{node.args[1].value}" if base else None
+    if isinstance(node, ast.Subscript) and _literal(node.slice) and _dotted(node.value, aliases) == "sys.modules":
+        return node.slice.value
+    return None
+
+
+def _literal(node) -> bool:
+    return isinstance(node, ast.Constant) and isinstance(node.value, str)
+
+
+def _module_hit(path: str) -> str | None:
+    """The module key that ``path`` is or lies under, unless it is an allowed member."""
+    if path in ALLOWED or any(path.startswith(a + ".") for a in ALLOWED):
+        return None
+    parts = path.split(".")
+    for n in range(len(parts), 0, -1):
+        prefix = ".".join(parts[:n])
+        if prefix in _MODULES:
+            return prefix
+    if parts[0] == "os" and len(parts) > 1 and _EXEC_RE.match(parts[1]):
+        return "os.exec"
+    return None
+
+
+# ------------------------------------------------------------------------------------- visiting
+
+
+class _Visitor(ast.NodeVisitor):
+    def __init__(self, aliases: dict, magic_lines: set):
+        self.aliases = aliases
+        self.magic_lines = magic_lines
+        self.found: list[tuple[int, str]] = []
+        self.depth = 0                    # inside a def or class body
+        self.in_forward = 0
+        self.namespaces: set[str] = set()  # names bound to globals()/locals()/vars(...)
+
+    def hit(self, node, primitive: str) -> None:
+        if primitive == "get_ipython" and getattr(node, "lineno", 1) in self.magic_lines:
+            return                        # IPython's transformation of a magic, flagged as one
+        self.found.append((getattr(node, "lineno", 1), primitive))
+
+    # -- scopes
+    def _scoped(self, node) -> None:
+        self.depth += 1
+        forward = isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name in ("forward", "__call__")
+        self.in_forward += forward
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name in PRIMITIVES \
+                and node.name.startswith("__torch_"):
+            self.hit(node, node.name)
+        self.generic_visit(node)
+        self.in_forward -= forward
+        self.depth -= 1
+
+    visit_FunctionDef = visit_AsyncFunctionDef = visit_ClassDef = visit_Lambda = _scoped
+
+    # -- imports
+    def visit_Import(self, node) -> None:
+        for a in node.names:
+            self._import_path(node, a.name)
+
+    def visit_ImportFrom(self, node) -> None:
+        if not node.module or node.level:
+            return
+        self._import_path(node, node.module, whole=False)
+        for a in node.names:
+            if a.name == "*":
+                self._import_path(node, node.module)
+            else:
+                self._import_path(node, f"{node.module}.{a.name}")
+                if a.name in _OBJECTS:
+                    self.hit(node, a.name)
+                elif a.name in _DATA_HELPERS:
+                    self.hit(node, "data set file path")
+
+    def _import_path(self, node, path: str, whole: bool = True) -> None:
+        key = _module_hit(path)
+        # importing a module with allowed members (gc) is fine: its uses are checked instead
+        if key and not (key == path and any(a.startswith(path + ".") for a in ALLOWED)):
+            if whole or key != path:
+                self.hit(node, key)
+
+    # -- names and attributes
+    def visit_Name(self, node) -> None:
+        if isinstance(node.ctx, ast.Load):
+            bound = self.aliases.get(node.id)
+            if node.id in _OBJECTS or (node.id in _NAMES and bound is None):
+                self.hit(node, node.id)
+            elif _HISTORY_RE.match(node.id) and node.id not in self.aliases:
+                self.hit(node, "_i")
+            elif node.id in _DATA_HELPERS:
+                self.hit(node, "data set file path")
+            if bound is not None:
+                self._path(node, bound)
+
+    def visit_Attribute(self, node) -> None:
+        if node.attr in _ATTRS:
+            self.hit(node, node.attr)
+        if node.attr in _OBJECTS:
+            self.hit(node, node.attr)
+        if node.attr in _DATA_HELPERS:
+            self.hit(node, "data set file path")
+        if node.attr in ("register", "unregister", "callbacks", "trigger") and \
+                isinstance(node.value, ast.Attribute) and node.value.attr == "events":
+            self.hit(node, "events.register")
+        path = _dotted(node, self.aliases)
+        if path is not None:
+            self._path(node, path)
+            return                  # the chain's base was checked as part of the whole path
+        self.generic_visit(node)
+
+    def _path(self, node, path: str) -> None:
+        key = _module_hit(path)
+        if key:
+            self.hit(node, key)
+
+    def visit_Subscript(self, node) -> None:
+        path = _dotted(node, self.aliases)            # sys.modules["ctypes"]
+        if path is not None:
+            self._path(node, path)
+        self.generic_visit(node)
+
+    def visit_Constant(self, node) -> None:
+        if isinstance(node.value, str) and _DATA_PATH_RE.search(node.value):
+            self.hit(node, "data set file path")
+
+    # -- calls
+    def visit_Call(self, node) -> None:
+        func = node.func
+        name = func.id if isinstance(func, ast.Name) and func.id not in self.aliases else None
+        if name in ("getattr", "setattr", "delattr") and len(node.args) >= 2:
+            if not _literal(node.args[1]):
+                self.hit(node, "getattr with a computed name")
+            elif name in ("setattr", "delattr"):
+                self._patch(node, node.args[0], node.args[1].value)
+            if name == "getattr":
+                path = _dotted(node, self.aliases)
+                if path:
+                    self._path(node, path)
+        if isinstance(func, ast.Attribute) and func.attr in _MUTATORS:
+            self._write_target(node, func.value)
+        path = _dotted(func, self.aliases) or name
+        last = path.split(".")[-1] if path else (func.attr if isinstance(func, ast.Attribute) else None)
+        if self.depth and last in _LOADERS:
+            self.hit(node, "loads the data set inside a function")
+        if (path in _FILE_READERS or (isinstance(func, ast.Attribute) and func.attr in _FILE_METHODS)) \
+                and _mentions_mnist(node):
+            self.hit(node, "reads a data set file")
+        if self.in_forward and (name == "hash" or (isinstance(func, ast.Attribute)
+                                                   and func.attr in ("tobytes", "data_ptr"))):
+            self.hit(node, "looks inputs up by content")
+        self.generic_visit(node)
+
+    # -- writes
+    def visit_Assign(self, node) -> None:
+        for target in node.targets:
+            self._target(target)
+        if len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            value = node.value
+            if isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id in _NS_CALLS:
+                self.namespaces.add(node.targets[0].id)
+        self.generic_visit(node)
+
+    def visit_AugAssign(self, node) -> None:
+        self._target(node.target)
+        self.generic_visit(node)
+
+    def visit_AnnAssign(self, node) -> None:
+        self._target(node.target)
+        self.generic_visit(node)
+
+    def visit_Delete(self, node) -> None:
+        for target in node.targets:
+            self._target(target)
+        self.generic_visit(node)
+
+    def _target(self, target) -> None:
+        if isinstance(target, (ast.Tuple, ast.List)):
+            for t in target.elts:
+                self._target(t)
+        elif isinstance(target, ast.Starred):
+            self._target(target.value)
+        elif isinstance(target, ast.Attribute):
+            self._patch(target, target.value, target.attr)
+        elif isinstance(target, ast.Subscript):
+            self._write_target(target, target.value)
+
+    def _patch(self, node, base, attr: str) -> None:
+        """``base.attr = ...`` (or setattr/delattr): a library patch when base is a module path
+        under :data:`PATCH_ROOTS`, outside :data:`PATCH_ALLOWED`."""
+        path = _dotted(base, self.aliases)
+        if path and path.split(".")[0] in PATCH_ROOTS and \
+                not any(f"{path}.{attr}".startswith(a) for a in PATCH_ALLOWED):
+            self.hit(node, "library patch")
+        if attr == "__dict__" and not (isinstance(base, ast.Name) and base.id in ("self", "cls")):
+            self.hit(node, "__dict__ write")
+
+    def _write_target(self, node, container) -> None:
+        """A subscript write or a mutating call on ``container``: namespaces, ``sys.modules``,
+        ``x.__dict__`` (except ``self.__dict__``)."""
+        if isinstance(container, ast.Call) and isinstance(container.func, ast.Name) \
+                and container.func.id in _NS_CALLS and container.func.id not in self.aliases:
+            self.hit(node, "namespace write")
+        elif isinstance(container, ast.Name) and container.id in self.namespaces:
+            self.hit(node, "namespace write")
+        elif isinstance(container, ast.Attribute) and container.attr == "__dict__" and \
+                not (isinstance(container.value, ast.Name) and container.value.id in ("self", "cls")):
+            self.hit(node, "__dict__ write")
+        elif _dotted(container, self.aliases) == "sys.modules":
+            self.hit(node, "sys.modules write")
+
+
+def _mentions_mnist(call) -> bool:
+    for sub in ast.walk(call):
+        if isinstance(sub, ast.Constant) and isinstance(sub.value, str) and "mnist" in sub.value.lower():
+            return True
+    return False

