@@ -63,6 +63,7 @@ PRIMITIVES: dict[str, tuple[str, str]] = {
     "display_pub": ("attr", "IPython's display publisher carries the grading records"),
     "input_transformers_pre": ("attr", "input transformers rewrite the code of later cells, tests included"),
     "input_transformers_post": ("attr", "input transformers rewrite the code of later cells, tests included"),
+    "input_transformer_manager": ("attr", "IPython's input transformers rewrite the code of later cells, tests included"),
     "ast_transformers": ("attr", "AST transformers rewrite the code of later cells, tests included"),
     "events.register": ("rule", "IPython event callbacks run around the hidden test cells"),
     "sys.displayhook": ("module", "the display hook carries cell results and can rewrite them"),
@@ -73,9 +74,15 @@ PRIMITIVES: dict[str, tuple[str, str]] = {
     "_oh": ("name", "IPython's output history holds the results of the hidden tests"),
     "_i": ("name", "IPython's input history holds the hidden tests' code (_i, _ii, _iii, _i<n>)"),
     "IPython magic or shell escape": ("rule", "runs code or shell commands the scanner cannot read"),
+    "kernel messaging internals": ("rule", "the kernel's session and output channels carry the grading records"),
+    "ipykernel": ("module", "the kernel's internals carry the grading records"),
+    "jupyter_client": ("module", "the kernel's messaging carries the grading records"),
+    "zmq": ("module", "the kernel's sockets carry the grading records"),
+    "socket": ("module", "opens network or Unix sockets (other kernels, host services)"),
     # torch's private dispatch: turns the forbidden-op checks off
     "torch._C": ("module", "torch's private C API can switch off the checks of which operators run"),
     "_DisableTorchDispatch": ("attr", "switches off the dispatch mode that checks which operators run"),
+    "torch private API": ("rule", "torch's private modules and attributes (torch._*) reach around its public checks"),
     "torch.ops": ("module", "calls operators directly, around the checks of which operators run"),
     "torch.library": ("module", "registers or overrides operators"),
     "torch.utils._python_dispatch": ("module", "dispatch modes intercept or hide the operators that run"),
@@ -93,7 +100,12 @@ PRIMITIVES: dict[str, tuple[str, str]] = {
     "marshal": ("module", "loads code objects"),
     "types.CodeType": ("module", "builds code objects"),
     "types.FunctionType": ("module", "builds functions from code objects"),
-    "getattr with a computed name": ("rule", "reaches an attribute whose name the scanner cannot read"),
+    "getattr with a computed name": ("rule", "reaches an attribute or module whose name the scanner cannot read"),
+    "__getattribute__": ("attr", "reaches an attribute by a name the scanner may not read"),
+    "__subclasses__": ("attr", "reaches every class loaded in the process, the grader's included"),
+    "pickle": ("module", "unpickling runs code the scanner cannot read"),
+    "pdb": ("module", "the debugger reads and changes the frames of the hidden tests"),
+    "breakpoint": ("name", "the debugger reads and changes the frames of the hidden tests"),
     "namespace write": ("rule", "writes globals()/locals()/vars() directly (names the scanner cannot read)"),
     "__dict__ write": ("rule", "writes an object's __dict__ directly (patches around the scanner)"),
     "__builtins__": ("object", "reaches the built-in functions, to replace them or call them by name"),
@@ -180,6 +192,9 @@ _FILE_READERS = frozenset({"open", "io.open", "os.open", "gzip.open", "bz2.open"
                            "numpy.loadtxt", "numpy.genfromtxt", "torch.load", "torch.from_file",
                            "PIL.Image.open", "pickle.load"})
 _FILE_METHODS = frozenset({"read_bytes", "read_text", "open"})
+_TORCH_HOOKS = frozenset({"__torch_dispatch__", "__torch_function__"})
+_KERNEL_ATTRS = frozenset({"session", "pub_thread", "iopub_socket", "iopub_thread", "parent_header",
+                           "_parent_header", "user_ns", "user_global_ns", "comm_manager"})
 _NS_CALLS = frozenset({"globals", "locals", "vars"})
 _MUTATORS = frozenset({"update", "setdefault", "pop", "popitem", "clear", "__setitem__", "__delitem__"})
 
@@ -353,9 +368,32 @@ def _dotted(node, aliases: dict) -> str | None:
             and node.func.id not in aliases and len(node.args) >= 2 and _literal(node.args[1]):
         base = _dotted(node.args[0], aliases)
         return f"{base}.{node.args[1].value}" if base else None
-    if isinstance(node, ast.Subscript) and _literal(node.slice) and _dotted(node.value, aliases) == "sys.modules":
-        return node.slice.value
+    if isinstance(node, ast.Subscript) and _literal(node.slice):
+        if _dotted(node.value, aliases) == "sys.modules":
+            return node.slice.value
+        owner = _namespace_owner(node.value, aliases)
+        return f"{owner}.{node.slice.value}" if owner else None
     return None
+
+
+def _namespace_owner(node, aliases: dict) -> str | None:
+    """The module path whose namespace ``node`` is: ``vars(torch)``, ``torch.__dict__``."""
+    if isinstance(node, ast.Attribute) and node.attr == "__dict__":
+        return _dotted(node.value, aliases)
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "vars" \
+            and len(node.args) == 1:
+        return _dotted(node.args[0], aliases)
+    return None
+
+
+def _is_namespace(node, aliases: dict, namespaces: set) -> bool:
+    """``sys.modules``, a module's ``__dict__`` or ``vars(module)``, ``globals()``, ``locals()``,
+    or a name bound to one of these."""
+    if _dotted(node, aliases) == "sys.modules" or _namespace_owner(node, aliases):
+        return True
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in _NS_CALLS:
+        return True
+    return isinstance(node, ast.Name) and node.id in namespaces
 
 
 def _literal(node) -> bool:
@@ -373,6 +411,8 @@ def _module_hit(path: str) -> str | None:
             return prefix
     if parts[0] == "os" and len(parts) > 1 and _EXEC_RE.match(parts[1]):
         return "os.exec"
+    if parts[0] == "torch" and any(p.startswith("_") and not p.endswith("__") for p in parts[1:]):
+        return "torch private API"
     return None
 
 
@@ -398,8 +438,7 @@ class _Visitor(ast.NodeVisitor):
         self.depth += 1
         forward = isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name in ("forward", "__call__")
         self.in_forward += forward
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name in PRIMITIVES \
-                and node.name.startswith("__torch_"):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name in _TORCH_HOOKS:
             self.hit(node, node.name)
         self.generic_visit(node)
         self.in_forward -= forward
@@ -435,6 +474,8 @@ class _Visitor(ast.NodeVisitor):
 
     # -- names and attributes
     def visit_Name(self, node) -> None:
+        if node.id in _TORCH_HOOKS:
+            self.hit(node, node.id)
         if isinstance(node.ctx, ast.Load):
             bound = self.aliases.get(node.id)
             if node.id in _OBJECTS or (node.id in _NAMES and bound is None):
@@ -449,8 +490,10 @@ class _Visitor(ast.NodeVisitor):
     def visit_Attribute(self, node) -> None:
         if node.attr in _ATTRS:
             self.hit(node, node.attr)
-        if node.attr in _OBJECTS:
+        if node.attr in _OBJECTS or node.attr in _TORCH_HOOKS:
             self.hit(node, node.attr)
+        if node.attr in _KERNEL_ATTRS:
+            self.hit(node, "kernel messaging internals")
         if node.attr in _DATA_HELPERS:
             self.hit(node, "data set file path")
         if node.attr in ("register", "unregister", "callbacks", "trigger") and \
@@ -468,9 +511,11 @@ class _Visitor(ast.NodeVisitor):
             self.hit(node, key)
 
     def visit_Subscript(self, node) -> None:
-        path = _dotted(node, self.aliases)            # sys.modules["ctypes"]
+        path = _dotted(node, self.aliases)            # sys.modules["ctypes"], vars(torch)["_C"]
         if path is not None:
             self._path(node, path)
+        elif not _literal(node.slice) and _is_namespace(node.value, self.aliases, self.namespaces):
+            self.hit(node, "getattr with a computed name")   # sys.modules[name], torch.__dict__[k]
         self.generic_visit(node)
 
     def visit_Constant(self, node) -> None:

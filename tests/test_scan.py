@@ -30,6 +30,20 @@ CASES = {
     "_ih": ("text = _ih[3]", "_idx = 3"),
     "_oh": ("_oh.clear()", "_ohm = 1"),
     "_i": ("source = _i12 + _ii", "for _ in range(3):\n    _in = _"),
+    "input_transformer_manager": ("ip.input_transformer_manager.cleanup_transforms.append(f)",
+                                  "manager = None"),
+    "kernel messaging internals": ("sys.stdout.session.send(sys.stdout.pub_thread, 'display_data', c)",
+                                   "self.sessions = []\nsys.stdout.flush()"),
+    "ipykernel": ("from ipykernel.kernelapp import IPKernelApp", "kernel = torch.ones(3, 3)"),
+    "jupyter_client": ("import jupyter_client", "client = 1"),
+    "zmq": ("import zmq", "zeros = torch.zeros(2)"),
+    "socket": ("import socket\nsocket.socket(socket.AF_UNIX)", "sockets = 0"),
+    "torch private API": ("torch._refs.nn.functional.relu(x)", "print(torch.__version__)\nx._version"),
+    "__getattribute__": ("object.__getattribute__(torch, name)", "def __getattr__(self, name):\n    return 1"),
+    "__subclasses__": ("().__class__.__base__.__subclasses__()", "cls = x.__class__.__name__"),
+    "pickle": ("import pickle\npickle.loads(blob)", "import json\njson.loads('1')"),
+    "pdb": ("import pdb\npdb.set_trace()", "pdf = 1"),
+    "breakpoint": ("breakpoint()", "break_point = 1"),
     "IPython magic or shell escape": ("!cat /etc/passwd\nx = 1", "%matplotlib inline\nx = 1"),
     "torch._C": ("ctx = torch._C._DisableTorchDispatch", "torch.cuda.is_available()"),
     "_DisableTorchDispatch": ("with guard._DisableTorchDispatch():\n    pass", "with torch.no_grad():\n    pass"),
@@ -153,6 +167,13 @@ def test_aliases_are_followed():
     assert "library patch" in primitives("torch.Tensor.__eq__ = f")
     assert "namespace write" in primitives("g = globals()\ng.update(pad2d=f)")
     assert "sys.modules write" in primitives("import sys as s\ndel s.modules['torch']")
+    assert "torch._C" in primitives("vars(torch)['_C']")
+    assert "torch._C" in primitives("torch.__dict__['_C']")
+    assert "getattr with a computed name" in primitives("torch.__dict__['_' + 'C']")
+    assert "getattr with a computed name" in primitives("sys.modules[name]")
+    assert "getattr with a computed name" in primitives("globals()[name]")
+    assert "__torch_function__" in primitives("class T(torch.Tensor):\n    __torch_function__ = classmethod(f)")
+    assert primitives("d = {}\nd[name] = 1\nx = d[name]") == set()
 
 
 def test_a_name_bound_by_an_import_is_not_the_builtin():
