@@ -1,0 +1,222 @@
+"""Reading submissions safely (course_grader.intake): links, FIFOs, devices, folders and
+oversized files are refused with a reason, and nothing blocks."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from course_grader import intake
+from course_grader.config import CourseError
+from course_grader.intake import SubmissionError, list_submission_files, open_submission
+from tests.conftest import ROOT
+
+NB = json.dumps({"cells": [{"cell_type": "code", "source": "x = 1", "metadata": {}, "outputs": [],
+                            "execution_count": None}], "metadata": {}, "nbformat": 4,
+                 "nbformat_minor": 5}).encode()
+
+
+@pytest.fixture
+def batch(tmp_path):
+    """submitted/alice/pool/pool.ipynb, submitted/bob/pool/pool.ipynb and a source notebook."""
+    for student in ("alice", "bob"):
+        folder = tmp_path / "submitted" / student / "pool"
+        folder.mkdir(parents=True)
+        (folder / "pool.ipynb").write_bytes(NB)
+    (tmp_path / "source" / "pool").mkdir(parents=True)
+    (tmp_path / "source" / "pool" / "pool.ipynb").write_bytes(b'{"solutions": true}')
+    return tmp_path
+
+
+def alice(batch):
+    return batch / "submitted" / "alice"
+
+
+def refused(path, root, max_bytes=10_000) -> str:
+    with pytest.raises(SubmissionError) as info:
+        open_submission(path, root, max_bytes)
+    return str(info.value)
+
+
+def test_a_normal_file_is_read(batch):
+    assert open_submission(alice(batch) / "pool" / "pool.ipynb", alice(batch), 10_000) == NB
+    assert issubclass(SubmissionError, CourseError)
+
+
+def test_a_link_to_another_file_in_the_folder_is_refused(batch):
+    folder = alice(batch) / "pool"
+    (folder / "real.ipynb").write_bytes(NB)
+    (folder / "pool.ipynb").unlink()
+    (folder / "pool.ipynb").symlink_to("real.ipynb")
+    assert "symbolic link" in refused(folder / "pool.ipynb", alice(batch))
+
+
+def test_a_link_to_the_source_notebook_is_refused(batch):
+    target = alice(batch) / "pool" / "pool.ipynb"
+    target.unlink()
+    target.symlink_to("../../../source/pool/pool.ipynb")
+    message = refused(target, alice(batch))
+    assert "symbolic link" in message and "solutions" not in message
+
+
+def test_a_link_to_another_students_notebook_or_folder_is_refused(batch):
+    target = alice(batch) / "pool" / "pool.ipynb"
+    target.unlink()
+    target.symlink_to(batch / "submitted" / "bob" / "pool" / "pool.ipynb")
+    assert "symbolic link" in refused(target, alice(batch))
+    folder = alice(batch) / "pool"
+    target.unlink()
+    folder.rmdir()
+    folder.symlink_to(batch / "submitted" / "bob" / "pool")
+    message = refused(folder / "pool.ipynb", alice(batch))
+    assert "'pool' on its path is a symbolic link" in message
+
+
+def test_a_linked_student_folder_is_refused(batch):
+    carol = batch / "submitted" / "carol"
+    carol.symlink_to(batch / "submitted" / "bob")
+    assert "symbolic link" in refused(carol / "pool" / "pool.ipynb", carol)
+
+
+def test_a_path_outside_the_students_folder_is_refused(batch):
+    assert "outside the student's folder" in refused(batch / "source" / "pool" / "pool.ipynb", alice(batch))
+    assert "outside" in refused(alice(batch) / ".." / "bob" / "pool" / "pool.ipynb", alice(batch))
+    assert "not a file inside" in refused(alice(batch), alice(batch))
+
+
+def test_a_link_to_dev_zero_is_refused(batch):
+    target = alice(batch) / "pool" / "pool.ipynb"
+    target.unlink()
+    target.symlink_to("/dev/zero")
+    assert "symbolic link" in refused(target, alice(batch))
+
+
+def test_a_folder_named_like_the_notebook_is_refused(batch):
+    target = alice(batch) / "pool" / "pool.ipynb"
+    target.unlink()
+    target.mkdir()
+    assert "folder" in refused(target, alice(batch))
+
+
+def test_a_missing_file_says_so(batch):
+    assert "no such file" in refused(alice(batch) / "pool" / "other.ipynb", alice(batch))
+
+
+def test_a_hard_link_is_refused(batch):
+    target = alice(batch) / "pool" / "pool.ipynb"
+    os.link(target, alice(batch) / "pool" / "copy.ipynb")
+    assert "hard link" in refused(target, alice(batch))
+
+
+def test_an_oversized_file_is_refused(batch):
+    target = alice(batch) / "pool" / "pool.ipynb"
+    target.write_bytes(b"x" * 10_001)
+    assert "larger than the limit" in refused(target, alice(batch), max_bytes=10_000)
+    target.write_bytes(b"x" * 10_000)
+    assert open_submission(target, alice(batch), 10_000) == b"x" * 10_000
+
+
+def test_a_fifo_is_refused_without_blocking(batch):
+    """In a child process with a time limit: a blocking open would hang this test forever."""
+    target = alice(batch) / "pool" / "pool.ipynb"
+    target.unlink()
+    os.mkfifo(target)
+    code = textwrap.dedent(f"""
+        from course_grader.intake import open_submission, SubmissionError
+        try:
+            open_submission({str(target)!r}, {str(alice(batch))!r}, 10_000)
+        except SubmissionError as e:
+            print(e)
+    """)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                          cwd=ROOT)
+    assert "FIFO" in done.stdout, done.stderr
+
+
+def test_a_socket_is_refused(batch):
+    import socket
+
+    target = alice(batch) / "pool" / "pool.ipynb"
+    target.unlink()
+    with socket.socket(socket.AF_UNIX) as server:
+        try:
+            server.bind(str(target))
+        except OSError:
+            pytest.skip("the path is too long for a Unix socket")
+        assert "socket" in refused(target, alice(batch))
+
+
+# ---------------------------------------------------------------------------- folders
+
+
+def test_list_submission_files(batch):
+    folder = alice(batch) / "pool"
+    (folder / "data").mkdir()
+    (folder / "data" / "notes.txt").write_bytes(b"abc")
+    assert list_submission_files(folder, 10_000) == [
+        __import__("pathlib").Path("data/notes.txt"), __import__("pathlib").Path("pool.ipynb")]
+
+
+@pytest.mark.parametrize("make, why", [
+    (lambda f, b: (f / "link.ipynb").symlink_to(b / "submitted" / "bob" / "pool" / "pool.ipynb"), "symbolic link"),
+    (lambda f, b: (f / "dir").symlink_to(b / "source"), "symbolic link"),
+    (lambda f, b: os.mkfifo(f / "pipe"), "FIFO"),
+    (lambda f, b: (f / "zero").symlink_to("/dev/zero"), "symbolic link"),
+    (lambda f, b: (f / "big.bin").write_bytes(b"x" * 20_000), "larger than the limit"),
+    (lambda f, b: [(f / f"part{i}").write_bytes(b"x" * 4_000) for i in range(3)], "add up to more than"),
+    (lambda f, b: os.link(f / "pool.ipynb", f / "again.ipynb"), "hard link"),
+])
+def test_list_submission_files_refuses(batch, make, why):
+    folder = alice(batch) / "pool"
+    make(folder, batch)
+    with pytest.raises(SubmissionError, match=why):
+        list_submission_files(folder, 10_000)
+
+
+def test_list_submission_files_refuses_a_linked_folder_and_too_many_files(batch):
+    link = batch / "submitted" / "carol"
+    link.symlink_to(batch / "submitted" / "bob")
+    with pytest.raises(SubmissionError, match="symbolic link"):
+        list_submission_files(link, 10_000)
+    folder = alice(batch) / "pool"
+    for i in range(5):
+        (folder / f"f{i}").write_bytes(b"")
+    with pytest.raises(SubmissionError, match="more than 3 files"):
+        list_submission_files(folder, 10_000, max_files=3)
+
+
+# ---------------------------------------------------------------------------- notebook JSON
+
+
+def test_notebook_json_reads_a_notebook():
+    assert intake.notebook_json(NB, "pool.ipynb")["nbformat"] == 4
+    assert intake.MAX_NOTEBOOK_BYTES == 20 * 1024 * 1024
+
+
+def test_a_huge_cell_is_refused_before_nbformat_reads_it():
+    big = {"cells": [{"cell_type": "markdown", "metadata": {}, "source": ["x" * 600, "y" * 600]}],
+           "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    with pytest.raises(SubmissionError, match=r"cell 0 holds 1,200 characters, more than the limit of 1,000"):
+        intake.notebook_json(json.dumps(big).encode(), "pool.ipynb", max_cell_chars=1000)
+    assert intake.notebook_json(json.dumps(big).encode(), "pool.ipynb", max_cell_chars=1200)
+
+
+@pytest.mark.parametrize("raw, why", [
+    (b"\xff\xfe", "not UTF-8"),
+    (b"{", "not valid notebook JSON"),
+    (b"[1]", "not a notebook"),
+    (b"[" * 100_000 + b"]" * 100_000, "nested too deeply|not valid notebook JSON|not a notebook"),
+    (json.dumps({"cells": [{}] * 6}).encode(), "more than the limit of 5"),
+])
+def test_notebook_json_refuses(raw, why):
+    with pytest.raises(SubmissionError, match=why):
+        intake.notebook_json(raw, "pool.ipynb", max_cells=5)
+
+
+def test_read_submission_notebook(batch):
+    data = intake.read_submission_notebook(alice(batch) / "pool" / "pool.ipynb", alice(batch))
+    assert data["cells"][0]["source"] == "x = 1"
