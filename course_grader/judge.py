@@ -3,24 +3,57 @@
 Only the reference record decides how values are compared (tolerances, accuracy floors), so
 nothing the student's code sets can loosen a check. Messages describe the difference, never the
 expected value or the hidden test's code.
+
+The submission's record comes from code the student controls, so the judge trusts nothing in it:
+it never raises, whatever the value (huge integers, NaN, nesting, unexpected types), and its
+messages are built from the reference's names and from sizes, counts and numbers of bounded
+length, never from the submission's texts or keys (which code run by a hidden test could fill
+with that test's source). Keys other than those ``kernel.record`` writes are dropped; an
+``"error"`` key is only believed in the grader's own "unreadable record (...)" form. Each message
+is at most :data:`MAX_MESSAGE` characters.
 """
 from __future__ import annotations
 
 import math
+import re
 
 import torch
 
 
 #: Why a check fails when its record name was recorded more than once in the test cell.
 REPEATED = "recorded more than once (the test records it once: the notebook's code recorded it too)"
+#: The longest message one comparison returns (characters).
+MAX_MESSAGE = 300
+#: The keys of a record that ``kernel.record`` writes; anything else in a submission's record is dropped.
+RECORD_KEYS = frozenset({"name", "value", "rtol", "atol", "targets", "min_accuracy", "at_least", "at_most"})
+#: The grader's own error for a record it could not decode (``runner._take_records``).
+_GRADER_ERROR = re.compile(r"unreadable record \([A-Za-z_][\w.]{0,60}\)")
+#: Tensors with more dimensions than this are described by their number of dimensions only.
+_MAX_SHOWN_DIMS = 8
 
 
 def compare(expected: dict, actual: dict | None) -> str | None:
-    """None when ``actual`` matches the reference record ``expected``, else why not."""
+    """None when ``actual`` matches the reference record ``expected``, else why not (at most
+    MAX_MESSAGE characters). Never raises on anything in ``actual``."""
+    try:
+        problem = _compare(expected, actual)
+    except Exception as e:      # RecursionError, OverflowError, MemoryError-free torch errors, ...
+        problem = f"the recorded value could not be compared ({type(e).__name__})"
+    if problem is not None and len(problem) > MAX_MESSAGE:
+        problem = problem[:MAX_MESSAGE - 1] + "\u2026"
+    return problem
+
+
+def _compare(expected: dict, actual) -> str | None:
     if actual is None:
         return "no result was recorded (the check did not run to this point)"
+    if not isinstance(actual, dict):
+        return "unreadable record (not a record)"
     if "error" in actual:
-        return actual["error"]
+        error = actual["error"]
+        if set(actual) == {"error"}:       # the grader's own mark for an undecodable record
+            return error if isinstance(error, str) and _GRADER_ERROR.fullmatch(error) else "unreadable record"
+    actual = {k: v for k, v in actual.items() if k in RECORD_KEYS}
     if expected.get("min_accuracy") is not None:
         return _accuracy(expected, actual)
     if expected.get("at_least") is not None or expected.get("at_most") is not None:
@@ -35,7 +68,7 @@ def _accuracy(expected: dict, actual: dict) -> str | None:
     if not isinstance(preds, torch.Tensor):
         return f"expected a tensor of predicted labels, got {_kind(preds)}"
     if preds.shape != targets.shape:
-        return f"expected predictions of shape {tuple(targets.shape)}, got {tuple(preds.shape)}"
+        return f"expected predictions of shape {tuple(targets.shape)}, got {_shape(preds)}"
     if preds.is_floating_point() or preds.is_complex():
         return "expected integer class labels, got floating-point values"
     accuracy = (preds.long() == targets.long()).double().mean().item()
@@ -51,6 +84,7 @@ def _bounds(expected: dict, actual: dict) -> str | None:
         value = value.item()
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return f"expected a number, got {_kind(value)}"
+    value = _as_float(value)
     if math.isnan(value):
         return "expected a number, got NaN"
     low, high = expected.get("at_least"), expected.get("at_most")
@@ -61,10 +95,31 @@ def _bounds(expected: dict, actual: dict) -> str | None:
     return None
 
 
+def _as_float(value) -> float:
+    """A number as a float; integers too large for one become an infinity of their sign."""
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf if value > 0 else -math.inf
+
+
+def _number(value) -> str:
+    """A submitted number, in a bounded number of characters."""
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 64:
+        return f"an integer of about {int(value.bit_length() * math.log10(2)) + 1} digits"
+    return repr(value) if isinstance(value, (int, float)) else "a number"
+
+
+def _shape(value: torch.Tensor) -> str:
+    if value.dim() > _MAX_SHOWN_DIMS:
+        return f"a shape of {value.dim()} dimensions"
+    return str(tuple(value.shape))
+
+
 def _kind(value) -> str:
     if isinstance(value, torch.Tensor):
-        return f"a {value.dtype} tensor of shape {tuple(value.shape)}"
-    return f"a value of type {type(value).__name__}"
+        return f"a {value.dtype} tensor of shape {_shape(value)}"
+    return f"a value of type {type(value).__name__[:40]}"
 
 
 def _same(exp, act, rtol: float, atol: float, where: str) -> str | None:
@@ -73,7 +128,9 @@ def _same(exp, act, rtol: float, atol: float, where: str) -> str | None:
         if not isinstance(act, torch.Tensor):
             return f"expected a tensor{at}, got {_kind(act)}"
         if tuple(act.shape) != tuple(exp.shape):
-            return f"wrong shape{at}: expected {tuple(exp.shape)}, got {tuple(act.shape)}"
+            return f"wrong shape{at}: expected {tuple(exp.shape)}, got {_shape(act)}"
+        if act.is_complex() and not exp.is_complex():
+            return f"wrong dtype{at}: expected real values ({exp.dtype}), got {act.dtype}"
         if exp.dtype == torch.bool or act.dtype == torch.bool:
             if exp.dtype != act.dtype:
                 return f"wrong dtype{at}: expected {exp.dtype}, got {act.dtype}"
@@ -108,8 +165,8 @@ def _same(exp, act, rtol: float, atol: float, where: str) -> str | None:
     if isinstance(exp, bool) or exp is None or isinstance(exp, str):
         if type(act) is not type(exp) or act != exp:
             if isinstance(exp, str) and isinstance(act, str) and len(exp) > 40:   # not shown
-                return f"got a different text{at}" + (f": {act!r}" if len(act) <= 40 else "")
-            return f"expected {_describe(exp)}{at}, got {_describe(act)}"
+                return f"got a different text{at}"
+            return f"expected {_describe(exp)}{at}, got {_describe_submitted(act)}"
         return None
     if isinstance(exp, (int, float)):
         if isinstance(act, torch.Tensor) and act.numel() == 1:
@@ -117,15 +174,17 @@ def _same(exp, act, rtol: float, atol: float, where: str) -> str | None:
         if isinstance(act, bool) or not isinstance(act, (int, float)):
             return f"expected a number{at}, got {_kind(act)}"
         if isinstance(exp, int) and not isinstance(act, int) and not float(act).is_integer():
-            return f"expected a whole number{at}, got {act!r}"
-        e, a = float(exp), float(act)
+            return f"expected a whole number{at}, got {_number(act)}"
+        if isinstance(exp, int) and isinstance(act, int) and exp == act:
+            return None
+        e, a = _as_float(exp), _as_float(act)
         if math.isnan(e) or math.isinf(e):     # a NaN or an infinity is expected: only it matches
-            return None if (math.isnan(e) and math.isnan(a)) or a == e else f"wrong number{at}: got {act!r}"
+            return None if (math.isnan(e) and math.isnan(a)) or a == e else f"wrong number{at}: got {_number(act)}"
         if math.isnan(a):
             return f"got NaN{at}"
         if abs(a - e) <= atol + rtol * abs(e):
             return None
-        return f"wrong number{at}: got {act!r}"
+        return f"wrong number{at}: got {_number(act)}"
     if isinstance(exp, (list, tuple)):
         if not isinstance(act, (list, tuple)):
             return f"expected a {type(exp).__name__}{at}, got {_kind(act)}"
@@ -139,9 +198,10 @@ def _same(exp, act, rtol: float, atol: float, where: str) -> str | None:
     if isinstance(exp, dict):
         if not isinstance(act, dict):
             return f"expected a dict{at}, got {_kind(act)}"
-        if set(act) != set(exp):
-            missing, extra = sorted(set(exp) - set(act)), sorted(set(act) - set(exp))
-            parts = ([f"missing keys {missing}"] if missing else []) + ([f"unexpected keys {extra}"] if extra else [])
+        if set(act) != set(exp):     # the reference's keys are named, the submission's counted
+            missing, extra = sorted(set(exp) - set(act), key=repr), len(set(act) - set(exp))
+            parts = ([f"missing keys {missing}"] if missing else []) + (
+                [f"{extra} unexpected key{'s' if extra > 1 else ''}"] if extra else [])
             return f"{'; '.join(parts)}{at}"
         for key in exp:
             problem = _same(exp[key], act[key], rtol, atol, f"{where}[{key!r}]")
@@ -149,6 +209,15 @@ def _same(exp, act, rtol: float, atol: float, where: str) -> str | None:
                 return problem
         return None
     return f"cannot compare values of type {type(exp).__name__}"
+
+
+def _describe_submitted(value) -> str:
+    """A submitted value, without its text: only None and bools are shown as they are."""
+    if isinstance(value, str):
+        return "a different text"
+    if isinstance(value, (bool, type(None))):
+        return repr(value)
+    return _kind(value)
 
 
 def _describe(value) -> str:

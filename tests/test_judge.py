@@ -269,17 +269,21 @@ def test_lists_and_tuples_item_by_item():
 
 def test_dicts_by_key():
     assert check({"a": 1, "b": [torch.ones(2)]}, {"b": [torch.ones(2)], "a": 1}) is None
-    assert check({"a": 1, "b": 2}, {"a": 1, "c": 2}) == "missing keys ['b']; unexpected keys ['c']"
+    # the reference's keys are named; the submission's own keys are counted, never shown
+    assert check({"a": 1, "b": 2}, {"a": 1, "c": 2}) == "missing keys ['b']; 1 unexpected key"
+    assert check({"a": 1}, {"a": 1, "c": 2, "d": 3}) == "2 unexpected keys"
     assert check({"a": {"x": 1.0}}, {"a": {"x": 2.0}}) == "wrong number at ['a']['x']: got 2.0"
     assert check({"a": 1}, [("a", 1)]) == "expected a dict, got a value of type list"
 
 
 def test_strings_bools_and_none():
     assert check("relu", "relu") is None
-    assert check("relu", "tanh") == "expected 'relu', got 'tanh'"
+    # the submission's text is never shown (code a hidden test runs could fill it with the
+    # test's source); the reference's is, when short
+    assert check("relu", "tanh") == "expected 'relu', got a different text"
     long_text = "x" * 60
     assert check(long_text, long_text + "y") == "got a different text"      # never shown
-    assert check(long_text, "relu") == "got a different text: 'relu'"
+    assert check(long_text, "relu") == "got a different text"
     assert check(True, True) is None
     assert check(True, 1) == "expected True, got a value of type int"
     assert check(False, None) == "expected False, got None"
@@ -432,3 +436,107 @@ def test_record_outputs_are_removed_from_the_cell_and_others_kept():
     records = runner._take_records(cell)
     assert [name for name, _ in records] == ["a", "b"]
     assert cell.outputs == [printed]
+
+
+# ---------------------------------------------------------------------------- hostile values: the judge never raises
+
+
+def test_huge_integers():
+    assert check(3, 10**400) == "wrong number: got an integer of about 401 digits"
+    assert check(3.0, -10**400) == "wrong number: got an integer of about 401 digits"
+    assert check(10**400, 10**400) is None
+    assert check(3, 2**70) == "wrong number: got an integer of about 22 digits"
+    assert check(3, 2**60) == f"wrong number: got {2**60}"
+    bounds = rec(0.5, at_least=0.2, at_most=0.8)
+    assert judge.compare(bounds, {"value": 10**400}) == "got inf, above the allowed maximum 0.8"
+    assert judge.compare(bounds, {"value": -10**400}) == "got -inf, below the required minimum 0.2"
+    assert judge.compare(rec(1.0, at_least=0.5), {"value": 10**5000}) is None
+
+
+def test_nan_and_infinities_in_every_kind_of_check():
+    assert check(1, math.nan) == "expected a whole number, got nan"
+    assert check(1.0, math.inf) == "wrong number: got inf"
+    assert judge.compare(rec(0.5, at_most=0.8), rec(math.inf)) == "got inf, above the allowed maximum 0.8"
+    assert judge.compare(rec(0.5, at_least=0.2), rec(-math.inf)) == "got -inf, below the required minimum 0.2"
+    assert check([1.0], [math.nan]) == "got NaN at [0]"
+    assert check(torch.ones(2), torch.tensor([math.inf, math.nan])) == "the result holds NaN or infinite values"
+
+
+def _nested(depth: int, leaf):
+    value = leaf
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+def test_deeply_nested_values():
+    deep = _nested(100_000, 1)
+    assert judge.compare(rec([1]), {"value": deep}) == "expected a number at [0], got a value of type list"
+    assert judge.compare(rec(1), {"value": deep}) == "expected a number, got a value of type list"
+    assert judge.compare(rec("relu"), {"value": deep}) == "expected 'relu', got a value of type list"
+    deep_dict = {}
+    d = deep_dict
+    for _ in range(100_000):
+        d["a"] = {}
+        d = d["a"]
+    assert judge.compare(rec({"a": 1}), {"value": deep_dict}) == \
+        "expected a number at ['a'], got a value of type dict"
+    assert judge.compare(rec(_nested(3, 1.0)), {"value": _nested(3, 1.0)}) is None
+
+
+def test_unexpected_types_and_mismatched_kinds():
+    class Odd:
+        def __eq__(self, other):
+            raise RuntimeError("boom")
+
+        def __float__(self):
+            raise RuntimeError("boom")
+
+    for expected in (1, 1.5, "relu", True, None, [1], {"a": 1}, torch.ones(2)):
+        for value in (Odd(), b"bytes", 1 + 2j, {1, 2}, object(), torch.ones(2, dtype=torch.complex64),
+                      torch.empty(0), [Odd()], {"a": Odd()}):
+            problem = judge.compare(rec(expected), {"value": value})
+            assert problem is None or (isinstance(problem, str) and len(problem) <= judge.MAX_MESSAGE)
+    assert check(torch.ones(2), torch.ones(2, dtype=torch.complex64)) == \
+        "wrong dtype: expected real values (torch.float32), got torch.complex64"
+    accuracy = rec(torch.zeros(3, dtype=torch.long), targets=torch.zeros(3, dtype=torch.long), min_accuracy=0.5)
+    assert judge.compare(accuracy, {"value": Odd()}) == "expected a tensor of predicted labels, got a value of type Odd"
+    assert judge.compare(accuracy, {"value": torch.zeros(3, device="meta", dtype=torch.long)}).startswith(
+        "the recorded value could not be compared (")
+    assert judge.compare(rec(1), "not a record") == "unreadable record (not a record)"
+
+
+def test_shapes_with_many_dimensions_are_not_spelled_out():
+    # an empty tensor's shape could otherwise carry any numbers (text) into the message
+    many = torch.empty((0,) + (104, 105, 100, 100, 101, 110, 32, 116, 101, 115, 116)[:6] + (1,) * 5)
+    assert check(torch.zeros(2), many) == "wrong shape: expected (2,), got a shape of 12 dimensions"
+
+
+def test_an_error_key_in_a_submitted_record_never_reaches_a_message():
+    hidden = "assert pad2d(x, 1).shape == (1, 1, 4, 4)  # hidden test source"
+    assert judge.compare(rec(1), {"error": hidden}) == "unreadable record"
+    assert judge.compare(rec(1), {"error": hidden, "value": 1}) is None       # the key is dropped
+    assert judge.compare(rec(1), {"error": hidden, "value": 2}) == "wrong number: got 2"
+    assert judge.compare(rec(1), {"error": "unreadable record (ValueError)"}) == "unreadable record (ValueError)"
+    assert judge.compare(rec(1), {"error": "unreadable record (" + hidden + ")"}) == "unreadable record"
+    assert judge.compare(rec(1), {"error": ["unreadable record (ValueError)"]}) == "unreadable record"
+
+
+def test_unexpected_keys_of_a_submitted_record_are_dropped():
+    assert judge.compare(rec(1), {"value": 1, "message": "x" * 1000, "min_accuracy": 0.0}) is None
+    assert judge.compare(rec({"a": 1}), {"value": {"a": 1}, "extra": 1}) is None
+
+
+def test_messages_are_capped():
+    long_name = "k" * 400
+    problem = judge.compare(rec({long_name: 1}), {"value": {}})
+    assert len(problem) == judge.MAX_MESSAGE and problem.endswith("\u2026")
+
+
+def test_submitted_texts_and_keys_never_reach_a_message():
+    secret = "SECRET hidden test source"
+    for expected, value in [("relu", secret), ("x" * 60, secret[:20]), ({"a": 1}, {secret: 1}),
+                            ([1], [secret]), (1, secret), (torch.ones(1), secret), (None, secret),
+                            ({"a": "b"}, {"a": secret})]:
+        problem = judge.compare(rec(expected), rec(value))
+        assert problem and "SECRET" not in problem
