@@ -150,9 +150,11 @@ PRIMITIVES: dict[str, tuple[str, str]] = {
     "signal": ("module", "signal handlers interrupt or survive the grader's time limits"),
     # patching the libraries the checks rely on
     "library patch": ("rule", "replaces an attribute of torch, numpy, course_utils or the interpreter"),
+    "library name rebound": ("rule", "rebinds torch, np, F, nn or math at the top level: the hidden tests use these names"),
     # the grader and the data set
     "course_grader": ("module", "the grader's own code is not part of a submission"),
     "data set file path": ("rule", "locates the data set's files (the test labels)"),
+    "grader file path": ("rule", "names the grader's files (cache, configuration, gradebook, mounts)"),
     "reads a data set file": ("rule", "reads the data set's files directly (the test labels)"),
     "loads the data set inside a function": ("rule", "model code that loads the data set can look up the test labels"),
     "looks inputs up by content": ("rule", "a model that recognises its inputs instead of computing on them"),
@@ -173,6 +175,9 @@ DEFAULT_ALIASES = {"torch": "torch", "np": "numpy", "numpy": "numpy", "F": "torc
 PATCH_ROOTS = frozenset({"torch", "numpy", "course_utils", "course_grader", "IPython", "builtins",
                          "sys", "os", "math", "matplotlib"})
 PATCH_ALLOWED = ("torch.backends.",)
+#: Names the hidden tests use, and the only module each may be bound to at a cell's top level.
+PROTECTED = {"torch": "torch", "np": "numpy", "numpy": "numpy", "F": "torch.nn.functional",
+             "nn": "torch.nn", "math": "math"}
 MAX_SCAN_CHARS = 1_000_000
 _SETUP_RE = re.compile(re.escape(SETUP_TEMPLATE.strip()).replace(
     re.escape("{install_url}"), r"git\+https://github\.com/[\w.-]+/[\w.-]+@[\w./-]+"))
@@ -184,6 +189,7 @@ _MODULES = {k for k, (kind, _) in PRIMITIVES.items() if kind == "module"}
 _HISTORY_RE = re.compile(r"^_i(i{1,2}|\d+)?$")
 _EXEC_RE = re.compile(r"^(exec|spawn|posix_spawn)")
 _DATA_PATH_RE = re.compile(r"ubyte|idx[13]|COURSE_DATA_DIR", re.I)
+_GRADER_PATH_RE = re.compile(r"\.course_cache|nbgrader_config|gradebook\.db|autograded|/proc/(self|\d+)/|mountinfo")
 _DATA_HELPERS = frozenset({"data_root", "DATA_DIR_ENV_VAR", "RAW_FILE_NAMES", "_load_torchvision_dataset"})
 _LOADERS = frozenset({"MNIST", "FashionMNIST", "KMNIST", "EMNIST", "QMNIST", "mnist", "fashion_mnist",
                       "mnist_tensors", "fashion_mnist_tensors", "mnist_loaders"})
@@ -274,6 +280,7 @@ def scan_source(source: str, *, aliases: dict | None = None) -> list[Finding]:
     try:
         _collect_aliases(tree, names)
         visitor = _Visitor(names, magic_lines)
+        visitor.local = _bound_names(tree)
         visitor.visit(tree)
     except RecursionError:
         return [_finding(1, "too large to scan")]
@@ -376,10 +383,27 @@ def _dotted(node, aliases: dict) -> str | None:
     return None
 
 
+def _bound_names(tree) -> set:
+    """Names a cell binds itself: assignments, loop variables, definitions, parameters."""
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            names.add(node.id)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, ast.arg):
+            names.add(node.arg)
+    return names
+
+
 def _namespace_owner(node, aliases: dict) -> str | None:
-    """The module path whose namespace ``node`` is: ``vars(torch)``, ``torch.__dict__``."""
+    """The module path whose namespace ``node`` is: ``vars(torch)``, ``torch.__dict__``, or a
+    name bound to one (``d = torch.__dict__``)."""
     if isinstance(node, ast.Attribute) and node.attr == "__dict__":
         return _dotted(node.value, aliases)
+    path = _dotted(node, aliases)
+    if path and path.endswith(".__dict__"):
+        return path[:-len(".__dict__")]
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "vars" \
             and len(node.args) == 1:
         return _dotted(node.args[0], aliases)
@@ -427,6 +451,8 @@ class _Visitor(ast.NodeVisitor):
         self.depth = 0                    # inside a def or class body
         self.in_forward = 0
         self.namespaces: set[str] = set()  # names bound to globals()/locals()/vars(...)
+        self.local: set[str] = set()       # names the cell binds itself (set by scan_source)
+        self._called: set[int] = set()     # ids of Name nodes that are the function of a call
 
     def hit(self, node, primitive: str) -> None:
         if primitive == "get_ipython" and getattr(node, "lineno", 1) in self.magic_lines:
@@ -435,6 +461,8 @@ class _Visitor(ast.NodeVisitor):
 
     # -- scopes
     def _scoped(self, node) -> None:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            self._rebound(node, node.name)
         self.depth += 1
         forward = isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name in ("forward", "__call__")
         self.in_forward += forward
@@ -450,6 +478,8 @@ class _Visitor(ast.NodeVisitor):
     def visit_Import(self, node) -> None:
         for a in node.names:
             self._import_path(node, a.name)
+            if a.asname:
+                self._rebound(node, a.asname, a.name)
 
     def visit_ImportFrom(self, node) -> None:
         if not node.module or node.level:
@@ -460,10 +490,16 @@ class _Visitor(ast.NodeVisitor):
                 self._import_path(node, node.module)
             else:
                 self._import_path(node, f"{node.module}.{a.name}")
+                self._rebound(node, a.asname or a.name, f"{node.module}.{a.name}")
                 if a.name in _OBJECTS:
                     self.hit(node, a.name)
                 elif a.name in _DATA_HELPERS:
                     self.hit(node, "data set file path")
+
+    def _rebound(self, node, name: str, path: str | None = None) -> None:
+        """A top-level binding of a name in :data:`PROTECTED` to anything but its module."""
+        if not self.depth and name in PROTECTED and path != PROTECTED[name]:
+            self.hit(node, "library name rebound")
 
     def _import_path(self, node, path: str, whole: bool = True) -> None:
         key = _module_hit(path)
@@ -476,12 +512,17 @@ class _Visitor(ast.NodeVisitor):
     def visit_Name(self, node) -> None:
         if node.id in _TORCH_HOOKS:
             self.hit(node, node.id)
+        if isinstance(node.ctx, (ast.Store, ast.Del)):
+            self._rebound(node, node.id)
         if isinstance(node.ctx, ast.Load):
             bound = self.aliases.get(node.id)
-            if node.id in _OBJECTS or (node.id in _NAMES and bound is None):
+            if node.id in _OBJECTS or (node.id in _NAMES and bound is None and node.id not in self.local):
                 self.hit(node, node.id)
-            elif _HISTORY_RE.match(node.id) and node.id not in self.aliases:
+            elif _HISTORY_RE.match(node.id) and node.id not in self.aliases and node.id not in self.local:
                 self.hit(node, "_i")
+            elif node.id in ("getattr", "setattr", "delattr") and bound is None \
+                    and id(node) not in self._called:
+                self.hit(node, "getattr with a computed name")     # passed on: f = getattr
             elif node.id in _DATA_HELPERS:
                 self.hit(node, "data set file path")
             if bound is not None:
@@ -521,10 +562,13 @@ class _Visitor(ast.NodeVisitor):
     def visit_Constant(self, node) -> None:
         if isinstance(node.value, str) and _DATA_PATH_RE.search(node.value):
             self.hit(node, "data set file path")
+        if isinstance(node.value, str) and _GRADER_PATH_RE.search(node.value):
+            self.hit(node, "grader file path")
 
     # -- calls
     def visit_Call(self, node) -> None:
         func = node.func
+        self._called.add(id(func))
         name = func.id if isinstance(func, ast.Name) and func.id not in self.aliases else None
         if name in ("getattr", "setattr", "delattr") and len(node.args) >= 2:
             if not _literal(node.args[1]):
@@ -544,6 +588,11 @@ class _Visitor(ast.NodeVisitor):
         if (path in _FILE_READERS or (isinstance(func, ast.Attribute) and func.attr in _FILE_METHODS)) \
                 and _mentions_mnist(node):
             self.hit(node, "reads a data set file")
+        if path in ("operator.attrgetter", "operator.methodcaller"):
+            self.hit(node, "getattr with a computed name")
+        if path == "torch.load" and any(k.arg == "weights_only" and not (
+                isinstance(k.value, ast.Constant) and k.value.value is True) for k in node.keywords):
+            self.hit(node, "pickle")
         if self.in_forward and (name == "hash" or (isinstance(func, ast.Attribute)
                                                    and func.attr in ("tobytes", "data_ptr"))):
             self.hit(node, "looks inputs up by content")

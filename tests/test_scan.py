@@ -112,6 +112,9 @@ CASES = {
     "signal": ("import signal\nsignal.signal(signal.SIGALRM, h)", "signal = x * 2\nprint(signal.shape)"),
     "library patch": ("torch.nn.functional.conv2d = my_conv", "torch.backends.cudnn.deterministic = True\n"
                       "self.conv = nn.Conv2d(1, 8, 3)"),
+    "library name rebound": ("torch = FakeTorch()", "import torch\nimport torch.nn.functional as F\n"
+                             "def conv(x, w):\n    F, C, KH, KW = w.shape\n    return F"),
+    "grader file path": ("open('/proc/self/mountinfo').read()", "print('the source of the error')"),
     "course_grader": ("from course_grader import kernel", "from course_utils import plots"),
     "data set file path": ("p = 'data/MNIST/raw/t10k-labels-idx1-ubyte'",
                            "fig = show_images(x, title='MNIST: the first 16 digits')"),
@@ -174,6 +177,22 @@ def test_aliases_are_followed():
     assert "getattr with a computed name" in primitives("globals()[name]")
     assert "__torch_function__" in primitives("class T(torch.Tensor):\n    __torch_function__ = classmethod(f)")
     assert primitives("d = {}\nd[name] = 1\nx = d[name]") == set()
+    assert "torch._C" in primitives("d = torch.__dict__\nd['_C']")
+    assert "getattr with a computed name" in primitives("d = torch.__dict__\nd[k]")
+    assert "getattr with a computed name" in primitives("g = getattr\ng(torch, k)")
+    assert "getattr with a computed name" in primitives("import operator\noperator.attrgetter('_C')(torch)")
+    assert "pickle" in primitives("torch.load(path, weights_only=False)")
+    assert primitives("torch.load(path, weights_only=True)") == set()
+    assert "library name rebound" in primitives("import numpy as torch")
+    assert "library name rebound" in primitives("def F(x):\n    return x")
+    assert primitives("from torch.nn import functional as F\nfrom torch import nn") == set()
+
+
+def test_names_the_cell_binds_itself_are_not_the_builtins():
+    assert primitives("def f(In):\n    return In + 1") == set()
+    assert primitives("def eval(model):\n    return model\neval(m)") == set()
+    assert primitives("Out = 3\nprint(Out)") == set()
+    assert "exec" in primitives("e = exec")
 
 
 def test_a_name_bound_by_an_import_is_not_the_builtin():
