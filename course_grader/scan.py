@@ -154,7 +154,7 @@ PRIMITIVES: dict[str, tuple[str, str]] = {
     # the grader and the data set
     "course_grader": ("module", "the grader's own code is not part of a submission"),
     "data set file path": ("rule", "locates the data set's files (the test labels)"),
-    "grader file path": ("rule", "names the grader's files (cache, configuration, gradebook, mounts)"),
+    "grader file path": ("rule", "names the grader's files or the host's processes (cache, configuration, gradebook, /proc)"),
     "reads a data set file": ("rule", "reads the data set's files directly (the test labels)"),
     "loads the data set inside a function": ("rule", "model code that loads the data set can look up the test labels"),
     "looks inputs up by content": ("rule", "a model that recognises its inputs instead of computing on them"),
@@ -189,7 +189,7 @@ _MODULES = {k for k, (kind, _) in PRIMITIVES.items() if kind == "module"}
 _HISTORY_RE = re.compile(r"^_i(i{1,2}|\d+)?$")
 _EXEC_RE = re.compile(r"^(exec|spawn|posix_spawn)")
 _DATA_PATH_RE = re.compile(r"ubyte|idx[13]|COURSE_DATA_DIR", re.I)
-_GRADER_PATH_RE = re.compile(r"\.course_cache|nbgrader_config|gradebook\.db|autograded|/proc/(self|\d+)/|mountinfo")
+_GRADER_PATH_RE = re.compile(r"\.course_cache|nbgrader_config|gradebook\.db|autograded|/proc(/|$)|mountinfo")
 _DATA_HELPERS = frozenset({"data_root", "DATA_DIR_ENV_VAR", "RAW_FILE_NAMES", "_load_torchvision_dataset"})
 _LOADERS = frozenset({"MNIST", "FashionMNIST", "KMNIST", "EMNIST", "QMNIST", "mnist", "fashion_mnist",
                       "mnist_tensors", "fashion_mnist_tensors", "mnist_loaders"})

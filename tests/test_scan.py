@@ -186,6 +186,8 @@ def test_aliases_are_followed():
     assert "library name rebound" in primitives("import numpy as torch")
     assert "library name rebound" in primitives("def F(x):\n    return x")
     assert primitives("from torch.nn import functional as F\nfrom torch import nn") == set()
+    assert "grader file path" in primitives("os.listdir('/proc')\nx = '/r/.course_cache/a'")
+    assert primitives("x = '/process'") == set()
 
 
 def test_names_the_cell_binds_itself_are_not_the_builtins():
