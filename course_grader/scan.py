@@ -178,7 +178,10 @@ PATCH_ALLOWED = ("torch.backends.",)
 #: Names the hidden tests use, and the only module each may be bound to at a cell's top level.
 PROTECTED = {"torch": "torch", "np": "numpy", "numpy": "numpy", "F": "torch.nn.functional",
              "nn": "torch.nn", "math": "math"}
-MAX_SCAN_CHARS = 1_000_000
+#: The longest cell scanned (characters; the course's longest cell is under 5,000), and the most
+#: characters of code scanned in one notebook: beyond either, cells are "too large to scan".
+MAX_SCAN_CHARS = 200_000
+MAX_NOTEBOOK_SCAN_CHARS = 1_000_000
 _SETUP_RE = re.compile(re.escape(SETUP_TEMPLATE.strip()).replace(
     re.escape("{install_url}"), r"git\+https://github\.com/[\w.-]+/[\w.-]+@[\w./-]+"))
 
@@ -237,8 +240,15 @@ def scan_notebook(nb, *, skip_cell: Callable | None = None) -> list[ReviewItem]:
     """
     code = [(i, c) for i, c in enumerate(nb.cells) if c.get("cell_type") == "code"]
     aliases = dict(DEFAULT_ALIASES)
-    for _, cell in code:
-        tree = _parse(_text(cell))[0]
+    parsed, budget = {}, MAX_NOTEBOOK_SCAN_CHARS
+    for index, cell in code:             # each cell parsed once, within the notebook's budget
+        text = _text(cell)
+        if len(text) > MAX_SCAN_CHARS or len(text) > budget:
+            parsed[index] = None
+            continue
+        budget -= len(text)
+        parsed[index] = (text, _parse(text))
+        tree = parsed[index][1][0]
         if tree is not None:
             try:
                 _collect_aliases(tree, aliases)
@@ -248,7 +258,9 @@ def scan_notebook(nb, *, skip_cell: Callable | None = None) -> list[ReviewItem]:
     for index, cell in code:
         if (skip_cell or is_test)(cell):
             continue
-        for f in scan_source(_text(cell), aliases=aliases):
+        found = ([_finding(1, "too large to scan")] if parsed[index] is None
+                 else _scan(*parsed[index], aliases))
+        for f in found:
             items.append(ReviewItem(cell=index, grade_id=grade_id(cell) or "", line=f.line,
                                     primitive=f.primitive, why=f.why))
     return items
@@ -271,12 +283,16 @@ def scan_source(source: str, *, aliases: dict | None = None) -> list[Finding]:
     own imports)."""
     if len(source) > MAX_SCAN_CHARS:
         return [_finding(1, "too large to scan")]
+    return _scan(source, _parse(source), aliases if aliases is not None else DEFAULT_ALIASES)
+
+
+def _scan(source: str, parsed: tuple, aliases: dict) -> list[Finding]:
     if is_release_setup(source):
         return []
-    tree, magic_lines, magics = _parse(source)
+    tree, magic_lines, magics = parsed
     if tree is None:
         return [_finding(magic_lines or 1, "cannot be parsed")]
-    names = dict(aliases if aliases is not None else DEFAULT_ALIASES)
+    names = dict(aliases)
     try:
         _collect_aliases(tree, names)
         visitor = _Visitor(names, magic_lines)

@@ -129,7 +129,7 @@ CASES = {
                                    "key = x.numpy().tobytes()\nclass Net(nn.Module):\n    def forward(self, x):\n"
                                    "        return self.fc(x)"),
     "cannot be parsed": ("def f(:\n    pass", "def f():\n    pass"),
-    "too large to scan": ("x = 1\n" * 200_000, "x = 1\n" * 1000),
+    "too large to scan": ("x = 1\n" * 40_000, "x = 1\n" * 1000),
 }
 
 
@@ -242,6 +242,14 @@ def test_scan_notebook_skips_test_cells_and_follows_setup_imports():
     skip = lambda c: is_test(c) or grade_id(c) == "pad2d"      # noqa: E731
     assert [i.cell for i in scan.scan_notebook(nb, skip_cell=skip)] == [4]
     assert [i.cell for i in scan.scan_notebook(nb, skip_cell=lambda c: False)] == [1, 2, 4]
+
+
+def test_a_notebook_has_a_scanning_budget(monkeypatch):
+    monkeypatch.setattr(scan, "MAX_NOTEBOOK_SCAN_CHARS", 100)
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [_cell("x = 1\n" * 10), _cell("y = 2\n" * 10), _cell("exec(s)")]
+    assert [(i.cell, i.primitive) for i in scan.scan_notebook(nb)] == [(1, "too large to scan"),
+                                                                      (2, "exec")]
 
 
 def test_instructor_cells_skips_only_unchanged_test_cells():
