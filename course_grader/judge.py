@@ -37,7 +37,7 @@ def compare(expected: dict, actual: dict | None) -> str | None:
     MAX_MESSAGE characters). Never raises on anything in ``actual``."""
     try:
         problem = _compare(expected, actual)
-    except Exception as e:      # RecursionError, OverflowError, MemoryError-free torch errors, ...
+    except Exception as e:      # RecursionError, OverflowError, errors of torch on odd tensors
         problem = f"the recorded value could not be compared ({type(e).__name__})"
     if problem is not None and len(problem) > MAX_MESSAGE:
         problem = problem[:MAX_MESSAGE - 1] + "\u2026"

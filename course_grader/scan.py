@@ -13,7 +13,7 @@ notebook that grading runs (merged with the source) and pass ``skip_cell=instruc
 so that only cells identical to the instructor's are skipped (a student can put test-cell
 metadata on a cell of their own).
 
-All primitives live in :data:`PRIMITIVES` (name -> why), one table. How names are matched:
+All primitives live in :data:`PRIMITIVES` (name -> (how it is matched, why)), one table:
 
 * ``module`` keys (``torch._C``, ``ctypes``, ...) match any use of that module path or below it:
   imports, attribute chains and ``getattr(x, "literal")``, names resolved through the notebook's
