@@ -51,6 +51,7 @@ import re
 from dataclasses import asdict, dataclass
 from typing import Callable
 
+from .kernel import RECORD_MIME
 from .notebook import grade_id, is_test
 from .release import SETUP_TEMPLATE
 
@@ -73,6 +74,8 @@ PRIMITIVES: dict[str, tuple[str, str]] = {
     "_ih": ("name", "IPython's input history holds the hidden tests' code"),
     "_oh": ("name", "IPython's output history holds the results of the hidden tests"),
     "_i": ("name", "IPython's input history holds the hidden tests' code (_i, _ii, _iii, _i<n>)"),
+    "record forgery": ("rule", "builds grading records itself (the record MIME type, raw display publishing)"),
+    "class swap": ("rule", "changes an object's class (a tensor that answers checks falsely)"),
     "IPython magic or shell escape": ("rule", "runs code or shell commands the scanner cannot read"),
     "kernel messaging internals": ("rule", "the kernel's session and output channels carry the grading records"),
     "ipykernel": ("module", "the kernel's internals carry the grading records"),
@@ -192,6 +195,7 @@ _MODULES = {k for k, (kind, _) in PRIMITIVES.items() if kind == "module"}
 _HISTORY_RE = re.compile(r"^_i(i{1,2}|\d+)?$")
 _EXEC_RE = re.compile(r"^(exec|spawn|posix_spawn)")
 _DATA_PATH_RE = re.compile(r"ubyte|idx[13]|COURSE_DATA_DIR", re.I)
+_RECORD_RE = re.compile(re.escape(RECORD_MIME.split("/")[-1].split("+")[0]), re.I)
 _GRADER_PATH_RE = re.compile(r"\.course_cache|nbgrader_config|gradebook\.db|autograded|/proc(/|$)|mountinfo")
 _DATA_HELPERS = frozenset({"data_root", "DATA_DIR_ENV_VAR", "RAW_FILE_NAMES", "_load_torchvision_dataset"})
 _LOADERS = frozenset({"MNIST", "FashionMNIST", "KMNIST", "EMNIST", "QMNIST", "mnist", "fashion_mnist",
@@ -580,6 +584,8 @@ class _Visitor(ast.NodeVisitor):
             self.hit(node, "data set file path")
         if isinstance(node.value, str) and _GRADER_PATH_RE.search(node.value):
             self.hit(node, "grader file path")
+        if isinstance(node.value, str) and _RECORD_RE.search(node.value):
+            self.hit(node, "record forgery")
 
     # -- calls
     def visit_Call(self, node) -> None:
@@ -599,6 +605,8 @@ class _Visitor(ast.NodeVisitor):
             self._write_target(node, func.value)
         path = _dotted(func, self.aliases) or name
         last = path.split(".")[-1] if path else (func.attr if isinstance(func, ast.Attribute) else None)
+        if last == "publish_display_data" or (last == "display" and any(k.arg == "raw" for k in node.keywords)):
+            self.hit(node, "record forgery")
         if self.depth and last in _LOADERS:
             self.hit(node, "loads the data set inside a function")
         if (path in _FILE_READERS or (isinstance(func, ast.Attribute) and func.attr in _FILE_METHODS)) \
@@ -655,6 +663,8 @@ class _Visitor(ast.NodeVisitor):
         if path and path.split(".")[0] in PATCH_ROOTS and \
                 not any(f"{path}.{attr}".startswith(a) for a in PATCH_ALLOWED):
             self.hit(node, "library patch")
+        if attr in ("__class__", "__bases__"):
+            self.hit(node, "class swap")
         if attr == "__dict__" and not (isinstance(base, ast.Name) and base.id in ("self", "cls")):
             self.hit(node, "__dict__ write")
 

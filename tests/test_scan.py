@@ -44,6 +44,9 @@ CASES = {
     "pickle": ("import pickle\npickle.loads(blob)", "import json\njson.loads('1')"),
     "pdb": ("import pdb\npdb.set_trace()", "pdf = 1"),
     "breakpoint": ("breakpoint()", "break_point = 1"),
+    "record forgery": ("display({'application/vnd.course-record+json': fake}, raw=True)",
+                       "print({'record': 1})\nfig.savefig('course-results.png')"),
+    "class swap": ("out.__class__ = AlwaysEqual", "name = out.__class__.__name__"),
     "IPython magic or shell escape": ("!cat /etc/passwd\nx = 1", "%matplotlib inline\nx = 1"),
     "torch._C": ("ctx = torch._C._DisableTorchDispatch", "torch.cuda.is_available()"),
     "_DisableTorchDispatch": ("with guard._DisableTorchDispatch():\n    pass", "with torch.no_grad():\n    pass"),
@@ -188,6 +191,10 @@ def test_aliases_are_followed():
     assert primitives("from torch.nn import functional as F\nfrom torch import nn") == set()
     assert "grader file path" in primitives("os.listdir('/proc')\nx = '/r/.course_cache/a'")
     assert primitives("x = '/process'") == set()
+    assert "record forgery" in primitives("from IPython.display import publish_display_data as p\np(d)")
+    assert "record forgery" in primitives("IPython.display.publish_display_data(d)")
+    assert "record forgery" in primitives("display(d, raw=True)")
+    assert primitives("parse(text, raw=True)\ndisplay(fig)") == set()
 
 
 def test_names_the_cell_binds_itself_are_not_the_builtins():
