@@ -27,7 +27,7 @@ def _settings(args):
 
 
 def cmd_release(args) -> int:
-    from .release import release
+    from .authoring.release import release
 
     settings = _settings(args)
     release(settings, args.assignments or None)
@@ -35,8 +35,8 @@ def cmd_release(args) -> int:
 
 
 def cmd_grade(args) -> int:
-    from . import report
-    from .batch import grade_folder
+    from .grading import report
+    from .grading.batch import grade_folder
 
     settings = _settings(args)
     out = Path(args.out) if args.out else settings.root
@@ -63,8 +63,8 @@ def infer_assignment(settings, notebook: Path, given: str | None) -> str:
 
 
 def cmd_check(args) -> int:
-    from . import report
-    from .grade import grade_notebook
+    from .grading import report
+    from .grading.grade import grade_notebook
 
     settings = _settings(args)
     notebook = Path(args.notebook)
@@ -94,8 +94,8 @@ def cmd_check(args) -> int:
 
 
 def cmd_merge(args) -> int:
-    from . import report
-    from .batch import merge_csvs
+    from .grading import report
+    from .grading.batch import merge_csvs
 
     rows = merge_csvs([Path(p) for p in args.csv], Path(args.out))
     print(report.table(rows))
@@ -104,10 +104,10 @@ def cmd_merge(args) -> int:
 
 
 def cmd_demo(args) -> int:
-    from . import report
-    from .batch import grade_folder
-    from .examples import write_examples
-    from .release import release
+    from .grading import report
+    from .grading.batch import grade_folder
+    from .authoring.examples import write_examples
+    from .authoring.release import release
 
     settings = _settings(args)
     names = args.assignments or settings.assignments()
@@ -129,7 +129,7 @@ def cmd_demo(args) -> int:
 
 
 def cmd_publish(args) -> int:
-    from .publish import publish
+    from .authoring.publish import publish
 
     settings = _settings(args)
     out = Path(args.out_dir) if args.out_dir else settings.root / "published"

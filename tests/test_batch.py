@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from course_grader import report
-from course_grader.batch import grade_folder, merge_csvs, shard
+from course_grader.grading import report
+from course_grader.grading.batch import grade_folder, merge_csvs, shard
 from course_grader.cli import build_parser
 from course_grader.config import CourseError
-from course_grader.examples import write_examples
+from course_grader.authoring.examples import write_examples
 from tests.conftest import ROOT, needs_mnist
 
 WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))

@@ -29,10 +29,10 @@ import nbformat
 import pytest
 from nbformat.warnings import MissingIDFieldWarning
 
-from course_grader import report
-from course_grader.grade import grade_notebook, reference_records
+from course_grader.grading import report
+from course_grader.grading.grade import grade_notebook, reference_records
 from course_grader.notebook import HIDDEN_RE, SOLUTION_RE, is_solution, is_test
-from course_grader.release import SETUP_ID
+from course_grader.authoring.release import SETUP_ID
 from tests.colab_env import colab, colab_saved, execute, published  # noqa: F401 (fixtures)
 from tests.conftest import assignments, needs_mnist
 from tests.helpers import fill_solutions, grade_nb, release_nb, source_nb

@@ -12,8 +12,8 @@ import json
 import nbformat
 import pytest
 
-from course_grader import report
-from course_grader.grade import grade_notebook
+from course_grader.grading import report
+from course_grader.grading.grade import grade_notebook
 from tests.conftest import needs_mnist
 from tests.helpers import fill_solutions, release_nb, source_nb
 

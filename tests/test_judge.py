@@ -15,7 +15,9 @@ import numpy as np
 import pytest
 import torch
 
-from course_grader import grade, judge, kernel, runner
+from course_grader import kernel
+from course_grader.grading import grade, judge
+from course_grader.execution import session as runner
 
 # ---------------------------------------------------------------------------- helpers
 

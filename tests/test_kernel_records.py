@@ -8,7 +8,9 @@ import numpy as np
 import pytest
 import torch
 
-from course_grader import judge, kernel, runner
+from course_grader import kernel
+from course_grader.grading import judge
+from course_grader.execution import session as runner
 
 
 def round_trip(value):

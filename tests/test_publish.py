@@ -19,8 +19,8 @@ import tomllib
 import pytest
 from packaging.requirements import Requirement
 
-from course_grader import publish as publish_mod
-from course_grader import release as release_mod
+from course_grader.authoring import publish as publish_mod
+from course_grader.authoring import release as release_mod
 from course_grader.cli import main
 from course_grader.config import CourseError
 from course_grader.notebook import HIDDEN_RE, SOLUTION_RE, read_notebook

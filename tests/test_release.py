@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT, assignments
-from course_grader import release as release_mod
+from course_grader.authoring import release as release_mod
 from course_grader.config import CourseError, load_settings
 from course_grader.notebook import HIDDEN_RE, SOLUTION_RE, grade_id, is_solution, is_test, read_notebook, visible_part
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from course_grader import sandbox
+from course_grader.execution import launch as sandbox
 
 
 def _ro_binds(args: list) -> list[str]:

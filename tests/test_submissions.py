@@ -24,9 +24,11 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from course_grader import cli, report, runner, sandbox
-from course_grader.batch import grade_folder
-from course_grader.grade import grade_notebook
+from course_grader import cli
+from course_grader.grading import report
+from course_grader.execution import launch as sandbox, session as runner
+from course_grader.grading.batch import grade_folder
+from course_grader.grading.grade import grade_notebook
 from course_grader.notebook import grade_id, is_test, points, read_notebook
 from tests.conftest import ROOT, needs_bwrap, needs_mnist
 from tests.submissions.cases import ALL, CASES, BY_NAME, OS_EXIT, after_setup, reference, to_bytes
@@ -251,7 +253,7 @@ def check_output_capped(result, executed, s, listener):
 def check_nothing_deleted(result, executed, s, listener):
     text = stream_text(cell_with(executed, "shutil.rmtree(path)"))
     assert "{" in text, text                                 # the cell ran and printed its attempts
-    for path in ["source/pooling/pooling.ipynb", "README.md", "course_grader/grade.py",
+    for path in ["source/pooling/pooling.ipynb", "README.md", "course_grader/grading/grade.py",
                  "course_utils/__init__.py", ".course_cache/reference"]:
         assert (s.root / path).exists(), path
     assert Path(sandbox.venv_python()).is_file() and (Path(sys.prefix) / "lib").is_dir()

@@ -19,7 +19,7 @@ from typing import Callable
 
 import nbformat
 
-from course_grader.examples import fill_solutions
+from course_grader.authoring.examples import fill_solutions
 from course_grader.notebook import grade_id, read_notebook
 
 # --------------------------------------------------------------------------- building blocks
@@ -209,7 +209,7 @@ import glob, json, os
 root = {ROOT!r}
 found = {{}}
 for pattern in ["source/*/*.ipynb", ".course_cache/**/*", "gradebook.db", "release/*/*.ipynb",
-                "nbgrader_config.py", "course_grader/*.py", "submitted/**/*.ipynb"]:
+                "nbgrader_config.py", "course_grader/**/*.py", "submitted/**/*.ipynb"]:
     for path in glob.glob(os.path.join(root, pattern), recursive=True):
         try:
             with open(path, "rb") as f:

@@ -1,6 +1,6 @@
 """Grade every variant of an assignment in one grading kernel (the fast path of test_variants.py).
 
-The real grader (``course_grader.grade.grade_notebook``) starts a kernel for each submission and
+The real grader (``course_grader.grading.grade.grade_notebook``) starts a kernel for each submission and
 runs the whole notebook: 6 to 35 s a submission, too slow for ~175 variants in CI. This harness
 grades a variant as the grader would, but shares one kernel between the variants of an assignment:
 
@@ -8,7 +8,7 @@ grades a variant as the grader would, but shares one kernel between the variants
    test_grading.py) and each variant's submission go through the grader's own merge
    (``build_graded_notebook``): the notebooks the grader would run. They differ only in the
    variant's answer cells; the first of them is the variant's *start*.
-2. One kernel, started as the grader starts it (``course_grader.runner``: the sandboxed kernel
+2. One kernel, started as the grader starts it (``course_grader.execution.session``: the sandboxed kernel
    manager, the kernel environment, the prelude that sets seeds and threads), runs the reference
    notebook once, up to its last test cell, and keeps a snapshot of its state before every answer
    cell (``kernel_state.py``: names, random generators, torch switches, figures, and a fingerprint
@@ -47,10 +47,11 @@ from pathlib import Path
 
 import nbformat
 
-from course_grader import grade, runner
+from course_grader.grading import grade
+from course_grader.execution import session as runner
 from course_grader.config import Settings
-from course_grader.examples import fill_solutions
-from course_grader.merge import build_graded_notebook
+from course_grader.authoring.examples import fill_solutions
+from course_grader.grading.merge import build_graded_notebook
 from course_grader.notebook import grade_id, is_solution, is_test, points, read_notebook
 
 STATE_MODULE = "_course_variant_state"
@@ -94,7 +95,7 @@ def ordered(source_nb, variants) -> list:
 
 
 class _Kernel:
-    """One grading kernel, started and driven as ``course_grader.runner.run_notebook`` does."""
+    """One grading kernel, started and driven as ``course_grader.execution.session.run_notebook`` does."""
 
     def __init__(self, settings: Settings, workdir: Path, n_cells: int):
         self.settings, self.workdir = settings, workdir

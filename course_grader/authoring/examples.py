@@ -10,8 +10,8 @@ from pathlib import Path
 
 import nbformat
 
-from .config import Settings
-from .notebook import grade_id, is_solution, read_notebook
+from ..config import Settings
+from ..notebook import grade_id, is_solution, read_notebook
 
 
 def solution_ids(nb) -> list[str]:

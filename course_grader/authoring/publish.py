@@ -27,8 +27,8 @@ import subprocess
 from pathlib import Path, PurePosixPath
 
 from . import release as release_mod
-from .config import CourseError, Settings
-from .notebook import HIDDEN_RE, SOLUTION_RE, read_notebook
+from ..config import CourseError, Settings
+from ..notebook import HIDDEN_RE, SOLUTION_RE, read_notebook
 
 MARKER = ".course-publish.json"
 #: What ``pip install git+https://github.com/<student_repo>`` installs besides course_utils:

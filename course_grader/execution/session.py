@@ -19,10 +19,10 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbclient.util import run_sync
 
-from . import kernel as kernel_module
-from . import sandbox
-from .notebook import is_test
-from .config import Settings
+from ..inside import kernel as kernel_module
+from . import launch as sandbox
+from ..notebook import is_test
+from ..config import Settings
 
 #: Largest amount of output text one cell keeps; the rest is dropped with a notice.
 MAX_CELL_OUTPUT_BYTES = 200_000

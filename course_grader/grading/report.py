@@ -15,7 +15,7 @@ from pathlib import Path
 import nbformat
 
 from .grade import GradeResult
-from .notebook import grade_id, is_test, visible_part
+from ..notebook import grade_id, is_test, visible_part
 
 CSV_FIELDS = ["student", "assignment", "score", "max_score", "status", "message"]
 

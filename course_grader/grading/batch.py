@@ -15,8 +15,9 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
-from . import report, sandbox
-from .config import CourseError, Settings
+from . import report
+from ..execution import launch as sandbox
+from ..config import CourseError, Settings
 from .grade import GradeResult, grade_notebook, reference_records
 
 

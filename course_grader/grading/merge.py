@@ -13,7 +13,7 @@ import copy
 
 import nbformat
 
-from .notebook import (defined_names, grade_id, is_locked, is_solution, is_test, nbgrader_meta,
+from ..notebook import (defined_names, grade_id, is_locked, is_solution, is_test, nbgrader_meta,
                        normalized, points, visible_part)
 
 

@@ -14,10 +14,12 @@ from pathlib import Path
 import nbformat
 import torch
 
-from . import judge, kernel as kernel_module, runner
-from .config import CourseError, Settings
+from . import judge
+from ..inside import kernel as kernel_module
+from ..execution import session as runner
+from ..config import CourseError, Settings
 from .merge import build_graded_notebook
-from .notebook import NotebookError, grade_id, is_test, points, read_notebook
+from ..notebook import NotebookError, grade_id, is_test, points, read_notebook
 
 #: Files next to a submitted notebook that are copied into its scratch folder (data it reads).
 MAX_SCRATCH_BYTES = 50 * 1024 * 1024

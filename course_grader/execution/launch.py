@@ -42,7 +42,7 @@ from pathlib import Path
 
 from jupyter_client.manager import AsyncKernelManager
 
-from .config import CourseError, Settings
+from ..config import CourseError, Settings
 
 #: Extra folders to hide from every sandboxed kernel (set by the grader for one grading run:
 #: the submissions folder, the output folder, the scratch area).

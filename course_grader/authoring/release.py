@@ -17,8 +17,8 @@ from pathlib import Path
 
 import nbformat
 
-from .config import CourseError, Settings
-from .notebook import is_solution, read_notebook
+from ..config import CourseError, Settings
+from ..notebook import is_solution, read_notebook
 
 LEAK_MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS",
                 "course_grader")

@@ -13,8 +13,8 @@ import sys
 import warnings
 from pathlib import Path
 
-from .config import CourseError, Settings
-from .notebook import grade_id, is_test, points, read_notebook
+from ..config import CourseError, Settings
+from ..notebook import grade_id, is_test, points, read_notebook
 
 
 def record_grades(db_path: Path, results: list, settings: Settings) -> int:
