@@ -61,7 +61,7 @@ def main(argv=None) -> int:
     from course_grader.config import load_settings
     from course_grader.grading.grade import reference_records
     from course_grader.notebook import read_notebook
-    from course_grader.execution.launch import use_sandbox
+    from course_grader.execution.bwrap import use_sandbox
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("assignments", nargs="*")

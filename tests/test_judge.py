@@ -1,7 +1,7 @@
 """The judge: how a submission's records are compared with the reference's.
 
 Records go the way they go in grading: ``course_grader.kernel.record`` builds the display output
-(here captured instead of displayed), ``runner._take_records`` reads it back from the cell, and
+(here captured instead of displayed), ``protocol.take_records`` reads it back from the cell, and
 ``judge.compare`` (one record) or ``grade._judge`` (the test cells of a run) decides.
 """
 from __future__ import annotations
@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 import torch
 
-from course_grader import kernel
+from course_grader import kernel, protocol
 from course_grader.grading import grade, judge
 from course_grader.execution import session as runner
 
@@ -40,7 +40,7 @@ def outputs_of(*calls) -> list:
 def take(outputs) -> list:
     cell = nbformat.v4.new_code_cell("")
     cell.outputs = list(outputs)
-    return runner._take_records(cell)
+    return protocol.take_records(cell)
 
 
 def rec(value, name="check", **kwargs) -> dict:
@@ -431,6 +431,6 @@ def test_record_outputs_are_removed_from_the_cell_and_others_kept():
     cell = nbformat.v4.new_code_cell("")
     printed = nbformat.v4.new_output("stream", name="stdout", text="hello\n")
     cell.outputs = [printed] + outputs_of(("a", 1, {}), ("b", 2, {}))
-    records = runner._take_records(cell)
+    records = protocol.take_records(cell)
     assert [name for name, _ in records] == ["a", "b"]
     assert cell.outputs == [printed]

@@ -8,15 +8,14 @@ import numpy as np
 import pytest
 import torch
 
-from course_grader import kernel
+from course_grader import kernel, protocol
 from course_grader.grading import judge
-from course_grader.execution import session as runner
 
 
 def round_trip(value):
     payload = {"name": "x", "value": kernel._plain(value), "rtol": 1e-5, "atol": 1e-8, "targets": None,
                "min_accuracy": None, "at_least": None, "at_most": None}
-    return runner.decode_record(kernel.encode(payload))["value"]
+    return protocol.decode(kernel.encode(payload))["value"]
 
 
 class Colour(enum.IntEnum):

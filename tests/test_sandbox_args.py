@@ -4,7 +4,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from course_grader.execution import launch as sandbox
+from course_grader.execution import bwrap as sandbox
 
 
 def _ro_binds(args: list) -> list[str]:

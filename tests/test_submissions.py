@@ -26,7 +26,8 @@ import pytest
 
 from course_grader import cli
 from course_grader.grading import report
-from course_grader.execution import launch as sandbox, session as runner
+from course_grader import protocol
+from course_grader.execution import cgroups, environment
 from course_grader.grading.batch import grade_folder
 from course_grader.grading.grade import grade_notebook
 from course_grader.notebook import grade_id, is_test, points, read_notebook
@@ -76,7 +77,7 @@ class RepoGuard:
 
 def kernel_processes() -> list[str]:
     """Processes started by a grading kernel of this test process (they carry its mark)."""
-    needle = f"{sandbox.KERNEL_MARK}={os.getpid()}-".encode()
+    needle = f"{environment.KERNEL_MARK}={os.getpid()}-".encode()
     found = []
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
@@ -107,7 +108,7 @@ def ipykernel_pids() -> set[int]:
 
 
 def cgroup_caps_processes(settings) -> bool:
-    cgroup = sandbox.KernelCgroup.create(settings)
+    cgroup = cgroups.KernelCgroup.create(settings)
     if cgroup is None:
         return False
     try:
@@ -203,7 +204,7 @@ def test_submission(case, settings, tmp_path, listener):
 
     # nothing left running, nothing changed
     assert kernel_processes() == [], f"{case.name}: processes of the grading kernel are still alive"
-    leaked = [p for p in ipykernel_pids() - kernels_before if f"{sandbox.KERNEL_MARK}={os.getpid()}-" in _environ(p)]
+    leaked = [p for p in ipykernel_pids() - kernels_before if f"{environment.KERNEL_MARK}={os.getpid()}-" in _environ(p)]
     assert leaked == [], leaked
     assert repo.changes() == [], f"{case.name} changed the repository"
 
@@ -246,7 +247,7 @@ def check_exit_calls_survived(result, executed, s, listener):
 def check_output_capped(result, executed, s, listener):
     cell = cell_with(executed, 'line = "x" * 999')
     text = stream_text(cell)
-    assert len(text) <= runner.MAX_CELL_OUTPUT_BYTES + 1_000, len(text)
+    assert len(text) <= protocol.MAX_CELL_OUTPUT_BYTES + 1_000, len(text)
     assert "output of this cell cut" in text
 
 
@@ -256,7 +257,7 @@ def check_nothing_deleted(result, executed, s, listener):
     for path in ["source/pooling/pooling.ipynb", "README.md", "course_grader/grading/grade.py",
                  "course_utils/__init__.py", ".course_cache/reference"]:
         assert (s.root / path).exists(), path
-    assert Path(sandbox.venv_python()).is_file() and (Path(sys.prefix) / "lib").is_dir()
+    assert Path(environment.venv_python()).is_file() and (Path(sys.prefix) / "lib").is_dir()
 
 
 def check_found_nothing(result, executed, s, listener):

@@ -16,7 +16,6 @@ from pathlib import Path
 from tqdm.auto import tqdm
 
 from . import report
-from ..execution import launch as sandbox
 from ..config import CourseError, Settings
 from .grade import GradeResult, grade_notebook, reference_records
 
@@ -76,7 +75,8 @@ def shard(items: list, spec: str | None) -> list:
     return [item for i, item in enumerate(items) if i % n == k - 1]
 
 
-def _grade_one(settings: Settings, sub: Submission, out: Path, reference: dict | None) -> dict:
+def _grade_one(settings: Settings, sub: Submission, out: Path, reference: dict | None,
+               hidden: tuple = ()) -> dict:
     """Grade and write one submission; runs in a worker. Returns the result as a dict."""
     try:
         if sub.path is None:
@@ -93,7 +93,8 @@ def _grade_one(settings: Settings, sub: Submission, out: Path, reference: dict |
             executed = None
         else:
             result, executed = grade_notebook(settings, sub.assignment, sub.path, sub.student,
-                                              reference=reference, notes=list(sub.notes))
+                                              reference=reference, notes=list(sub.notes),
+                                              hidden=hidden)
         report.write_outputs(out, result, executed)
     except Exception as e:  # a grader bug must not lose the other grades
         result = GradeResult(assignment=sub.assignment, student=sub.student, status="error",
@@ -112,20 +113,19 @@ def grade_folder(settings: Settings, submitted: Path, out: Path, jobs: int = 1,
     out = Path(out).resolve()
     out.mkdir(parents=True, exist_ok=True)
     subs = shard(discover(submitted, settings), shard_spec)
-    sandbox.HIDDEN_PATHS[:] = [Path(submitted).resolve(), out]
+    hidden = (Path(submitted).resolve(), out)       # what no kernel of this batch may see
     references = {}
     for assignment in sorted({s.assignment for s in subs if s.path is not None}):
-        references[assignment] = reference_records(settings, assignment)
+        references[assignment] = reference_records(settings, assignment, hidden=hidden)
     results: list[dict] = []
     bar = tqdm(total=len(subs), desc="grading", unit="notebook", disable=not progress)
     if jobs <= 1 or len(subs) <= 1:
         for sub in subs:
-            results.append(_grade_one(settings, sub, out, references.get(sub.assignment)))
+            results.append(_grade_one(settings, sub, out, references.get(sub.assignment), hidden))
             bar.update()
     else:
-        with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker,
-                                 initargs=(list(sandbox.HIDDEN_PATHS),)) as pool:
-            futures = {pool.submit(_grade_one, settings, sub, out, references.get(sub.assignment)): sub
+        with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker) as pool:
+            futures = {pool.submit(_grade_one, settings, sub, out, references.get(sub.assignment), hidden): sub
                        for sub in subs}
             for future in as_completed(futures):
                 sub = futures[future]
@@ -148,9 +148,8 @@ def grade_folder(settings: Settings, submitted: Path, out: Path, jobs: int = 1,
     return sorted(graded, key=lambda r: (r.student, r.assignment))
 
 
-def _init_worker(hidden: list) -> None:
+def _init_worker() -> None:
     os.environ.setdefault("PYTHONHASHSEED", "0")
-    sandbox.HIDDEN_PATHS[:] = hidden
 
 
 def _from_dict(data: dict) -> GradeResult:

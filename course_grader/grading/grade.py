@@ -15,7 +15,6 @@ import nbformat
 import torch
 
 from . import judge
-from ..inside import kernel as kernel_module
 from ..execution import session as runner
 from ..config import CourseError, Settings
 from .merge import build_graded_notebook
@@ -62,14 +61,12 @@ def max_score_of(source_nb) -> float:
 def _reference_key(settings: Settings, source_path: Path) -> str:
     h = hashlib.sha256()
     h.update(source_path.read_bytes())
-    h.update(Path(kernel_module.__file__).read_bytes())
-    h.update(runner.PRELUDE_TEMPLATE.encode())
-    h.update(runner.GUARD_TEMPLATE.encode())
+    h.update(runner.prelude_source(settings).encode())     # the kernel library, guard and prelude
     h.update(f"{torch.__version__}|{settings.seed}|{settings.torch_threads}|{settings.grading_epochs}".encode())
     return h.hexdigest()[:20]
 
 
-def reference_records(settings: Settings, assignment: str, progress=None) -> dict:
+def reference_records(settings: Settings, assignment: str, progress=None, hidden: tuple = ()) -> dict:
     """{test grade_id: [(record name, payload)]} from running the source notebook (cached)."""
     source_path = settings.source_notebook(assignment)
     cache = settings.cache_dir / "reference" / f"{assignment}-{_reference_key(settings, source_path)}.pt"
@@ -80,7 +77,7 @@ def reference_records(settings: Settings, assignment: str, progress=None) -> dic
             cache.unlink(missing_ok=True)
     source_nb = read_notebook(source_path)
     with tempfile.TemporaryDirectory(prefix=f"course-reference-{assignment}-") as tmp:
-        run = runner.run_notebook(source_nb, Path(tmp), settings, progress=progress)
+        run = runner.run_notebook(source_nb, Path(tmp), settings, progress=progress, hidden=hidden)
     problems = [f"cell {i}: {r.status} {r.ename}: {r.evalue}" for i, r in run.cells.items()
                 if r.status != "ok"]
     if run.fatal or problems:
@@ -107,9 +104,11 @@ def reference_records(settings: Settings, assignment: str, progress=None) -> dic
 # --------------------------------------------------------------------------------- grading
 
 def grade_notebook(settings: Settings, assignment: str, path: Path, student: str = "",
-                   reference: dict | None = None, notes: list | None = None) -> tuple:
+                   reference: dict | None = None, notes: list | None = None,
+                   hidden: tuple = ()) -> tuple:
     """Grade the notebook at ``path`` as a submission of ``assignment``.
 
+    hidden: folders the sandbox hides besides the course root (a batch's submissions and output).
     Returns ``(GradeResult, executed notebook or None)``. Never raises for anything the
     submission contains; raises CourseError only for problems of the course itself.
     """
@@ -125,13 +124,13 @@ def grade_notebook(settings: Settings, assignment: str, path: Path, student: str
         result.seconds = time.monotonic() - started
         return result, None
     if reference is None:
-        reference = reference_records(settings, assignment)
+        reference = reference_records(settings, assignment, hidden=hidden)
     nb, tamper_notes = build_graded_notebook(source_nb, submission)
     result.notes += tamper_notes
     with tempfile.TemporaryDirectory(prefix="course-grade-") as tmp:
         workdir = Path(tmp) / "work"
         _prepare_scratch(Path(path), workdir)
-        run = runner.run_notebook(nb, workdir, settings)
+        run = runner.run_notebook(nb, workdir, settings, hidden=hidden)
     result.run_error = run.fatal
     result.tests, run_notes, result.score = judge_run(run, reference, settings)
     result.notes += run_notes
