@@ -22,14 +22,15 @@ EXIT_USAGE = 2
 EXIT_CANNOT_GRADE = 3
 
 
-def _settings(args):
+def _settings():
+    """The course settings of the course found from the current folder (or $COURSE_ROOT)."""
     return load_settings(None)
 
 
 def cmd_release(args) -> int:
     from .authoring.release import release
 
-    settings = _settings(args)
+    settings = _settings()
     release(settings, args.assignments or None)
     return 0
 
@@ -38,7 +39,7 @@ def cmd_grade(args) -> int:
     from .grading import report
     from .grading.batch import grade_folder
 
-    settings = _settings(args)
+    settings = _settings()
     out = Path(args.out) if args.out else settings.root
     results = grade_folder(settings, Path(args.submitted), out, jobs=args.jobs, shard_spec=args.shard,
                            progress=not args.quiet)
@@ -66,7 +67,7 @@ def cmd_check(args) -> int:
     from .grading import report
     from .grading.grade import grade_notebook
 
-    settings = _settings(args)
+    settings = _settings()
     notebook = Path(args.notebook)
     assignment = infer_assignment(settings, notebook, args.assignment)
     if not notebook.is_file():
@@ -109,7 +110,7 @@ def cmd_demo(args) -> int:
     from .authoring.examples import write_examples
     from .authoring.release import release
 
-    settings = _settings(args)
+    settings = _settings()
     names = args.assignments or settings.assignments()
     print(f"1/3 regenerating release/ for {', '.join(names)}")
     release(settings, names)
@@ -131,7 +132,7 @@ def cmd_demo(args) -> int:
 def cmd_publish(args) -> int:
     from .authoring.publish import publish
 
-    settings = _settings(args)
+    settings = _settings()
     out = Path(args.out_dir) if args.out_dir else settings.root / "published"
     publish(settings, out, regenerate=not args.no_check)
     return 0

@@ -10,8 +10,9 @@ from pathlib import Path
 
 import nbformat
 
+from ..assignment import load
 from ..config import Settings
-from ..notebook import grade_id, is_solution, read_notebook
+from ..notebook import grade_id, is_solution
 
 
 def solution_ids(nb) -> list[str]:
@@ -46,9 +47,9 @@ def write_examples(settings: Settings, assignment: str, submitted: Path) -> dict
     release as handed out) and ``partial`` (the first half of the answers filled in).
     Returns {student: path}.
     """
-    source = read_notebook(settings.source_notebook(assignment))
-    release = read_notebook(settings.release_notebook(assignment))
-    ids = solution_ids(source)
+    loaded = load(settings, assignment)
+    source, release = loaded.source, loaded.release()
+    ids = loaded.solution_ids
     notebooks = {
         "reference": fill_solutions(release, source),
         "untouched": release,

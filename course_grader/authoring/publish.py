@@ -28,6 +28,7 @@ from pathlib import Path, PurePosixPath
 
 from . import release as release_mod
 from ..config import CourseError, Settings
+from ..fsutil import atomic_write
 from ..notebook import HIDDEN_RE, SOLUTION_RE, read_notebook
 
 MARKER = ".course-publish.json"
@@ -386,9 +387,7 @@ def write_tree(out: Path, files: dict) -> dict:
     for rel, text in sorted(files.items(), key=lambda kv: kv[0] == MARKER):  # the marker last
         target = out / rel
         target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(target.name + ".publish-tmp")
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(target)
+        atomic_write(target, text)
     return {"written": sorted(files), "removed": removed}
 
 

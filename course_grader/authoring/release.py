@@ -8,16 +8,15 @@ source's id: regenerating an unchanged source gives a byte-identical release.
 from __future__ import annotations
 
 import ast
-import os
 import re
 import shutil
-import sys
 import tempfile
 from pathlib import Path
 
 import nbformat
 
 from ..config import CourseError, Settings
+from ..fsutil import atomic_write, tools_on_path
 from ..notebook import is_solution, read_notebook
 
 LEAK_MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS",
@@ -29,7 +28,6 @@ SETUP_TEMPLATE = '''\
 # Setup: run this cell first.
 # In Google Colab it installs the course helpers (course_utils); anywhere else it does nothing,
 # since a local install already has them (see the README).
-import sys
 if "google.colab" in sys.modules:
     import subprocess
     subprocess.check_call([sys.executable, "-m", "pip", "install", "--quiet",
@@ -59,9 +57,7 @@ def generate_student_notebook(settings: Settings, assignment: str) -> nbformat.N
     from nbgrader.apps import NbGraderAPI
     from nbgrader.coursedir import CourseDirectory
 
-    bindir = os.path.dirname(sys.executable)   # nbgrader runs `alembic` by name
-    if bindir not in os.environ.get("PATH", "").split(os.pathsep):
-        os.environ["PATH"] = bindir + os.pathsep + os.environ.get("PATH", "")
+    tools_on_path()                            # nbgrader runs `alembic` by name
     source = settings.source_notebook(assignment)
     read_notebook(source)  # a clear error for an unreadable source
     with tempfile.TemporaryDirectory(prefix=f"course-release-{assignment}-") as tmp:
@@ -192,9 +188,7 @@ def release(settings: Settings, assignments: list[str] | None = None, log=print)
             log(f"release/{assignment}: unchanged")
         else:
             target.parent.mkdir(parents=True, exist_ok=True)
-            tmp = target.with_suffix(".ipynb.tmp")
-            tmp.write_text(text, encoding="utf-8")
-            tmp.replace(target)
+            atomic_write(target, text)
             log(f"release/{assignment}: written")
         written.append(target)
     return written

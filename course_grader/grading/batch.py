@@ -17,7 +17,10 @@ from tqdm.auto import tqdm
 
 from . import report
 from ..config import CourseError, Settings
-from .grade import GradeResult, grade_notebook, reference_records
+from ..assignment import Assignment, load
+from .grade import grade_notebook
+from .reference import attach
+from .results import GradeResult, all_failed
 
 
 @dataclass(frozen=True)
@@ -75,26 +78,21 @@ def shard(items: list, spec: str | None) -> list:
     return [item for i, item in enumerate(items) if i % n == k - 1]
 
 
-def _grade_one(settings: Settings, sub: Submission, out: Path, reference: dict | None,
+def _grade_one(settings: Settings, sub: Submission, out: Path, assignment: Assignment | None,
                hidden: tuple = ()) -> dict:
-    """Grade and write one submission; runs in a worker. Returns the result as a dict."""
+    """Grade and write one submission; runs in a worker. Returns the result as a dict.
+    assignment: the submission's Assignment with its reference records (None when unknown)."""
     try:
         if sub.path is None:
             result = GradeResult(assignment=sub.assignment, student=sub.student, status="error",
                                  error=sub.error, notes=list(sub.notes))
-            try:
-                from .grade import _all_failed, max_score_of
-                from .notebook import read_notebook
-                source = read_notebook(settings.source_notebook(sub.assignment))
-                result.max_score = max_score_of(source)
-                result.tests = _all_failed(source, f"not graded: {sub.error}")
-            except CourseError:
-                pass
+            if assignment is not None:
+                result.max_score = assignment.max_score
+                result.tests = all_failed(assignment, f"not graded: {sub.error}")
             executed = None
         else:
-            result, executed = grade_notebook(settings, sub.assignment, sub.path, sub.student,
-                                              reference=reference, notes=list(sub.notes),
-                                              hidden=hidden)
+            result, executed = grade_notebook(settings, assignment, sub.path, sub.student,
+                                              notes=list(sub.notes), hidden=hidden)
         report.write_outputs(out, result, executed)
     except Exception as e:  # a grader bug must not lose the other grades
         result = GradeResult(assignment=sub.assignment, student=sub.student, status="error",
@@ -114,18 +112,24 @@ def grade_folder(settings: Settings, submitted: Path, out: Path, jobs: int = 1,
     out.mkdir(parents=True, exist_ok=True)
     subs = shard(discover(submitted, settings), shard_spec)
     hidden = (Path(submitted).resolve(), out)       # what no kernel of this batch may see
-    references = {}
-    for assignment in sorted({s.assignment for s in subs if s.path is not None}):
-        references[assignment] = reference_records(settings, assignment, hidden=hidden)
+    # each assignment read once, its reference records attached, and passed down
+    assignments = {}
+    for name in sorted({s.assignment for s in subs if s.path is not None}):
+        assignments[name] = attach(settings, load(settings, name), hidden=hidden)
+    for name in sorted({s.assignment for s in subs if s.path is None} - set(assignments)):
+        try:
+            assignments[name] = load(settings, name)
+        except CourseError:           # an unknown assignment: its row says so
+            pass
     results: list[dict] = []
     bar = tqdm(total=len(subs), desc="grading", unit="notebook", disable=not progress)
     if jobs <= 1 or len(subs) <= 1:
         for sub in subs:
-            results.append(_grade_one(settings, sub, out, references.get(sub.assignment), hidden))
+            results.append(_grade_one(settings, sub, out, assignments.get(sub.assignment), hidden))
             bar.update()
     else:
         with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker) as pool:
-            futures = {pool.submit(_grade_one, settings, sub, out, references.get(sub.assignment), hidden): sub
+            futures = {pool.submit(_grade_one, settings, sub, out, assignments.get(sub.assignment), hidden): sub
                        for sub in subs}
             for future in as_completed(futures):
                 sub = futures[future]
@@ -136,12 +140,12 @@ def grade_folder(settings: Settings, submitted: Path, out: Path, jobs: int = 1,
                                                status="error", error=f"grading worker failed: {e}").to_dict())
                 bar.update()
     bar.close()
-    graded = [_from_dict(r) for r in results]
+    graded = [GradeResult.from_dict(r) for r in results]
     rows = [report.csv_row(r) for r in graded]
     report.write_csv(out / "grades.csv", rows)
     try:   # nbgrader's gradebook, for nbgrader's own tools; grades.csv above is already safe
         from .gradebook import record_grades
-        record_grades(out / "gradebook.db", graded, settings)
+        record_grades(out / "gradebook.db", graded, settings, assignments)
     except Exception as e:
         print(f"warning: grades.csv is written, but {out / 'gradebook.db'} could not be updated: "
               f"{type(e).__name__}: {e}", file=sys.stderr)
@@ -150,14 +154,6 @@ def grade_folder(settings: Settings, submitted: Path, out: Path, jobs: int = 1,
 
 def _init_worker() -> None:
     os.environ.setdefault("PYTHONHASHSEED", "0")
-
-
-def _from_dict(data: dict) -> GradeResult:
-    from .grade import TestResult
-
-    data = dict(data)
-    data["tests"] = [TestResult(**t) for t in data.get("tests", [])]
-    return GradeResult(**data)
 
 
 def merge_csvs(paths: list[Path], out: Path) -> list[dict]:

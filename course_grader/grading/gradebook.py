@@ -8,26 +8,25 @@ each test's points as the grade's ``auto_score``.
 """
 from __future__ import annotations
 
-import os
-import sys
 import warnings
 from pathlib import Path
 
 from ..config import CourseError, Settings
-from ..notebook import grade_id, is_test, points, read_notebook
+from ..assignment import load
+from ..fsutil import tools_on_path
+from ..notebook import grade_id, points
 
 
-def record_grades(db_path: Path, results: list, settings: Settings) -> int:
+def record_grades(db_path: Path, results: list, settings: Settings, assignments: dict | None = None) -> int:
     """Write ``results`` (GradeResult objects) into the gradebook at ``db_path``.
 
+    assignments: {id: Assignment} already loaded (the batch's); others are loaded here.
     Returns the number of submissions recorded. Submissions of unknown assignments are skipped
     (they have a row in grades.csv with the reason).
     """
     from nbgrader.api import Gradebook, MissingEntry
 
-    bindir = os.path.dirname(sys.executable)   # nbgrader runs `alembic` by name
-    if bindir not in os.environ.get("PATH", "").split(os.pathsep):
-        os.environ["PATH"] = bindir + os.pathsep + os.environ.get("PATH", "")
+    tools_on_path()                            # nbgrader runs `alembic` by name
     known = set(settings.assignments())
     results = [r for r in results if r.assignment in known and r.student]
     if not results:
@@ -36,13 +35,13 @@ def record_grades(db_path: Path, results: list, settings: Settings) -> int:
         warnings.simplefilter("ignore")       # SQLAlchemy warnings from inside nbgrader's api
         for assignment in sorted({r.assignment for r in results}):
             try:
-                source = read_notebook(settings.source_notebook(assignment))
+                loaded = (assignments or {}).get(assignment) or load(settings, assignment)
             except CourseError:
                 continue
             gb.update_or_create_assignment(assignment)
             gb.update_or_create_notebook(assignment, assignment)
-            for cell in source.cells:
-                if is_test(cell) and grade_id(cell):
+            for cell in loaded.test_cells:
+                if grade_id(cell):
                     gb.update_or_create_grade_cell(grade_id(cell), assignment, assignment,
                                                    max_score=points(cell), cell_type="code")
         recorded = 0

@@ -9,12 +9,14 @@ from __future__ import annotations
 import copy
 import csv
 import html
+import io
 import json
 from pathlib import Path
 
 import nbformat
 
-from .grade import GradeResult
+from ..fsutil import atomic_write
+from .results import GradeResult
 from ..notebook import grade_id, is_test, visible_part
 
 CSV_FIELDS = ["student", "assignment", "score", "max_score", "status", "message"]
@@ -118,12 +120,11 @@ def csv_row(result: GradeResult) -> dict:
 
 def write_csv(path: Path, rows: list) -> None:
     rows = sorted(rows, key=lambda r: (r["student"], r["assignment"]))
-    tmp = path.with_suffix(".csv.tmp")
-    with tmp.open("w", newline="", encoding="utf-8") as f:
-        writer = csv.DictWriter(f, fieldnames=CSV_FIELDS, extrasaction="ignore")
-        writer.writeheader()
-        writer.writerows(rows)
-    tmp.replace(path)
+    buffer = io.StringIO(newline="")
+    writer = csv.DictWriter(buffer, fieldnames=CSV_FIELDS, extrasaction="ignore")
+    writer.writeheader()
+    writer.writerows(rows)
+    atomic_write(path, buffer.getvalue())
 
 
 def read_csv(path: Path) -> list:

@@ -25,8 +25,8 @@ grades a variant as the grader would, but shares one kernel between the variants
    has there (re-seeding would differ from it wherever earlier cells drew random numbers). The
    time limit of the whole notebook counts the reference run's time before the start.
 4. The run (the reference run's cells before the start, the new run's from it) is judged as
-   ``grade_notebook`` judges a run (``grade.judge_run``: the same judge, notes and score) against
-   the grader's reference records (``grade.reference_records``).
+   ``grade_notebook`` judges a run (``verdicts.judge_run``: the same judge, notes and score) against
+   the grader's reference records (``reference.attach``, as a batch attaches them).
 
 Cells after the last test cell never run: they cannot change a test's result. Variants are best
 graded by start, last first (``ordered``): a run from a start only ever follows runs from later
@@ -47,12 +47,14 @@ from pathlib import Path
 
 import nbformat
 
-from course_grader.grading import grade
+from course_grader.assignment import load
+from course_grader.grading.reference import attach
+from course_grader.grading.verdicts import judge_run
 from course_grader.execution.session import CellResult, KernelSession, RunResult
 from course_grader.config import Settings
 from course_grader.authoring.examples import fill_solutions
 from course_grader.grading.merge import build_graded_notebook
-from course_grader.notebook import grade_id, is_solution, is_test, points, read_notebook
+from course_grader.notebook import grade_id, is_solution, is_test
 
 STATE_MODULE = "_course_variant_state"
 STATE_SOURCE = (Path(__file__).with_name("kernel_state.py")).read_text(encoding="utf-8")
@@ -66,7 +68,7 @@ class HarnessError(Exception):
 class VariantResult:
     assignment: str
     variant: str
-    tests: list                    # grade.TestResult, one per test cell, as grade_notebook makes them
+    tests: list                    # results.TestResult, one per test cell, as grade_notebook makes them
     score: float
     max_score: float
     notes: list = field(default_factory=list)   # the merge's remarks (tampering), as in GradeResult
@@ -181,11 +183,9 @@ class AssignmentHarness:
         self._own_workdir = workdir is None
         self.workdir = Path(workdir) if workdir else Path(tempfile.mkdtemp(prefix=f"variants-{assignment}-"))
         self.workdir.mkdir(parents=True, exist_ok=True)
-        self.source = read_notebook(settings.source_notebook(assignment))
-        self.release = read_notebook(settings.release_notebook(assignment))
-        self.reference = grade.reference_records(settings, assignment)
-        self.max_score = grade.max_score_of(self.source)
-        self.points = {grade_id(c): points(c) for c in self.source.cells if is_test(c)}
+        loaded = attach(settings, load(settings, assignment))
+        self.source, self.release = loaded.source, loaded.release()
+        self.reference, self.max_score, self.points = loaded.reference, loaded.max_score, loaded.points
         self.submission = fill_solutions(self.release, self.source)
         self.base, notes = build_graded_notebook(self.source, self.submission)
         if notes:
@@ -201,7 +201,7 @@ class AssignmentHarness:
         self.baseline, self.elapsed_before, self.baseline_cells = self._fresh_kernel(self.last_test + 1)
         run = RunResult(notebook=self._executed(self.base, self.baseline_cells),
                                cells=self.baseline, fatal=self.kernel.fatal)
-        tests, run_notes, _ = grade.judge_run(run, self.reference, settings)
+        tests, run_notes, _ = judge_run(run, self.reference, settings)
         wrong = [(t.name, t.message) for t in tests if not t.passed] + run_notes
         if wrong or self.kernel.fatal:
             raise HarnessError(f"{assignment}: the reference answers do not earn full marks in the "
@@ -308,7 +308,7 @@ class AssignmentHarness:
             if kernel.fatal:
                 self.close_kernel()
         run = RunResult(notebook=self._executed(nb, executed), cells=results, fatal=run_error)
-        tests, run_notes, score = grade.judge_run(run, self.reference, settings)
+        tests, run_notes, score = judge_run(run, self.reference, settings)
         return VariantResult(
             assignment=self.assignment, variant=variant.name, tests=tests,
             score=score, max_score=self.max_score, notes=notes + run_notes,
