@@ -32,6 +32,7 @@ from nbformat.warnings import MissingIDFieldWarning
 from course_grader.grading import report
 from course_grader.grading.grade import grade_notebook, reference_records
 from course_grader.notebook import HIDDEN_RE, SOLUTION_RE, is_solution, is_test
+from course_grader.authoring.leaks import LEAK_MARKERS
 from course_grader.authoring.release import SETUP_ID
 from tests.colab_env import colab, colab_saved, execute, published  # noqa: F401 (fixtures)
 from tests.conftest import assignments, needs_mnist
@@ -45,8 +46,9 @@ STUB_MESSAGE = re.compile(r'raise NotImplementedError\("(([\w.]+) is not impleme
 # Calls that draw a figure, in the notebooks' own cells (not in definitions of plot functions).
 DRAWS = re.compile(r"(?<!def )\b(?:show_images|plot_\w+)\s*\(|\bplt\.(?:subplots|figure|imshow|plot)\s*\(")
 
-#: One wrong answer per assignment that passes every visible test and fails a hidden one
-#: (from tests/variants/<assignment>.py).
+#: One wrong answer per assignment that passes every visible test and fails a hidden one: the
+#: variants file's ``SUBTLE_VARIANT`` (tests/variants/<assignment>.py; docs/authoring.md, "Tests of
+#: an assignment"), else this table's entry (the first six assignments).
 SUBTLE_VARIANTS = {
     "activations": "filters_sum_over_channels",
     "conv_from_scratch": "naive_builtin_for_big_batches",
@@ -55,6 +57,20 @@ SUBTLE_VARIANTS = {
     "mlp_vs_cnn": "eval_len_dataset",
     "pooling": "maxpool_backward_unravel_by_kh",
 }
+
+
+def subtle_variant(assignment: str):
+    """The assignment's subtle variant (see SUBTLE_VARIANTS); a clear failure when none is named."""
+    module = importlib.import_module(f"tests.variants.{assignment}")
+    name = getattr(module, "SUBTLE_VARIANT", None) or SUBTLE_VARIANTS.get(assignment)
+    if name is None:
+        pytest.fail(f"tests/variants/{assignment}.py names no SUBTLE_VARIANT: set it to a variant "
+                    "that passes every visible test and loses exactly one hidden test "
+                    "(docs/authoring.md, \"Tests of an assignment\")")
+    variants = {v.name: v for v in module.VARIANTS}
+    if name not in variants:
+        pytest.fail(f"SUBTLE_VARIANT {name!r} of {assignment} is not in tests/variants/{assignment}.py")
+    return variants[name]
 
 
 def _published_nb(published, assignment):
@@ -150,8 +166,7 @@ def test_feedback_on_a_subtle_mistake_teaches_without_showing_hidden_tests(setti
     """A wrong answer that passes every visible test (checked by running it like Colab), handed
     in as Colab saves it, loses exactly the hidden test's points, and the feedback names the part
     and the kind of input that failed (a record name), never the hidden test's code."""
-    variants = {v.name: v for v in importlib.import_module(f"tests.variants.{assignment}").VARIANTS}
-    variant = variants[SUBTLE_VARIANTS[assignment]]
+    variant = subtle_variant(assignment)
     assert len(variant.lost) == 1
     (lost,) = variant.lost
     source = source_nb(settings, assignment)
@@ -193,8 +208,7 @@ def test_feedback_on_a_subtle_mistake_teaches_without_showing_hidden_tests(setti
         assert named[0] in text, f"the {where} does not name the input that failed: {named[0]}"
     for where, text in (("feedback page", page), ("report.json", raw_report),
                         ("feedback notebook", raw_feedback)):
-        for marker in ("BEGIN HIDDEN TESTS", "END HIDDEN TESTS", "record(", "course_grader",
-                       "BEGIN SOLUTION"):
+        for marker in LEAK_MARKERS:
             assert marker not in text, f"the {where} shows {marker!r}"
     shown = {l.strip() for c in feedback.cells for l in c.source.splitlines()}
     leaked = _hidden_lines(source) & shown

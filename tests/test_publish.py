@@ -21,6 +21,7 @@ from packaging.requirements import Requirement
 
 from course_grader.authoring import publish as publish_mod
 from course_grader.authoring import release as release_mod
+from course_grader.authoring.leaks import LEAK_MARKERS
 from course_grader.cli import main
 from course_grader.config import CourseError
 from course_grader.notebook import HIDDEN_RE, SOLUTION_RE, read_notebook
@@ -84,8 +85,7 @@ def test_nothing_published_shows_a_solution_hidden_test_or_the_grader(settings, 
     assert len(telling) > 100, "the check would not notice a leak"
     sources = {settings.source_notebook(a).read_text(encoding="utf-8") for a in settings.assignments()}
     for rel, text in tree.items():
-        for marker in ("### BEGIN SOLUTION", "### END SOLUTION", "BEGIN HIDDEN TESTS",
-                       "END HIDDEN TESTS", "course_grader", "record("):
+        for marker in LEAK_MARKERS:
             assert marker not in text, f"{rel} contains {marker!r}"
         assert text not in sources, f"{rel} is a source notebook"
         if not rel.startswith("course_utils/"):       # course_utils is public by design (and
@@ -159,7 +159,7 @@ def test_setup_cell_installs_only_in_colab(settings, published, monkeypatch):
 
 # ------------------------------------------------------------------------------ installing
 
-def test_published_tree_installs_into_a_fresh_venv_without_the_grader(colab, tmp_path):
+def test_published_tree_installs_into_a_fresh_venv_without_the_grader(settings, colab, tmp_path):
     """pip installs course_utils from the published tree with --no-index: everything it needs is
     in the Colab-like set, and nothing of the instructor side is importable there."""
     probe = (
@@ -176,7 +176,7 @@ def test_published_tree_installs_into_a_fresh_venv_without_the_grader(colab, tmp
     assert found["file"].startswith(str(colab.folder / "venv")), found["file"]
     assert found["missing"] == list(FORBIDDEN_MODULES), "the instructor side leaks into the Colab-like env"
     assert {Requirement(r).name for r in found["requires"]} == \
-        {Requirement(d).name for d in publish_mod.STUDENT_DEPENDENCIES}
+        {Requirement(d).name for d in publish_mod.student_dependencies(settings)}
     for module in ("nbgrader", "course_grader"):
         failed = colab.run(f"import {module}", tmp_path)
         assert failed.returncode != 0 and "ModuleNotFoundError" in failed.stderr

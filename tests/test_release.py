@@ -9,6 +9,7 @@ import pytest
 
 from tests.conftest import ROOT, assignments
 from course_grader.authoring import release as release_mod
+from course_grader.authoring.leaks import LEAK_MARKERS
 from course_grader.config import CourseError, load_settings
 from course_grader.notebook import HIDDEN_RE, SOLUTION_RE, grade_id, is_solution, is_test, read_notebook, visible_part
 
@@ -32,7 +33,7 @@ def test_release_folder_holds_no_solution_or_hidden_test(settings):
         if not path.is_file():
             continue
         text = path.read_text(encoding="utf-8", errors="replace")
-        for marker in release_mod.LEAK_MARKERS:
+        for marker in LEAK_MARKERS:
             assert marker not in text, f"{path} contains {marker!r}"
         assignment = path.parent.name
         cells = sources.get(assignment, nbformat_empty()).cells
@@ -54,7 +55,7 @@ def nbformat_empty():
 def test_course_utils_holds_no_solution_or_grading_code():
     for path in (ROOT / "course_utils").rglob("*.py"):
         text = path.read_text()
-        for marker in ("BEGIN SOLUTION", "BEGIN HIDDEN TESTS", "course_grader", "record("):
+        for marker in LEAK_MARKERS:
             assert marker not in text, f"{path} contains {marker!r}"
 
 

@@ -17,22 +17,14 @@ import nbformat
 
 from ..config import CourseError, Settings
 from ..fsutil import atomic_write, tools_on_path
+from .leaks import LEAK_MARKERS
 from ..notebook import is_solution, read_notebook
 
-LEAK_MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS",
-                "course_grader")
 BADGE_ID = "colab-badge"
 SETUP_ID = "colab-setup"
 
-SETUP_TEMPLATE = '''\
-# Setup: run this cell first.
-# In Google Colab it installs the course helpers (course_utils); anywhere else it does nothing,
-# since a local install already has them (see the README).
-if "google.colab" in sys.modules:
-    import subprocess
-    subprocess.check_call([sys.executable, "-m", "pip", "install", "--quiet",
-                           "course-utils @ {install_url}"])
-'''
+#: The Colab setup cell of every release notebook (a ``str.format`` template).
+SETUP_TEMPLATE = (Path(__file__).with_name("templates") / "colab_setup_cell.py").read_text(encoding="utf-8")
 
 
 def badge_markdown(settings: Settings, assignment: str) -> str:
