@@ -3,7 +3,7 @@
 A case is built from an assignment's real notebooks: ``reference(...)`` is the release notebook
 filled with the reference answers (what a student who solved everything hands in); the other
 helpers edit, insert, move or delete one cell of it. A few cases are literal bytes (corrupt
-files). ``tests/test_submissions.py`` builds and grades every case and asserts its outcome;
+files). ``tests/end_to_end/test_submissions.py`` builds and grades every case and asserts its outcome;
 ``tests/submissions/README.md`` lists them.
 
 Expected outcomes are exact: the set of tests that fail (hence the score, from the source
@@ -119,7 +119,7 @@ class Case:
     settings: dict = field(default_factory=dict)   # Settings overrides (small limits)
     cgroup_settings: dict = field(default_factory=dict)  # more, where kernels get a cgroup
     sandbox: bool = False                # needs bubblewrap (the case would be unsafe without it)
-    check: str = ""                      # name of an extra check in tests/test_submissions.py
+    check: str = ""                      # name of an extra check in tests/end_to_end/test_submissions.py
     filename: str = ""                   # the submitted file's name (default <assignment>.ipynb)
 
 

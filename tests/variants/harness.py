@@ -32,7 +32,7 @@ Cells after the last test cell never run: they cannot change a test's result. Va
 graded by start, last first (``ordered``): a run from a start only ever follows runs from later
 starts, so everything before it has only ever run the reference code (when graded out of order,
 a run starts at the earliest start of itself and the run before it).
-``tests/test_variants.py`` checks the harness against the real grader.
+``tests/end_to_end/test_variants.py`` checks the harness against the real grader.
 """
 from __future__ import annotations
 

@@ -26,7 +26,7 @@ from course_utils.data import (
     tensor_loader,
 )
 
-SHARED_DATA_DIR = Path(__file__).resolve().parents[2] / "shared" / "data"
+SHARED_DATA_DIR = Path(__file__).resolve().parents[3] / "shared" / "data"
 MNIST_TRAIN_SIZES = (10_000, 60_000)  # a 10,000-image subset on CI, the full set elsewhere
 
 

@@ -12,7 +12,7 @@ import ast
 import sys
 from pathlib import Path
 
-PACKAGE = Path(__file__).resolve().parents[1] / "course_grader"
+PACKAGE = Path(__file__).resolve().parents[2] / "course_grader"
 INSIDE_ALLOWED = {"torch", "numpy", "IPython"}
 #: the prelude's one extra: it sets the plotting backend before any student code
 INSIDE_EXTRA = {"prelude.py": {"matplotlib"}}

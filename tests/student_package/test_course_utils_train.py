@@ -10,7 +10,7 @@ from course_utils.data import mnist_tensors, tensor_loader
 from course_utils.seed import seed_everything
 from course_utils.train import evaluate, fit, train_epoch
 
-SHARED_DATA_DIR = Path(__file__).resolve().parents[2] / "shared" / "data"
+SHARED_DATA_DIR = Path(__file__).resolve().parents[3] / "shared" / "data"
 HISTORY_KEYS = {"train_loss", "train_accuracy", "val_loss", "val_accuracy"}
 
 
