@@ -106,3 +106,17 @@ def test_nothing_imports_upwards_and_there_is_no_cycle():
 
     for node in sorted(graph):
         visit(node, [])
+
+
+def test_pyproject_packages_and_package_data_match_the_tree():
+    """Every package folder is listed in pyproject.toml, and every package-data pattern names
+    files that exist (the templates are files, not strings in code)."""
+    import tomllib
+
+    config = tomllib.loads((PACKAGE.parent / "pyproject.toml").read_text())["tool"]["setuptools"]
+    found = {".".join(p.parent.relative_to(PACKAGE.parent).parts) for p in PACKAGE.rglob("__init__.py")}
+    assert found <= set(config["packages"]), sorted(found - set(config["packages"]))
+    for package, patterns in config.get("package-data", {}).items():
+        folder = PACKAGE.parent.joinpath(*package.split("."))
+        for pattern in patterns:
+            assert [p for p in folder.glob(pattern) if p.is_file()], f"{package}: {pattern} matches no file"
