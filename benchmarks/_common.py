@@ -17,7 +17,7 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 def reference_namespace(assignment: str, upto: str) -> dict:
     """Run the code cells of the reference notebook up to and including the cell ``upto``
     (a grade_id) in a fresh namespace, and return it: the reference functions, for timing."""
-    from course_grader.examples import strip_markers
+    from course_grader.authoring.examples import strip_markers
     from course_grader.notebook import grade_id, is_test, read_notebook
 
     nb = read_notebook(ROOT / "source" / assignment / f"{assignment}.ipynb")

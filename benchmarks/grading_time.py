@@ -6,7 +6,7 @@ For each assignment, the source notebook (reference solution and hidden tests: t
 the grader runs for a correct submission) is
 - executed plainly with nbconvert's ExecutePreprocessor (a stock python3 kernel, no sandbox,
   the same training budget COURSE_TRAIN_EPOCHS the grader sets), and
-- autograded with `course_grader.grade.grade_notebook` (merge, sandboxed kernel, records,
+- autograded with `course_grader.grading.grade.grade_notebook` (merge, sandboxed kernel, records,
   judging), with the reference records already cached, as in any batch after the first notebook.
 The difference is the grader's own cost.
 Prints the median of N runs of each and their ratio. Aims: autograde within 1.3x of plain
@@ -46,7 +46,7 @@ def plain_seconds(nb, settings) -> float:
 
 def grade_seconds(nb, settings, assignment) -> tuple[float, float, float]:
     import nbformat
-    from course_grader.grade import grade_notebook
+    from course_grader.grading.grade import grade_notebook
 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "student" / assignment / f"{assignment}.ipynb"
@@ -59,9 +59,9 @@ def grade_seconds(nb, settings, assignment) -> tuple[float, float, float]:
 
 def main(argv=None) -> int:
     from course_grader.config import load_settings
-    from course_grader.grade import reference_records
+    from course_grader.grading.grade import reference_records
     from course_grader.notebook import read_notebook
-    from course_grader.sandbox import use_sandbox
+    from course_grader.execution.bwrap import use_sandbox
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("assignments", nargs="*")

@@ -23,12 +23,12 @@ from _common import ROOT, table
 
 def main(argv=None) -> int:
     import nbformat
-    from course_grader.batch import grade_folder
+    from course_grader.grading.batch import grade_folder
     from course_grader.config import load_settings
-    from course_grader.examples import fill_solutions
-    from course_grader.grade import reference_records
+    from course_grader.authoring.examples import fill_solutions
+    from course_grader.grading.grade import reference_records
     from course_grader.notebook import read_notebook
-    from course_grader.sandbox import use_sandbox
+    from course_grader.execution.bwrap import use_sandbox
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--copies", type=int, default=40)

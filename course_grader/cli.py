@@ -22,23 +22,24 @@ EXIT_USAGE = 2
 EXIT_CANNOT_GRADE = 3
 
 
-def _settings(args):
+def _settings():
+    """The course settings of the course found from the current folder (or $COURSE_ROOT)."""
     return load_settings(None)
 
 
 def cmd_release(args) -> int:
-    from .release import release
+    from .authoring.release import release
 
-    settings = _settings(args)
+    settings = _settings()
     release(settings, args.assignments or None)
     return 0
 
 
 def cmd_grade(args) -> int:
-    from . import report
-    from .batch import grade_folder
+    from .grading import report
+    from .grading.batch import grade_folder
 
-    settings = _settings(args)
+    settings = _settings()
     out = Path(args.out) if args.out else settings.root
     results = grade_folder(settings, Path(args.submitted), out, jobs=args.jobs, shard_spec=args.shard,
                            progress=not args.quiet)
@@ -63,10 +64,10 @@ def infer_assignment(settings, notebook: Path, given: str | None) -> str:
 
 
 def cmd_check(args) -> int:
-    from . import report
-    from .grade import grade_notebook
+    from .grading import report
+    from .grading.grade import grade_notebook
 
-    settings = _settings(args)
+    settings = _settings()
     notebook = Path(args.notebook)
     assignment = infer_assignment(settings, notebook, args.assignment)
     if not notebook.is_file():
@@ -94,8 +95,8 @@ def cmd_check(args) -> int:
 
 
 def cmd_merge(args) -> int:
-    from . import report
-    from .batch import merge_csvs
+    from .grading import report
+    from .grading.batch import merge_csvs
 
     rows = merge_csvs([Path(p) for p in args.csv], Path(args.out))
     print(report.table(rows))
@@ -104,12 +105,12 @@ def cmd_merge(args) -> int:
 
 
 def cmd_demo(args) -> int:
-    from . import report
-    from .batch import grade_folder
-    from .examples import write_examples
-    from .release import release
+    from .grading import report
+    from .grading.batch import grade_folder
+    from .authoring.examples import write_examples
+    from .authoring.release import release
 
-    settings = _settings(args)
+    settings = _settings()
     names = args.assignments or settings.assignments()
     print(f"1/3 regenerating release/ for {', '.join(names)}")
     release(settings, names)
@@ -129,9 +130,9 @@ def cmd_demo(args) -> int:
 
 
 def cmd_publish(args) -> int:
-    from .publish import publish
+    from .authoring.publish import publish
 
-    settings = _settings(args)
+    settings = _settings()
     out = Path(args.out_dir) if args.out_dir else settings.root / "published"
     publish(settings, out, regenerate=not args.no_check)
     return 0

@@ -47,7 +47,7 @@ class Settings:
     memory_limit_mb: int = 6144
     #: Largest number of processes (tasks) a grading kernel may run (fork bombs), 0: no limit.
     #: A cgroup's cap where the grader can create one; else RLIMIT_NPROC, which counts all the
-    #: processes of the grader's user and which Linux ignores for root (see course_grader/sandbox.py).
+    #: processes of the grader's user and which Linux ignores for root (see course_grader/execution/).
     max_processes: int = 256
     #: Run grading kernels in a bubblewrap sandbox when bwrap is installed ("auto"), always
     #: ("require": grading refuses to run without it) or never ("off").

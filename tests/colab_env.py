@@ -318,7 +318,7 @@ def execute(nb, env: ColabEnv, workdir: Path, stop_on_error: bool = False, timeo
 def published(settings, tmp_path_factory):
     """The student repository, published into a temporary folder (release/ taken as it is:
     test_release checks it equals a fresh regeneration)."""
-    from course_grader.publish import publish
+    from course_grader.authoring.publish import publish
 
     out = tmp_path_factory.mktemp("published") / "student-repo"
     publish(settings, out, regenerate=False, log=lambda *_: None)

@@ -40,7 +40,7 @@ def assignments() -> list[str]:
     return load_settings(ROOT).assignments()
 
 
-# ---- tests/test_variants.py: the share of wrong implementations caught, printed after the run.
+# ---- tests/end_to_end/test_variants.py: the share of wrong implementations caught, printed after the run.
 _variant_outcomes: list = []
 
 

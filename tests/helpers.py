@@ -5,8 +5,8 @@ from pathlib import Path
 
 import nbformat
 
-from course_grader.examples import fill_solutions, solution_ids
-from course_grader.grade import grade_notebook
+from course_grader.authoring.examples import fill_solutions, solution_ids
+from course_grader.grading.grade import grade_notebook
 from course_grader.notebook import grade_id, is_test, points, read_notebook
 
 

@@ -3,7 +3,7 @@
 A case is built from an assignment's real notebooks: ``reference(...)`` is the release notebook
 filled with the reference answers (what a student who solved everything hands in); the other
 helpers edit, insert, move or delete one cell of it. A few cases are literal bytes (corrupt
-files). ``tests/test_submissions.py`` builds and grades every case and asserts its outcome;
+files). ``tests/end_to_end/test_submissions.py`` builds and grades every case and asserts its outcome;
 ``tests/submissions/README.md`` lists them.
 
 Expected outcomes are exact: the set of tests that fail (hence the score, from the source
@@ -19,7 +19,7 @@ from typing import Callable
 
 import nbformat
 
-from course_grader.examples import fill_solutions
+from course_grader.authoring.examples import fill_solutions
 from course_grader.notebook import grade_id, read_notebook
 
 # --------------------------------------------------------------------------- building blocks
@@ -119,7 +119,7 @@ class Case:
     settings: dict = field(default_factory=dict)   # Settings overrides (small limits)
     cgroup_settings: dict = field(default_factory=dict)  # more, where kernels get a cgroup
     sandbox: bool = False                # needs bubblewrap (the case would be unsafe without it)
-    check: str = ""                      # name of an extra check in tests/test_submissions.py
+    check: str = ""                      # name of an extra check in tests/end_to_end/test_submissions.py
     filename: str = ""                   # the submitted file's name (default <assignment>.ipynb)
 
 
@@ -209,7 +209,7 @@ import glob, json, os
 root = {ROOT!r}
 found = {{}}
 for pattern in ["source/*/*.ipynb", ".course_cache/**/*", "gradebook.db", "release/*/*.ipynb",
-                "nbgrader_config.py", "course_grader/*.py", "submitted/**/*.ipynb"]:
+                "nbgrader_config.py", "course_grader/**/*.py", "submitted/**/*.ipynb"]:
     for path in glob.glob(os.path.join(root, pattern), recursive=True):
         try:
             with open(path, "rb") as f:

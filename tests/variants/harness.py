@@ -1,6 +1,6 @@
 """Grade every variant of an assignment in one grading kernel (the fast path of test_variants.py).
 
-The real grader (``course_grader.grade.grade_notebook``) starts a kernel for each submission and
+The real grader (``course_grader.grading.grade.grade_notebook``) starts a kernel for each submission and
 runs the whole notebook: 6 to 35 s a submission, too slow for ~175 variants in CI. This harness
 grades a variant as the grader would, but shares one kernel between the variants of an assignment:
 
@@ -8,15 +8,15 @@ grades a variant as the grader would, but shares one kernel between the variants
    test_grading.py) and each variant's submission go through the grader's own merge
    (``build_graded_notebook``): the notebooks the grader would run. They differ only in the
    variant's answer cells; the first of them is the variant's *start*.
-2. One kernel, started as the grader starts it (``course_grader.runner``: the sandboxed kernel
-   manager, the kernel environment, the prelude that sets seeds and threads), runs the reference
+2. One kernel, started as the grader starts it (``KernelSession`` of
+   ``course_grader.execution.session``: the sandboxed kernel manager, the kernel environment, the
+   prelude that sets seeds and threads), runs the reference
    notebook once, up to its last test cell, and keeps a snapshot of its state before every answer
    cell (``kernel_state.py``: names, random generators, torch switches, figures, and a fingerprint
    of what code can change in place).
-   "As the grader" means with the runner's own pieces: ``runner.grading_client`` (the sandboxed
-   kernel manager, the kernel's environment), the prelude, ``runner.run_cell`` for every cell (the
-   fresh test helpers before test cells, time limits, output cap, records) and
-   ``runner._shutdown``.
+   "As the grader" means through the grader's own ``KernelSession``: ``start()`` (the sandboxed
+   kernel manager, the kernel's environment, the prelude), ``run()`` for every cell (the fresh
+   test helpers before test cells, time limits, output cap, records) and ``close()``.
 3. A variant: the state kept before its start is put back (a fresh kernel replays the cells
    before the start instead when something was changed that cannot be put back), then the cells
    from the start to the last test cell run with the variant's code. The cells before the start
@@ -25,14 +25,14 @@ grades a variant as the grader would, but shares one kernel between the variants
    has there (re-seeding would differ from it wherever earlier cells drew random numbers). The
    time limit of the whole notebook counts the reference run's time before the start.
 4. The run (the reference run's cells before the start, the new run's from it) is judged as
-   ``grade_notebook`` judges a run (``grade.judge_run``: the same judge, notes and score) against
-   the grader's reference records (``grade.reference_records``).
+   ``grade_notebook`` judges a run (``verdicts.judge_run``: the same judge, notes and score) against
+   the grader's reference records (``reference.attach``, as a batch attaches them).
 
 Cells after the last test cell never run: they cannot change a test's result. Variants are best
 graded by start, last first (``ordered``): a run from a start only ever follows runs from later
 starts, so everything before it has only ever run the reference code (when graded out of order,
 a run starts at the earliest start of itself and the run before it).
-``tests/test_variants.py`` checks the harness against the real grader.
+``tests/end_to_end/test_variants.py`` checks the harness against the real grader.
 """
 from __future__ import annotations
 
@@ -47,11 +47,14 @@ from pathlib import Path
 
 import nbformat
 
-from course_grader import grade, runner
+from course_grader.assignment import load
+from course_grader.grading.reference import attach
+from course_grader.grading.verdicts import judge_run
+from course_grader.execution.session import CellResult, KernelSession, RunResult
 from course_grader.config import Settings
-from course_grader.examples import fill_solutions
-from course_grader.merge import build_graded_notebook
-from course_grader.notebook import grade_id, is_solution, is_test, points, read_notebook
+from course_grader.authoring.examples import fill_solutions
+from course_grader.grading.merge import build_graded_notebook
+from course_grader.notebook import grade_id, is_solution, is_test
 
 STATE_MODULE = "_course_variant_state"
 STATE_SOURCE = (Path(__file__).with_name("kernel_state.py")).read_text(encoding="utf-8")
@@ -65,7 +68,7 @@ class HarnessError(Exception):
 class VariantResult:
     assignment: str
     variant: str
-    tests: list                    # grade.TestResult, one per test cell, as grade_notebook makes them
+    tests: list                    # results.TestResult, one per test cell, as grade_notebook makes them
     score: float
     max_score: float
     notes: list = field(default_factory=list)   # the merge's remarks (tampering), as in GradeResult
@@ -94,33 +97,16 @@ def ordered(source_nb, variants) -> list:
 
 
 class _Kernel:
-    """One grading kernel, started and driven as ``course_grader.runner.run_notebook`` does."""
+    """One grading kernel: the grader's own ``KernelSession`` (course_grader.execution.session),
+    plus the harness's silent requests (snapshots of the kernel's state)."""
 
     def __init__(self, settings: Settings, workdir: Path, n_cells: int):
         self.settings, self.workdir = settings, workdir
-        self.fatal = ""
         self.quiet_seconds = 0.0
-        self.started = time.monotonic()
-        # the client executes this notebook: the prelude at 0, the notebook's cell i at i + 1
-        self.nb = nbformat.v4.new_notebook()
-        self.nb.cells = [nbformat.v4.new_code_cell(runner.prelude_source(settings))] + [
-            nbformat.v4.new_code_cell("") for _ in range(n_cells)]
-        self.client, self.km, env = runner.grading_client(self.nb, workdir, settings)
-        self.guard = runner.guard_source()
-        self._setup = self.client.setup_kernel(env=env, cwd=str(workdir))
-        try:
-            self._setup.__enter__()
-        except Exception as e:
-            self.close()
-            self.fatal = f"the kernel failed: {type(e).__name__}: {e}"
-            return
-        prelude = self.nb.cells[0]
-        self.client.timeout = settings.startup_timeout + 60
-        self.client.execute_cell(prelude, 0)
-        errors = [o for o in prelude.outputs if o.get("output_type") == "error"]
-        if errors:
-            self.fatal = (f"the grading kernel could not be prepared: {errors[0].get('ename')}: "
-                          f"{errors[0].get('evalue')}")
+        self.session = KernelSession(settings, workdir)
+        self.session.start()
+        self.started, self.client = self.session.started, self.session.client
+        if self.fatal:
             return
         self.quiet(f"import sys as _s, types as _t\n"
                    f"_m = _t.ModuleType({STATE_MODULE!r})\n"
@@ -128,11 +114,17 @@ class _Kernel:
                    f"_s.modules[{STATE_MODULE!r}] = _m\n"
                    f"del _s, _t, _m\n")
 
-    def run_cell(self, i: int, cell, result: runner.CellResult, remaining: float) -> None:
-        """Run ``cell`` as cell ``i``, as run_notebook does (runner.run_cell), filling in ``result``."""
-        self.client._bytes_in_cell.pop(i + 1, None)   # each run of a cell gets its own output budget
-        fatal = runner.run_cell(self.client, self.km, cell, i, result, self.settings, self.guard, remaining)
-        self.fatal = self.fatal or fatal
+    @property
+    def fatal(self) -> str:
+        return self.session.fatal
+
+    @fatal.setter
+    def fatal(self, value: str) -> None:
+        self.session.fatal = value
+
+    def run_cell(self, i: int, cell, result: CellResult, remaining: float) -> None:
+        """Run ``cell`` as cell ``i``, as run_notebook does (``KernelSession.run``), filling in ``result``."""
+        self.session.run(cell, i, result, remaining)
 
     def quiet(self, code: str, expression: str | None = None, timeout: int = 300):
         """Run harness code in the kernel without a cell (silent: no history, no execution count);
@@ -179,14 +171,8 @@ class _Kernel:
             return 0.0
 
     def close(self) -> None:
-        """Stop the kernel as run_notebook does (runner._shutdown: the kernel and all it started)."""
-        setup, self._setup = self._setup, None
-        runner._shutdown(self.client, self.km)
-        if setup is not None:
-            try:
-                setup.__exit__(None, None, None)
-            except Exception:
-                pass
+        """Stop the kernel as run_notebook does (``KernelSession.close``: the kernel and all it started)."""
+        self.session.close()
 
 
 class AssignmentHarness:
@@ -197,11 +183,9 @@ class AssignmentHarness:
         self._own_workdir = workdir is None
         self.workdir = Path(workdir) if workdir else Path(tempfile.mkdtemp(prefix=f"variants-{assignment}-"))
         self.workdir.mkdir(parents=True, exist_ok=True)
-        self.source = read_notebook(settings.source_notebook(assignment))
-        self.release = read_notebook(settings.release_notebook(assignment))
-        self.reference = grade.reference_records(settings, assignment)
-        self.max_score = grade.max_score_of(self.source)
-        self.points = {grade_id(c): points(c) for c in self.source.cells if is_test(c)}
+        loaded = attach(settings, load(settings, assignment))
+        self.source, self.release = loaded.source, loaded.release()
+        self.reference, self.max_score, self.points = loaded.reference, loaded.max_score, loaded.points
         self.submission = fill_solutions(self.release, self.source)
         self.base, notes = build_graded_notebook(self.source, self.submission)
         if notes:
@@ -215,9 +199,9 @@ class AssignmentHarness:
         self._dirty_from: int | None = None
         self.baseline: dict = {}
         self.baseline, self.elapsed_before, self.baseline_cells = self._fresh_kernel(self.last_test + 1)
-        run = runner.RunResult(notebook=self._executed(self.base, self.baseline_cells),
+        run = RunResult(notebook=self._executed(self.base, self.baseline_cells),
                                cells=self.baseline, fatal=self.kernel.fatal)
-        tests, run_notes, _ = grade.judge_run(run, self.reference, settings)
+        tests, run_notes, _ = judge_run(run, self.reference, settings)
         wrong = [(t.name, t.message) for t in tests if not t.passed] + run_notes
         if wrong or self.kernel.fatal:
             raise HarnessError(f"{assignment}: the reference answers do not earn full marks in the "
@@ -243,7 +227,7 @@ class AssignmentHarness:
                 continue
             if i in self.snapshot_at:
                 kernel.snapshot(i)
-            result = results[i] = runner.CellResult(index=i)
+            result = results[i] = CellResult(index=i)
             executed[i] = _fresh_copy(cell)
             kernel.run_cell(i, executed[i], result, deadline - time.monotonic())
             expected = self.baseline.get(i)
@@ -303,7 +287,7 @@ class AssignmentHarness:
             try:
                 for i in range(start, self.last_test + 1):
                     if nb.cells[i].cell_type == "code":
-                        results[i] = runner.CellResult(index=i)      # not_run until it runs
+                        results[i] = CellResult(index=i)      # not_run until it runs
                         executed[i] = _fresh_copy(nb.cells[i])
                 for i in range(start, self.last_test + 1):
                     cell = nb.cells[i]
@@ -323,8 +307,8 @@ class AssignmentHarness:
             run_error = kernel.fatal or run_error
             if kernel.fatal:
                 self.close_kernel()
-        run = runner.RunResult(notebook=self._executed(nb, executed), cells=results, fatal=run_error)
-        tests, run_notes, score = grade.judge_run(run, self.reference, settings)
+        run = RunResult(notebook=self._executed(nb, executed), cells=results, fatal=run_error)
+        tests, run_notes, score = judge_run(run, self.reference, settings)
         return VariantResult(
             assignment=self.assignment, variant=variant.name, tests=tests,
             score=score, max_score=self.max_score, notes=notes + run_notes,

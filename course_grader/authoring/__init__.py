@@ -1,0 +1,1 @@
+"""The instructor's authoring tools: release notebooks, example submissions, the student repository."""

@@ -1,0 +1,186 @@
+"""``course release``: the student version of each assignment, built with nbgrader.
+
+nbgrader's generate_assignment runs in a scratch copy of the course (its own gradebook), so a
+release that fails leaves the working one in ``release/`` untouched. Then each notebook gets an
+"Open in Colab" badge and a setup cell, stubs say what to implement, and every cell keeps the
+source's id: regenerating an unchanged source gives a byte-identical release.
+"""
+from __future__ import annotations
+
+import ast
+import re
+import shutil
+import tempfile
+from pathlib import Path
+
+import nbformat
+
+from ..config import CourseError, Settings
+from ..fsutil import atomic_write, tools_on_path
+from .leaks import LEAK_MARKERS
+from ..notebook import is_solution, read_notebook
+
+BADGE_ID = "colab-badge"
+SETUP_ID = "colab-setup"
+
+#: The Colab setup cell of every release notebook (a ``str.format`` template).
+SETUP_TEMPLATE = (Path(__file__).with_name("templates") / "colab_setup_cell.py").read_text(encoding="utf-8")
+
+
+def badge_markdown(settings: Settings, assignment: str) -> str:
+    return (f'<a href="{settings.colab_url(assignment)}" target="_parent">'
+            '<img src="https://colab.research.google.com/assets/colab-badge.svg" '
+            'alt="Open In Colab"/></a>')
+
+
+def _nbgrader_config(settings: Settings, course_dir: Path):
+    from traitlets.config.loader import PyFileConfigLoader
+
+    config = PyFileConfigLoader("nbgrader_config.py", path=str(settings.root)).load_config()
+    config.pop("Course", None)
+    config.CourseDirectory.root = str(course_dir)
+    config.CourseDirectory.db_url = f"sqlite:///{course_dir / 'gradebook.db'}"
+    config.Exchange.root = str(course_dir / "exchange")
+    return config
+
+
+def generate_student_notebook(settings: Settings, assignment: str) -> nbformat.NotebookNode:
+    """Run nbgrader's generate_assignment in a scratch course and return the student notebook."""
+    from nbgrader.apps import NbGraderAPI
+    from nbgrader.coursedir import CourseDirectory
+
+    tools_on_path()                            # nbgrader runs `alembic` by name
+    source = settings.source_notebook(assignment)
+    read_notebook(source)  # a clear error for an unreadable source
+    with tempfile.TemporaryDirectory(prefix=f"course-release-{assignment}-") as tmp:
+        course = Path(tmp)
+        (course / "source" / assignment).mkdir(parents=True)
+        shutil.copy2(source, course / "source" / assignment / source.name)
+        config = _nbgrader_config(settings, course)
+        coursedir = CourseDirectory(config=config)
+        api = NbGraderAPI(coursedir=coursedir, config=config)
+        outcome = api.generate_assignment(assignment, force=True, create=True)
+        built = course / "release" / assignment / source.name
+        if not outcome.get("success") or not built.is_file():
+            log = (outcome.get("error") or outcome.get("log") or "").strip().splitlines()[-15:]
+            raise CourseError(f"nbgrader could not generate {assignment}:\n" + "\n".join(log))
+        return read_notebook(built)
+
+
+def finish_release(nb, settings: Settings, assignment: str) -> nbformat.NotebookNode:
+    """Add the Colab cells, word the stubs, and make ids and metadata stable."""
+    for index, cell in enumerate(nb.cells):
+        if not cell.get("id"):
+            cell["id"] = f"{assignment}-{index}"
+        if cell.get("cell_type") == "code":
+            cell.outputs, cell.execution_count = [], None
+        cell.get("metadata", {}).pop("execution", None)
+        if is_solution(cell) and cell.get("cell_type") == "code":
+            cell.source = word_stubs(cell.source)
+    badge = nbformat.v4.new_markdown_cell(badge_markdown(settings, assignment))
+    badge["id"] = BADGE_ID
+    setup = nbformat.v4.new_code_cell(SETUP_TEMPLATE.format(install_url=settings.install_url()))
+    setup["id"] = SETUP_ID
+    nb.cells = [badge, setup] + [c for c in nb.cells if c.get("id") not in (BADGE_ID, SETUP_ID)]
+    nb.metadata["colab"] = {"provenance": []}
+    nb.metadata.setdefault("kernelspec", {"name": "python3", "display_name": "Python 3", "language": "python"})
+    nb.nbformat, nb.nbformat_minor = 4, max(5, nb.get("nbformat_minor", 5))
+    return nb
+
+
+_STUB = re.compile(r"^([ \t]*)raise NotImplementedError\(\)[ \t]*$", re.M)
+# Fallback for a cell that is not valid Python: a def/class line outside triple-quoted strings,
+# one whose last character (before a comment) is the colon.
+_DEF = re.compile(r"^([ \t]*)(?:async[ \t]+)?(def|class)[ \t]+([A-Za-z_]\w*)\b[^\n#]*:[ \t]*(?:#[^\n]*)?$",
+                  re.M)
+_TRIPLE_QUOTED = re.compile(r'"""[\s\S]*?(?:"""|\Z)|\'\'\'[\s\S]*?(?:\'\'\'|\Z)')
+
+
+def _enclosing_names(source: str) -> dict | None:
+    """{line number: the function (or Class.method) whose body holds that line}, from the syntax
+    tree of ``source``; None when the source does not parse."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return None
+    names: dict[int, str] = {}
+
+    def visit(node, cls: str | None) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                name = f"{cls}.{child.name}" if cls else child.name
+                for line in range(child.body[0].lineno, (child.end_lineno or child.lineno) + 1):
+                    names[line] = name          # inner definitions overwrite outer ones below
+                visit(child, None)
+            elif isinstance(child, ast.ClassDef):
+                visit(child, child.name)
+            else:
+                visit(child, cls)
+
+    visit(tree, None)
+    return names
+
+
+def _enclosing_by_regex(source: str, offset: int) -> str | None:
+    code = _TRIPLE_QUOTED.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), source[:offset])
+    defs = list(_DEF.finditer(code))
+    if not defs:
+        return None
+    last = defs[-1]
+    name = last.group(3)
+    if last.group(1):  # a method: name its class too
+        classes = [d for d in defs if d.group(2) == "class" and len(d.group(1)) < len(last.group(1))]
+        if classes:
+            name = f"{classes[-1].group(3)}.{name}"
+    return name
+
+
+def word_stubs(source: str) -> str:
+    """Replace ``raise NotImplementedError()`` with a message naming what to implement: the
+    function (or ``Class.method``) whose body holds the stub, found from the cell's syntax tree,
+    so that a ``def`` or ``class`` word inside a docstring or string never counts."""
+    enclosing = _enclosing_names(source)
+
+    def message(match: re.Match) -> str:
+        if enclosing is not None:
+            name = enclosing.get(source.count("\n", 0, match.start()) + 1)
+        else:
+            name = _enclosing_by_regex(source, match.start())
+        return (f'{match.group(1)}raise NotImplementedError("{name or "this part"} is not '
+                'implemented yet: replace this line with your code")')
+    return _STUB.sub(message, source)
+
+
+def render(nb) -> str:
+    return nbformat.writes(nb, version=4) + "\n"
+
+
+def check_no_leaks(text: str, where: str) -> None:
+    for marker in LEAK_MARKERS:
+        if marker in text:
+            raise CourseError(f"{where} would contain {marker!r}: refusing to write a release "
+                              "that shows solutions or hidden tests")
+
+
+def release(settings: Settings, assignments: list[str] | None = None, log=print) -> list[Path]:
+    """Regenerate ``release/<a>/<a>.ipynb`` for each assignment (all when none are named)."""
+    names = assignments or settings.assignments()
+    if not names:
+        raise CourseError(f"no assignments found in {settings.source_dir}")
+    built = {}
+    for assignment in names:             # build everything first: a failure writes nothing
+        nb = finish_release(generate_student_notebook(settings, assignment), settings, assignment)
+        text = render(nb)
+        check_no_leaks(text, f"release/{assignment}")
+        built[assignment] = text
+    written = []
+    for assignment, text in built.items():
+        target = settings.release_notebook(assignment)
+        if target.is_file() and target.read_text(encoding="utf-8") == text:
+            log(f"release/{assignment}: unchanged")
+        else:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write(target, text)
+            log(f"release/{assignment}: written")
+        written.append(target)
+    return written

@@ -1,0 +1,1 @@
+"""Starts, confines and drives untrusted grading kernels (the sandbox policy lives here)."""

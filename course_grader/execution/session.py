@@ -1,0 +1,230 @@
+"""Drive one grading kernel: ``KernelSession`` (start, run cells, close) and ``run_notebook``.
+
+The session never raises for what the notebook's code does: errors, time-outs, a dead kernel and
+oversized outputs all end up in the ``CellResult`` of the cell and in ``fatal`` (why no later
+cell can run). Its invariants, kept here once for the grader and the variants harness alike:
+the prelude runs first (``inside/guard.py`` then ``inside/prelude.py``), the guard runs again
+before each test cell, every cell runs within the cell limit and what is left of the notebook's,
+and after a fatal problem nothing more runs.
+"""
+from __future__ import annotations
+
+import copy
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
+from nbclient.util import run_sync
+
+from .. import protocol
+from ..config import Settings
+from ..inside import guard as guard_module, kernel as kernel_module, prelude as prelude_module
+from ..notebook import is_test
+from . import launch
+from .client import GradingClient, classify, death_reason, kernel_responds, run_guard
+from .environment import KERNEL_MARK, kernel_env
+
+
+@dataclass
+class CellResult:
+    index: int                     # position in the executed notebook (prelude excluded)
+    status: str = "not_run"        # ok | error | timeout | dead | not_run
+    ename: str = ""
+    evalue: str = ""
+    records: list = field(default_factory=list)   # [(name, protocol.Record)]
+    seconds: float = 0.0
+
+
+@dataclass
+class RunResult:
+    notebook: nbformat.NotebookNode
+    cells: dict                    # index -> CellResult (code cells only)
+    fatal: str = ""                # why the run stopped early, if it did
+    seconds: float = 0.0
+
+
+def _source(module) -> str:
+    return Path(module.__file__).read_text(encoding="utf-8")
+
+
+def guard_source() -> str:
+    """Installs a fresh ``course_grader.kernel`` module in the kernel (before each test cell)."""
+    return (_source(guard_module) + f"_course_guard({_source(kernel_module)!r})\n"
+            "del _course_guard\n")
+
+
+def prelude_source(settings: Settings) -> str:
+    """Installs ``course_grader.kernel`` in the kernel, then sets seeds, threads and backend."""
+    return (guard_source() + _source(prelude_module)
+            + f"_course_prelude({int(settings.seed)}, {int(settings.torch_threads)})\n"
+            "del _course_prelude\n")
+
+
+class KernelSession:
+    """One grading kernel: ``start()``, then ``run(cell, i, ...)`` for the notebook's code cells,
+    then ``close()``.
+
+    hidden: folders the sandbox shows as empty besides the course root (the submissions and the
+    output folder of a batch). metadata: the notebook's metadata, which the kernel's
+    ``language_info`` is written into (as nbclient does).
+    """
+
+    def __init__(self, settings: Settings, workdir: Path, hidden: tuple = (), metadata=None):
+        self.settings, self.workdir, self.hidden = settings, Path(workdir), tuple(hidden)
+        self.fatal = ""
+        self.started = time.monotonic()
+        self.client = self.km = None
+        self._setup = None
+        # the client's notebook: the prelude at 0, the notebook's cell i at i + 1 (grown in run)
+        self.nb = nbformat.v4.new_notebook()
+        if metadata is not None:
+            self.nb.metadata = metadata
+        self.guard = guard_source()
+
+    def start(self) -> str:
+        """Start the kernel and run the prelude; returns ``fatal`` ("" when the kernel is ready)."""
+        settings = self.settings
+        self.started = time.monotonic()
+        self.nb.cells = [nbformat.v4.new_code_cell(prelude_source(settings))]
+        try:
+            self.km = launch.kernel_manager(settings, self.workdir, self.hidden)
+            self.client = GradingClient(
+                self.nb, km=self.km, timeout=settings.cell_timeout,
+                startup_timeout=settings.startup_timeout, allow_errors=True,
+                interrupt_on_timeout=True, record_timing=False,
+                error_on_timeout={"ename": "CellTimeoutError",
+                                  "evalue": f"the cell ran longer than {settings.cell_timeout} s and was stopped"},
+                resources={"metadata": {"path": str(self.workdir)}}, shutdown_kernel="immediate",
+            )
+            self.client._bytes_in_cell = {}
+            env = kernel_env(settings, self.workdir)
+            env[KERNEL_MARK] = self.km.mark
+            self._setup = self.client.setup_kernel(env=env, cwd=str(self.workdir))
+            self._setup.__enter__()
+            prelude = self.nb.cells[0]
+            self.client.timeout = settings.startup_timeout + 60
+            self.client.execute_cell(prelude, 0)
+            errors = [o for o in prelude.outputs if o.get("output_type") == "error"]
+            if errors:
+                self.fatal = (f"the grading kernel could not be prepared: {errors[0].get('ename')}: "
+                              f"{errors[0].get('evalue')}")
+        except Exception as e:  # the kernel did not start, or the client broke
+            self.failed(e)
+        return self.fatal
+
+    def failed(self, e: Exception) -> None:
+        """Note that the kernel or the client broke with ``e`` (unless a reason is known already)."""
+        if not self.fatal:
+            reason = self.km.exit_reason() if self.km is not None and "died" in str(e) else ""
+            self.fatal = f"the kernel failed: {type(e).__name__}: {e}" + (f" ({reason})" if reason else "")
+
+    def run(self, cell, i: int, result: CellResult | None = None,
+            remaining: float | None = None) -> CellResult:
+        """Run the notebook's code cell ``cell`` (number ``i``) within the cell time limit and the
+        ``remaining`` seconds of the notebook; fill in and return ``result``. A cell that makes
+        later cells impossible sets ``fatal``."""
+        settings, client = self.settings, self.client
+        result = result if result is not None else CellResult(index=i)
+        remaining = settings.notebook_timeout if remaining is None else remaining
+        while len(self.nb.cells) <= i + 1:
+            self.nb.cells.append(nbformat.v4.new_code_cell(""))
+        client._bytes_in_cell.pop(i + 1, None)      # each run of a cell gets its own output budget
+        fatal = ""
+        client.timeout = max(1, int(min(settings.cell_timeout, remaining)))
+        client.timed_out = False
+        t0 = time.monotonic()
+        try:
+            if is_test(cell) and not run_guard(client, self.guard):
+                result.status, result.ename = "error", "GraderError"
+                result.evalue = ("the grader's test helpers could not be set up before this "
+                                 "test (the notebook's code changed Python itself); the test "
+                                 "was not run")
+            else:
+                client.execute_cell(cell, i + 1)
+        except DeadKernelError:
+            reason = death_reason(self.km)
+            result.status = "dead"
+            result.ename = "DeadKernelError"
+            result.evalue = f"the kernel died while running this cell: {reason}"
+            fatal = f"the kernel died while running cell {i}: {reason}; later cells were not run"
+        except CellTimeoutError:
+            result.status = "timeout"
+            result.ename, result.evalue = "CellTimeoutError", "the cell ran too long"
+        finally:
+            result.seconds = time.monotonic() - t0
+        if result.status == "not_run":
+            classify(cell, result, client.timed_out, settings)
+        result.records = protocol.take_records(cell)
+        if result.status == "timeout" and not fatal:
+            # an interrupted kernel normally recovers; one that ignores interrupts does not
+            if not kernel_responds(client, wait=min(10.0, max(3.0, settings.cell_timeout / 2))):
+                fatal = (f"cell {i} ran longer than {settings.cell_timeout} s and the kernel "
+                         "did not stop when interrupted; later cells were not run")
+        self.fatal = self.fatal or fatal
+        return result
+
+    def close(self) -> None:
+        """Stop the kernel, whatever state it is in, and everything it started; never raises.
+
+        nbclient does not shut down a kernel whose manager it was given, so this is the only
+        place a grading kernel is stopped (after a normal run, a time-out, a dead kernel or a
+        failed start).
+        """
+        setup, self._setup = self._setup, None
+        if setup is not None:
+            try:
+                setup.__exit__(None, None, None)
+            except Exception:
+                pass
+        if self.km is None:
+            return
+        try:
+            if self.client is not None and self.client.kc is not None:
+                self.client.kc.stop_channels()
+        except Exception:
+            pass
+        launch.stop_kernel(self.km)
+        try:
+            run_sync(self.km.cleanup_resources)()     # connection file, sockets of the manager
+        except Exception:
+            pass
+
+
+def run_notebook(nb: nbformat.NotebookNode, workdir: Path, settings: Settings,
+                 progress=None, hidden: tuple = ()) -> RunResult:
+    """Execute ``nb`` (a copy is made) in a new kernel whose working folder is ``workdir``.
+
+    progress: optional callable(str) told which cell runs. hidden: see ``KernelSession``.
+    Returns the executed notebook (record outputs removed) and a CellResult per code cell.
+    """
+    nb = copy.deepcopy(nb)
+    workdir = Path(workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
+    cells = nb.cells
+    results = {i: CellResult(index=i) for i, c in enumerate(cells) if c.get("cell_type") == "code"}
+    session = KernelSession(settings, workdir, hidden, metadata=nb.metadata)
+    started = session.started
+    deadline = started + settings.notebook_timeout
+    try:
+        session.start()
+        for i, cell in enumerate(cells):
+            if session.fatal:
+                break
+            if cell.get("cell_type") != "code":
+                continue
+            remaining = deadline - time.monotonic()
+            if remaining <= 1:
+                session.fatal = (f"the notebook ran longer than {settings.notebook_timeout} s; "
+                                 "later cells were not run")
+                break
+            if progress:
+                progress(f"cell {i}")
+            session.run(cell, i, results[i], remaining)
+    except Exception as e:  # the client broke
+        session.failed(e)
+    finally:
+        session.close()
+    nb.cells = cells
+    return RunResult(notebook=nb, cells=results, fatal=session.fatal, seconds=time.monotonic() - started)

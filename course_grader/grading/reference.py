@@ -1,0 +1,71 @@
+"""The reference records: what the source notebook's hidden tests record, run once and cached.
+
+Running the instructor's notebook is trusted (it is the course's own code). The cache file's
+name holds a hash of everything the records depend on: the source notebook, the code sent to the
+kernel (library, guard, prelude), torch's version and the grading settings.
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import tempfile
+from pathlib import Path
+
+import torch
+
+from ..assignment import Assignment, as_assignment
+from ..config import CourseError, Settings
+from ..execution import session
+from ..fsutil import atomic_write
+from ..notebook import grade_id, is_test
+
+
+def _reference_key(settings: Settings, source_path: Path) -> str:
+    h = hashlib.sha256()
+    h.update(source_path.read_bytes())
+    h.update(session.prelude_source(settings).encode())     # the kernel library, guard and prelude
+    h.update(f"{torch.__version__}|{settings.seed}|{settings.torch_threads}|{settings.grading_epochs}".encode())
+    return h.hexdigest()[:20]
+
+
+def reference_records(settings: Settings, assignment, progress=None, hidden: tuple = ()) -> dict:
+    """{test grade_id: [(record name, Record)]} from running the source notebook (cached).
+
+    assignment: an Assignment or an assignment id. hidden: see ``session.KernelSession``.
+    """
+    assignment = as_assignment(settings, assignment)
+    source_path = assignment.source_path
+    cache = settings.cache_dir / "reference" / f"{assignment.id}-{_reference_key(settings, source_path)}.pt"
+    if cache.is_file():
+        try:
+            return torch.load(cache, weights_only=True)
+        except Exception:
+            cache.unlink(missing_ok=True)
+    with tempfile.TemporaryDirectory(prefix=f"course-reference-{assignment.id}-") as tmp:
+        run = session.run_notebook(assignment.source, Path(tmp), settings, progress=progress,
+                                   hidden=hidden)
+    problems = [f"cell {i}: {r.status} {r.ename}: {r.evalue}" for i, r in run.cells.items()
+                if r.status != "ok"]
+    if run.fatal or problems:
+        raise CourseError(f"the reference solution of {assignment.id} does not run cleanly, so it "
+                          f"cannot be graded against: {run.fatal or '; '.join(problems[:3])}")
+    records = {}
+    for index, cell in enumerate(run.notebook.cells):
+        if is_test(cell) and grade_id(cell):
+            records[grade_id(cell)] = run.cells[index].records
+    names = [name for recs in records.values() for name, _ in recs]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise CourseError(f"{source_path}: record names must be unique, repeated: {duplicates[:5]}")
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    buffer = io.BytesIO()
+    torch.save(records, buffer)
+    atomic_write(cache, buffer.getvalue())
+    return records
+
+
+def attach(settings: Settings, assignment: Assignment, hidden: tuple = ()) -> Assignment:
+    """``assignment`` with its reference records (computed or read from the cache) attached."""
+    if assignment.reference is None:
+        assignment.reference = reference_records(settings, assignment, hidden=hidden)
+    return assignment

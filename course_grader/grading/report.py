@@ -1,0 +1,152 @@
+"""What grading hands back: feedback pages, JSON reports, grades.csv, Gradescope results.
+
+Feedback shows the student's own cells with their outputs, and for every test its name, points
+and message; test cells show only their visible part, and error tracebacks from test cells are
+cut to their last line, so no hidden test code reaches a student.
+"""
+from __future__ import annotations
+
+import copy
+import csv
+import html
+import io
+import json
+from pathlib import Path
+
+import nbformat
+
+from ..fsutil import atomic_write
+from .results import GradeResult
+from ..notebook import grade_id, is_test, visible_part
+
+CSV_FIELDS = ["student", "assignment", "score", "max_score", "status", "message"]
+
+
+def feedback_notebook(nb, result: GradeResult) -> nbformat.NotebookNode:
+    """A copy of the executed notebook that is safe to show the student."""
+    nb = copy.deepcopy(nb)
+    by_name = {t.name: t for t in result.tests}
+    cells = [nbformat.v4.new_markdown_cell(summary_markdown(result))]
+    for cell in nb.cells:
+        if is_test(cell) and grade_id(cell):
+            test = by_name.get(grade_id(cell))
+            cell.source = visible_part(cell.source).rstrip() + "\n# (hidden tests ran here)"
+            # Only the error line stays: anything else a test cell printed may come from the
+            # student's code reading the hidden test's source (frames, In[]) while it ran.
+            cell.outputs = [_short_error(o) for o in cell.get("outputs", [])
+                            if o.get("output_type") == "error"]
+            cells.append(cell)
+            if test is not None:
+                mark = "passed" if test.passed else "failed"
+                text = f"**{test.name}: {mark}, {test.points:g} / {test.max_points:g} points**"
+                if test.message:
+                    text += f"\n\n{_md_escape(test.message)}"
+                cells.append(nbformat.v4.new_markdown_cell(text))
+        else:
+            cells.append(cell)
+    nb.cells = cells
+    return nb
+
+
+def _short_error(output):
+    output = copy.deepcopy(output)
+    evalue = str(output.get("evalue", ""))
+    if len(evalue) > 300:
+        evalue = evalue[:300] + " [...]"
+    output["evalue"] = evalue
+    output["traceback"] = [f"{output.get('ename', 'Error')}: {evalue}"]
+    return output
+
+
+def _md_escape(text: str) -> str:
+    return html.escape(text).replace("*", r"\*").replace("_", r"\_")
+
+
+def summary_markdown(result: GradeResult) -> str:
+    lines = [f"# Feedback: {result.assignment}", ""]
+    if result.student:
+        lines.append(f"Student: **{result.student}**  ")
+    lines.append(f"Score: **{result.score:g} / {result.max_score:g}**")
+    lines.append("")
+    if result.error:
+        lines += [f"This notebook could not be graded: {_md_escape(result.error)}", ""]
+    if result.run_error:
+        lines += [f"Running stopped early: {_md_escape(result.run_error)}", ""]
+    for note in result.notes:
+        lines.append(f"- Note: {_md_escape(note)}")
+    if result.notes:
+        lines.append("")
+    lines += ["| test | points | result |", "|---|---|---|"]
+    for t in result.tests:
+        outcome = "passed" if t.passed else _md_escape(t.message or "failed").replace("|", "\\|").replace("\n", " ")
+        lines.append(f"| {t.name} | {t.points:g} / {t.max_points:g} | {outcome} |")
+    return "\n".join(lines)
+
+
+def feedback_html(nb, result: GradeResult) -> str:
+    from nbconvert import HTMLExporter
+
+    if nb is None:
+        nb = nbformat.v4.new_notebook()
+    exporter = HTMLExporter(template_name="classic")
+    body, _ = exporter.from_notebook_node(feedback_notebook(nb, result))
+    return body
+
+
+def write_outputs(out: Path, result: GradeResult, executed_nb) -> dict:
+    """Write autograded/, feedback/ and the JSON report for one submission; return the paths."""
+    student = result.student or "submission"
+    name = Path(result.notebook).name or f"{result.assignment}.ipynb"
+    paths = {}
+    auto_dir = out / "autograded" / student / result.assignment
+    feedback_dir = out / "feedback" / student / result.assignment
+    feedback_dir.mkdir(parents=True, exist_ok=True)
+    if executed_nb is not None:
+        auto_dir.mkdir(parents=True, exist_ok=True)
+        paths["autograded"] = auto_dir / name
+        nbformat.write(executed_nb, paths["autograded"])
+    paths["feedback"] = feedback_dir / (Path(name).stem + ".html")
+    paths["feedback"].write_text(feedback_html(executed_nb, result), encoding="utf-8")
+    paths["report"] = feedback_dir / "report.json"
+    paths["report"].write_text(json.dumps(result.to_dict(), indent=2) + "\n", encoding="utf-8")
+    return paths
+
+
+def csv_row(result: GradeResult) -> dict:
+    message = result.error or result.run_error or "; ".join(result.notes)
+    return {"student": result.student, "assignment": result.assignment, "score": f"{result.score:g}",
+            "max_score": f"{result.max_score:g}", "status": result.status, "message": message}
+
+
+def write_csv(path: Path, rows: list) -> None:
+    rows = sorted(rows, key=lambda r: (r["student"], r["assignment"]))
+    buffer = io.StringIO(newline="")
+    writer = csv.DictWriter(buffer, fieldnames=CSV_FIELDS, extrasaction="ignore")
+    writer.writeheader()
+    writer.writerows(rows)
+    atomic_write(path, buffer.getvalue())
+
+
+def read_csv(path: Path) -> list:
+    with Path(path).open(newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def gradescope_results(result: GradeResult) -> dict:
+    """Gradescope's autograder ``results.json`` for one submission."""
+    tests = [{"name": t.name, "score": t.points, "max_score": t.max_points,
+              "status": "passed" if t.passed else "failed",
+              "output": t.message or "passed", "visibility": "visible"} for t in result.tests]
+    output = "; ".join(filter(None, [result.error, result.run_error, *result.notes]))
+    return {"score": result.score, "output": output or f"{result.assignment}: graded", "tests": tests}
+
+
+def table(rows: list) -> str:
+    """A plain-text grade table."""
+    header = ["student", "assignment", "score", "status"]
+    body = [[r["student"], r["assignment"], f'{r["score"]} / {r["max_score"]}', r["status"]] for r in rows]
+    widths = [max(len(str(x)) for x in col) for col in zip(header, *body)]
+    fmt = "  ".join("{:<%d}" % w for w in widths)
+    lines = [fmt.format(*header), fmt.format(*["-" * w for w in widths])]
+    lines += [fmt.format(*row) for row in body]
+    return "\n".join(lines)

@@ -1,0 +1,47 @@
+"""What grading produces: a TestResult per test cell, a GradeResult per submission."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+from ..notebook import grade_id, points
+
+
+@dataclass
+class TestResult:
+    name: str                 # the test cell's grade_id
+    points: float
+    max_points: float
+    passed: bool
+    message: str = ""         # why it failed (never the hidden test's code)
+    status: str = "ok"        # how the cell ran: ok | error | timeout | dead | not_run
+
+
+@dataclass
+class GradeResult:
+    assignment: str
+    student: str = ""
+    notebook: str = ""
+    score: float = 0.0
+    max_score: float = 0.0
+    status: str = "graded"    # graded | error (could not be graded at all)
+    error: str = ""
+    tests: list = field(default_factory=list)
+    notes: list = field(default_factory=list)   # tampering and other remarks
+    run_error: str = ""       # why execution stopped early, if it did
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "GradeResult":
+        data = dict(data)
+        data["tests"] = [TestResult(**t) for t in data.get("tests", [])]
+        return cls(**data)
+
+
+def all_failed(assignment, message: str) -> list:
+    """Every test of ``assignment`` (an Assignment) at zero points, not run, with ``message``."""
+    return [TestResult(name=gid, points=0.0, max_points=pts, passed=False,
+                       message=message, status="not_run")
+            for gid, pts in ((grade_id(c), points(c)) for c in assignment.test_cells)]

@@ -1,0 +1,175 @@
+"""Batch grading: --jobs gives the same results as one at a time, shards merge into the whole,
+and the shipped GitHub Actions workflows are valid and call the CLI as it really is."""
+from __future__ import annotations
+
+import json
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from course_grader.grading import report
+from course_grader.grading.batch import grade_folder, merge_csvs, shard
+from course_grader.cli import build_parser
+from course_grader.config import CourseError
+from course_grader.authoring.examples import write_examples
+from tests.conftest import ROOT, needs_mnist
+
+WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
+ASSIGNMENT = "conv_from_scratch"
+
+
+def _per_test(out: Path) -> dict:
+    """{(student, assignment): (score, [(test, points, passed, message)])} from the JSON reports."""
+    found = {}
+    for path in sorted(out.glob("feedback/*/*/report.json")):
+        data = json.loads(path.read_text())
+        tests = [(t["name"], t["points"], t["passed"], t["message"]) for t in data["tests"]]
+        found[(data["student"], data["assignment"])] = (data["score"], tests)
+    return found
+
+
+@pytest.fixture(scope="module")
+def submitted(tmp_path_factory, settings):
+    folder = tmp_path_factory.mktemp("submitted")
+    write_examples(settings, ASSIGNMENT, folder)
+    # a fourth student whose notebook is not JSON: graded as an error, never blocking the rest
+    broken = folder / "broken" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+    broken.parent.mkdir(parents=True)
+    broken.write_text("{ this is not json")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def one_at_a_time(tmp_path_factory, settings, submitted):
+    out = tmp_path_factory.mktemp("jobs1")
+    return out, grade_folder(settings, submitted, out, jobs=1, progress=False)
+
+
+@needs_mnist
+@pytest.mark.slow
+def test_batch_grades_every_submission(one_at_a_time, settings):
+    out, results = one_at_a_time
+    rows = {(r["student"], r["assignment"]): r for r in report.read_csv(out / "grades.csv")}
+    assert set(rows) == {(s, ASSIGNMENT) for s in ("broken", "partial", "reference", "untouched")}
+    full = rows[("reference", ASSIGNMENT)]
+    assert full["score"] == full["max_score"] != "0"
+    assert rows[("untouched", ASSIGNMENT)]["score"] == "0"
+    assert 0 < float(rows[("partial", ASSIGNMENT)]["score"]) < float(full["max_score"])
+    broken = rows[("broken", ASSIGNMENT)]
+    assert broken["score"] == "0" and broken["status"] == "error"
+    assert "not valid notebook JSON" in broken["message"]
+    assert broken["max_score"] == full["max_score"]
+    for student in ("broken", "partial", "reference", "untouched"):
+        assert (out / "feedback" / student / ASSIGNMENT / "report.json").is_file()
+
+
+@needs_mnist
+@pytest.mark.slow
+def test_parallel_grading_equals_serial(one_at_a_time, settings, submitted, tmp_path):
+    out1, _ = one_at_a_time
+    out2 = tmp_path / "jobs2"
+    grade_folder(settings, submitted, out2, jobs=2, progress=False)
+    assert (out2 / "grades.csv").read_text() == (out1 / "grades.csv").read_text()
+    assert _per_test(out2) == _per_test(out1)
+
+
+@needs_mnist
+@pytest.mark.slow
+def test_shards_merge_into_the_whole(one_at_a_time, settings, submitted, tmp_path):
+    out1, _ = one_at_a_time
+    parts = []
+    for k in (1, 2):
+        out = tmp_path / f"shard{k}"
+        grade_folder(settings, submitted, out, jobs=1, shard_spec=f"{k}/2", progress=False)
+        parts.append(out / "grades.csv")
+    assert all(len(report.read_csv(p)) == 2 for p in parts)
+    merged = tmp_path / "grades.csv"
+    merge_csvs(parts, merged)
+    assert merged.read_text() == (out1 / "grades.csv").read_text()
+    # the `course merge` command does the same
+    again = tmp_path / "again.csv"
+    proc = subprocess.run([sys.executable, "-m", "course_grader.cli", "merge", *map(str, parts),
+                           "--out", str(again)], capture_output=True, text=True, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr
+    assert again.read_text() == merged.read_text()
+
+
+def test_shard_slices_are_disjoint_and_complete():
+    items = list(range(23))
+    slices = [shard(items, f"{k}/4") for k in range(1, 5)]
+    assert sorted(sum(slices, [])) == items
+    assert shard(items, None) == items
+    for bad in ("0/4", "5/4", "x", "1/0", "1-4"):
+        with pytest.raises(CourseError):
+            shard(items, bad)
+
+
+def test_merge_rejects_a_submission_graded_twice(tmp_path):
+    row = {"student": "ada", "assignment": "pooling", "score": "3", "max_score": "20",
+           "status": "graded", "message": ""}
+    a, b = tmp_path / "a.csv", tmp_path / "b.csv"
+    report.write_csv(a, [row])
+    report.write_csv(b, [row])
+    with pytest.raises(CourseError, match="ada/pooling"):
+        merge_csvs([a, b], tmp_path / "out.csv")
+    with pytest.raises(CourseError, match="no such grades file"):
+        merge_csvs([tmp_path / "missing.csv"], tmp_path / "out.csv")
+
+
+@pytest.mark.parametrize("workflow", WORKFLOWS, ids=lambda p: p.name)
+def test_workflow_is_valid(workflow):
+    """Validated offline against the GitHub-workflow schema that check-jsonschema ships."""
+    exe = Path(sys.executable).with_name("check-jsonschema")
+    if not exe.exists():
+        exe = shutil.which("check-jsonschema")
+    assert exe, "check-jsonschema is part of the dev extra: pip install -e '.[dev]'"
+    proc = subprocess.run([str(exe), "--builtin-schema", "vendor.github-workflows", str(workflow)],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def _course_commands(text: str) -> list[list[str]]:
+    """Every `course ...` command line in a workflow, with ${{ }} expressions made concrete."""
+    text = re.sub(r"\s*>\n\s*", " ", text)                       # folded scalars
+    text = text.replace("\\\n", " ")
+    text = re.sub(r"\$\{\{\s*matrix\.shard\s*\}\}", "1", text)
+    text = re.sub(r"\$\{\{[^}]*\}\}", "X", text)
+    commands = []
+    for line in text.splitlines():
+        match = re.search(r"(?:^|[\s;|&(])course\s+(release|grade|check|merge|demo|publish)\b(.*)", line)
+        if match:
+            rest = re.split(r"\s(?:>|&&|\|\||;)\s", match.group(2))[0]
+            commands.append([match.group(1), *shlex.split(rest.replace('"$nb"', "nb.ipynb"))])
+    return commands
+
+
+def test_workflows_call_the_cli_as_it_is():
+    batch = (ROOT / ".github" / "workflows" / "grade-batch.yml").read_text()
+    commands = _course_commands(batch)
+    assert [c[0] for c in commands] == ["grade", "merge"]
+    for workflow in WORKFLOWS:
+        for argv in _course_commands(workflow.read_text()):
+            argv = [a.replace("$name", "x") for a in argv]
+            build_parser().parse_args(argv)          # exits (fails the test) on a wrong option
+    grade = build_parser().parse_args(commands[0])
+    assert grade.shard == "1/4"
+
+
+@needs_mnist
+@pytest.mark.slow
+def test_the_parent_writes_nbgraders_gradebook(one_at_a_time):
+    """Workers never open the SQLite gradebook; the parent records every graded test in it."""
+    from nbgrader.api import Gradebook
+
+    out, results = one_at_a_time
+    by_student = {r.student: r for r in results}
+    with Gradebook(f"sqlite:///{out / 'gradebook.db'}") as gb:
+        for student in ("reference", "partial", "untouched", "broken"):
+            submission = gb.find_submission(ASSIGNMENT, student)
+            assert submission.score == pytest.approx(by_student[student].score)
+            assert submission.max_score == pytest.approx(by_student[student].max_score)
