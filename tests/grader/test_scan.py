@@ -1,4 +1,4 @@
-"""The tampering scanner (course_grader.scan): each primitive is flagged in a minimal snippet and
+"""The tampering scanner (course_grader.grading.scan): each primitive is flagged in a minimal snippet and
 an honest near-miss is not; honest reference solutions are never flagged."""
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import importlib
 import nbformat
 import pytest
 
-from course_grader import scan
+from course_grader.grading import scan
 from course_grader.notebook import grade_id, is_test, read_notebook
 from tests.conftest import ROOT, assignments
 
@@ -300,7 +300,7 @@ def test_release_notebooks_are_never_flagged():
 
 
 def test_only_the_unchanged_release_setup_cell_may_pip_install():
-    from course_grader.release import SETUP_TEMPLATE
+    from course_grader.authoring.release import SETUP_TEMPLATE
 
     setup = SETUP_TEMPLATE.format(install_url="git+https://github.com/example-org/cnn-course-student@main")
     assert scan.is_release_setup(setup)

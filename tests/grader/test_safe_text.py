@@ -6,7 +6,7 @@ import io
 
 import pytest
 
-from course_grader.safe_text import csv_cell, html_text
+from course_grader.grading.safe_text import csv_cell, html_text
 
 
 @pytest.mark.parametrize("value, expected", [

@@ -51,9 +51,12 @@ import re
 from dataclasses import asdict, dataclass
 from typing import Callable
 
-from .kernel import RECORD_MIME
-from .notebook import grade_id, is_test
-from .release import SETUP_TEMPLATE
+from ..protocol import RECORD_MIME
+from ..notebook import grade_id, is_test
+from pathlib import Path as _Path
+
+#: The release notebooks' Colab setup cell (authoring/templates), allowed when unchanged.
+SETUP_TEMPLATE = (_Path(__file__).parents[1] / "authoring" / "templates" / "colab_setup_cell.py").read_text(encoding="utf-8")
 
 #: primitive -> (how it is matched, why it is a review item). The one list of primitives.
 PRIMITIVES: dict[str, tuple[str, str]] = {

@@ -1,4 +1,4 @@
-"""Reading submissions safely (course_grader.intake): links, FIFOs, devices, folders and
+"""Reading submissions safely (course_grader.grading.intake): links, FIFOs, devices, folders and
 oversized files are refused with a reason, and nothing blocks."""
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ import textwrap
 
 import pytest
 
-from course_grader import intake
+from course_grader.grading import intake
 from course_grader.config import CourseError
-from course_grader.intake import SubmissionError, list_submission_files, open_submission
+from course_grader.grading.intake import SubmissionError, list_submission_files, open_submission
 from tests.conftest import ROOT
 
 NB = json.dumps({"cells": [{"cell_type": "code", "source": "x = 1", "metadata": {}, "outputs": [],
@@ -126,7 +126,7 @@ def test_a_fifo_is_refused_without_blocking(batch):
     target.unlink()
     os.mkfifo(target)
     code = textwrap.dedent(f"""
-        from course_grader.intake import open_submission, SubmissionError
+        from course_grader.grading.intake import open_submission, SubmissionError
         try:
             open_submission({str(target)!r}, {str(alice(batch))!r}, 10_000)
         except SubmissionError as e:

@@ -21,7 +21,7 @@ import os
 import stat
 from pathlib import Path
 
-from .config import CourseError
+from ..config import CourseError
 
 #: The largest notebook read (bytes).
 MAX_NOTEBOOK_BYTES = 20 * 1024 * 1024
