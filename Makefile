@@ -15,13 +15,18 @@ endif
 # install points at one checkout; .ci/run may share a cached venv between clones).
 STAMP := $(VENV)/.course-installed-$(shell (echo "$(CURDIR)"; cat pyproject.toml) | sha256sum | cut -c1-16)
 
-.PHONY: demo test venv release clean-demo benchmark
+.PHONY: demo test data venv release clean-demo benchmark
 
 demo: venv
 	$(VENV)/bin/course demo --jobs 2
 
 test: venv
 	$(PY) -m pytest -q -n 2 --dist loadgroup
+
+# Real MNIST into the data root (COURSE_DATA_DIR, else ../shared/data, else course_utils' cache
+# folder): nothing is downloaded when the files are there already.
+data: venv
+	$(PY) -c "from course_utils import data; data.mnist(train=True); data.mnist(train=False); print('MNIST in', data.data_root())"
 
 venv: $(STAMP)
 
