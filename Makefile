@@ -33,6 +33,10 @@ venv: $(STAMP)
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip "setuptools>=77" wheel
+	@# this project was called course-utils (the student package's name) before: drop that old
+	@# editable install of the checkout, which cnn-course-grader replaces
+	@# (before installing: uninstalling it afterwards would delete the `course` script)
+	-@$(PY) -m pip uninstall -y -q course-utils 2>/dev/null
 	$(PY) -m pip install -q -e ".[grade,dev]"
 	@rm -f $(VENV)/.course-installed-*
 	@touch $@
