@@ -14,7 +14,7 @@ from pathlib import Path
 import nbformat
 import torch
 
-from . import judge, kernel as kernel_module, runner
+from . import judge, kernel as kernel_module, missing_modules, runner
 from .config import CourseError, Settings
 from .merge import build_graded_notebook
 from .notebook import NotebookError, grade_id, is_test, points, read_notebook
@@ -141,7 +141,8 @@ def judge_run(run: runner.RunResult, reference: dict, settings: Settings) -> tup
     """What grading makes of an executed notebook: ``(tests, notes on the run, score)``.
     (grade_notebook; the variant tests' harness judges its runs with it too.)"""
     tests = _judge(run, reference, run.fatal)
-    return tests, _stopped_cells(run, settings), round(sum(t.points for t in tests), 4)
+    notes = missing_modules.notes(run, is_test) + _stopped_cells(run, settings)
+    return tests, notes, round(sum(t.points for t in tests), 4)
 
 
 def _prepare_scratch(notebook_path: Path, workdir: Path) -> None:
@@ -194,6 +195,7 @@ def _judge(run: runner.RunResult, reference: dict, fatal: str) -> list:
             checking = _record_being_checked(outcome, reference.get(gid, []))
             if checking:
                 message += f" (while checking {checking})"
+            message = missing_modules.explain(message, outcome, run, index, is_test)
         else:
             got, repeated = {}, set()
             for name, payload in outcome.records:
