@@ -204,3 +204,40 @@ def test_submitted_is_not_git_ignored():
     proc = subprocess.run(["git", "check-ignore", "-q", "--no-index", "submitted/alice/a1/a1.ipynb"],
                           cwd=ROOT, capture_output=True)
     assert proc.returncode == 1, "submitted/ is git-ignored, but the grading workflows expect it committed"
+
+
+# ------------------------------------------------------------------------------------- .ci/run
+
+@pytest.fixture(scope="module")
+def venv_cache(tmp_path_factory):
+    """One venv cache for the runs below: the first builds the venv, the others reuse it."""
+    return tmp_path_factory.mktemp("venv-cache")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("make_status", [0, 2, 5])
+def test_ci_run_requires_data_and_passes_on_no_failure(tmp_path, venv_cache, make_status):
+    """.ci/run builds its venv outside the clone when missing, runs `make data` then `make test`
+    with COURSE_REQUIRE_DATA=1, and exits with make's status (a `make` stand-in records calls)."""
+    fake_bin = tmp_path / "bin"
+    fake_bin.mkdir()
+    calls = tmp_path / "calls.txt"
+    (fake_bin / "make").write_text(
+        "#!/bin/sh\n"
+        f'echo "$* COURSE_REQUIRE_DATA=$COURSE_REQUIRE_DATA" >> "{calls}"\n'
+        f'if [ "$1" = test ]; then exit {make_status}; fi\n')
+    (fake_bin / "make").chmod(0o755)
+    (fake_bin / "bwrap").write_text("#!/bin/sh\nexit 0\n")      # no apt-get from this test
+    (fake_bin / "bwrap").chmod(0o755)
+    cache = venv_cache
+    env = {**os.environ, "PATH": f"{fake_bin}{os.pathsep}{os.environ['PATH']}",
+           "COURSE_VENV_CACHE": str(cache)}
+    env.pop("COURSE_REQUIRE_DATA", None)
+    proc = subprocess.run([str(ROOT / ".ci" / "run")], env=env, capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode == make_status, proc.stdout + proc.stderr
+    assert calls.read_text().splitlines() == ["data COURSE_REQUIRE_DATA=1", "test COURSE_REQUIRE_DATA=1"]
+    [venv] = [p for p in cache.iterdir() if p.name.startswith("venv-")]    # keyed, outside the clone
+    assert (venv / "bin" / "python").exists()
+    if make_status:
+        assert "make test failed" in proc.stderr
