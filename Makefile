@@ -15,7 +15,7 @@ endif
 # install points at one checkout; .ci/run may share a cached venv between clones).
 STAMP := $(VENV)/.course-installed-$(shell (echo "$(CURDIR)"; cat pyproject.toml) | sha256sum | cut -c1-16)
 
-.PHONY: demo test venv release clean-demo benchmark
+.PHONY: demo test data venv release clean-demo benchmark
 
 demo: venv
 	$(VENV)/bin/course demo --jobs 2
@@ -23,11 +23,20 @@ demo: venv
 test: venv
 	$(PY) -m pytest -q -n 2 --dist loadgroup
 
+# Real MNIST into the data root (COURSE_DATA_DIR, else ../shared/data, else course_utils' cache
+# folder): nothing is downloaded when the files are there already.
+data: venv
+	$(PY) -c "from course_utils import data; data.mnist(train=True); data.mnist(train=False); print('MNIST in', data.data_root())"
+
 venv: $(STAMP)
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip "setuptools>=77" wheel
+	@# this project was called course-utils (the student package's name) before: drop that old
+	@# editable install of the checkout, which cnn-course-grader replaces
+	@# (before installing: uninstalling it afterwards would delete the `course` script)
+	-@$(PY) -m pip uninstall -y -q course-utils 2>/dev/null
 	$(PY) -m pip install -q -e ".[grade,dev]"
 	@rm -f $(VENV)/.course-installed-*
 	@touch $@

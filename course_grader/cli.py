@@ -4,6 +4,7 @@
     course grade SUBMITTED_DIR [--out DIR] [--jobs N] [--shard K/N]
     course check NOTEBOOK [--assignment NAME] [--json] [--gradescope FILE]
     course merge GRADES_CSV ... --out FILE
+    course merge-gradebooks GRADEBOOK_DB ... --out FILE
     course demo [ASSIGNMENT ...] [--out DIR] [--jobs N]
     course publish [OUT_DIR] [--no-check]
 """
@@ -104,6 +105,14 @@ def cmd_merge(args) -> int:
     return 0
 
 
+def cmd_merge_gradebooks(args) -> int:
+    from .grading.merge_gradebooks import merge_gradebooks
+
+    count = merge_gradebooks([Path(p) for p in args.gradebooks], Path(args.out))
+    print(f"{count} submission(s) from {len(args.gradebooks)} gradebook(s) merged into {args.out}")
+    return 0
+
+
 def cmd_demo(args) -> int:
     from .grading import report
     from .grading.batch import grade_folder
@@ -167,6 +176,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("csv", nargs="+", metavar="GRADES_CSV")
     p.add_argument("--out", required=True, metavar="FILE")
     p.set_defaults(func=cmd_merge)
+
+    p = sub.add_parser("merge-gradebooks", help="combine shard gradebook.db files (nbgrader's)")
+    p.add_argument("gradebooks", nargs="+", metavar="GRADEBOOK_DB")
+    p.add_argument("--out", required=True, metavar="FILE", help="new or existing gradebook.db")
+    p.set_defaults(func=cmd_merge_gradebooks)
 
     p = sub.add_parser("demo", help="release, grade example submissions, print a grade table")
     p.add_argument("assignments", nargs="*", metavar="ASSIGNMENT")

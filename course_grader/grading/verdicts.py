@@ -9,7 +9,7 @@ from __future__ import annotations
 from ..execution.session import RunResult
 from ..config import Settings
 from ..notebook import grade_id, is_test, points
-from . import judge
+from . import judge, missing_modules
 from .results import TestResult
 
 
@@ -17,7 +17,8 @@ def judge_run(run: RunResult, reference: dict, settings: Settings) -> tuple:
     """What grading makes of an executed notebook: ``(tests, notes on the run, score)``.
     (grade_notebook; the variant tests' harness judges its runs with it too.)"""
     tests = _judge(run, reference, run.fatal)
-    return tests, _stopped_cells(run, settings), round(sum(t.points for t in tests), 4)
+    notes = missing_modules.notes(run, is_test) + _stopped_cells(run, settings)
+    return tests, notes, round(sum(t.points for t in tests), 4)
 
 
 def _stopped_cells(run: RunResult, settings: Settings) -> list:
@@ -50,6 +51,7 @@ def _judge(run: RunResult, reference: dict, fatal: str) -> list:
             checking = _record_being_checked(outcome, reference.get(gid, []))
             if checking:
                 message += f" (while checking {checking})"
+            message = missing_modules.explain(message, outcome, run, index, is_test)
         else:
             got, repeated = {}, set()
             for name, payload in outcome.records:

@@ -1,4 +1,4 @@
-"""Tests for course_utils.data, on the real MNIST files in <repo>/../shared/data."""
+"""Tests for course_utils.data, on the real MNIST files (the data root of tests/conftest.py)."""
 
 import struct
 import time
@@ -11,6 +11,7 @@ import torch
 import torchvision
 
 from course_utils import data
+from tests.conftest import require_mnist
 from course_utils.data import (
     FASHION_CLASSES,
     MNIST_MEAN,
@@ -26,17 +27,16 @@ from course_utils.data import (
     tensor_loader,
 )
 
-SHARED_DATA_DIR = Path(__file__).resolve().parents[3] / "shared" / "data"
 MNIST_TRAIN_SIZES = (10_000, 60_000)  # a 10,000-image subset on CI, the full set elsewhere
 
 
 @pytest.fixture
 def shared_data(monkeypatch):
-    """Point COURSE_DATA_DIR at the shared offline data folder (skip when it is missing)."""
-    if not (SHARED_DATA_DIR / "MNIST" / "raw").is_dir():
-        pytest.skip(f"no offline MNIST in {SHARED_DATA_DIR}")
-    monkeypatch.setenv("COURSE_DATA_DIR", str(SHARED_DATA_DIR))
-    return SHARED_DATA_DIR
+    """Point COURSE_DATA_DIR at the folder holding real MNIST (conftest's data-root rule; skipped,
+    or failed under COURSE_REQUIRE_DATA=1, when there is none)."""
+    root = require_mnist()
+    monkeypatch.setenv("COURSE_DATA_DIR", str(root))
+    return root
 
 
 @pytest.fixture
@@ -153,10 +153,9 @@ def test_mnist_dataset_default_transform_is_to_tensor(shared_data):
 
 
 def test_mnist_root_argument_overrides_env(monkeypatch, tmp_path):
-    if not (SHARED_DATA_DIR / "MNIST" / "raw").is_dir():
-        pytest.skip(f"no offline MNIST in {SHARED_DATA_DIR}")
+    root = require_mnist()
     monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path))
-    assert len(mnist(train=False, root=SHARED_DATA_DIR, download=False)) == 10_000
+    assert len(mnist(train=False, root=root, download=False)) == 10_000
 
 
 def test_mnist_tensors_train(shared_data):

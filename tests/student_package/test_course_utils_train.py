@@ -1,6 +1,5 @@
 """Tests for course_utils.train, on a tiny model and the first 512 real MNIST training images."""
 
-from pathlib import Path
 
 import pytest
 import torch
@@ -9,8 +8,8 @@ from torch import nn
 from course_utils.data import mnist_tensors, tensor_loader
 from course_utils.seed import seed_everything
 from course_utils.train import evaluate, fit, train_epoch
+from tests.conftest import require_mnist
 
-SHARED_DATA_DIR = Path(__file__).resolve().parents[3] / "shared" / "data"
 HISTORY_KEYS = {"train_loss", "train_accuracy", "val_loss", "val_accuracy"}
 
 
@@ -25,10 +24,9 @@ def one_thread():
 @pytest.fixture(scope="module")
 def small_mnist():
     """The first 512 training images (train) and the first 256 test images (val) of MNIST."""
-    if not (SHARED_DATA_DIR / "MNIST" / "raw").is_dir():
-        pytest.skip(f"no offline MNIST in {SHARED_DATA_DIR}")
+    root = require_mnist()
     with pytest.MonkeyPatch.context() as monkeypatch:
-        monkeypatch.setenv("COURSE_DATA_DIR", str(SHARED_DATA_DIR))
+        monkeypatch.setenv("COURSE_DATA_DIR", str(root))
         train = mnist_tensors(train=True, limit=512, normalize=True, download=False)
         val = mnist_tensors(train=False, limit=256, normalize=True, download=False)
     return train, val
