@@ -39,6 +39,70 @@ def _label_text(label) -> str:
     return str(label.item() if hasattr(label, "item") else label)
 
 
+def signed_limit(images) -> float:
+    """The colour limit ``vmax`` that shows every value of ``images`` on one symmetric scale.
+
+    Inputs:
+    - images: tensor or array of any shape (e.g. (N, H, W) feature maps or filters).
+
+    Returns max |value| over all entries as a float (1.0 when every value is 0), so that
+    ``imshow(..., vmin=-vmax, vmax=vmax)`` maps 0 to the middle colour of a diverging colormap.
+    """
+    images = _to_numpy(images).astype(np.float64)
+    vmax = float(np.abs(images).max()) if images.size else 0.0
+    return vmax if vmax > 0 and np.isfinite(vmax) else 1.0
+
+
+def show_signed_images(images, titles=None, ncols=8, cmap="RdBu_r", title=None,
+                       colorbar_label="value") -> Figure:
+    """Draw signed 2-D arrays (feature maps, filters) in a grid on ONE symmetric colour scale.
+
+    Every panel uses the same limits, ``vmin = -vmax`` and ``vmax = max |value|`` over all the
+    images (not per panel), so that equal colours mean equal values across panels and 0 is the
+    middle colour (white in ``RdBu_r``: red positive, blue negative). One colorbar shows the scale.
+
+    Inputs:
+    - images: tensor or array of shape (N, H, W) (any device, with or without grad).
+    - titles: optional N strings shown above the panels.
+    - ncols: panels per row (at most N).
+    - cmap: a diverging colormap name.
+    - title: optional title of the whole figure (suptitle).
+    - colorbar_label: the label of the colorbar.
+
+    Returns the Figure: exactly N axes holding one image each (the raw values, shape (H, W)),
+    plus the colorbar's axes (which holds no image).
+    """
+    images = _to_numpy(images)
+    if images.ndim != 3 or len(images) == 0:
+        raise ValueError(
+            f"show_signed_images: images must have shape (N, H, W) with N >= 1, "
+            f"got {tuple(images.shape)}"
+        )
+    count = len(images)
+    if titles is not None and len(titles) != count:
+        raise ValueError(f"show_signed_images: got {count} images but {len(titles)} titles")
+    vmax = signed_limit(images)
+    ncols = max(1, min(ncols, count))
+    nrows = math.ceil(count / ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(1.5 * ncols + 1.2, 1.6 * nrows + 0.5),
+                             squeeze=False, layout="constrained")
+    shown = []
+    for index, ax in enumerate(axes.flat):
+        if index >= count:
+            fig.delaxes(ax)  # leave no empty axes in the last row
+            continue
+        image = ax.imshow(images[index], cmap=cmap, vmin=-vmax, vmax=vmax)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        if titles is not None:
+            ax.set_title(str(titles[index]), fontsize=9)
+        shown.append(ax)
+    fig.colorbar(image, ax=shown, shrink=0.9, label=colorbar_label)
+    if title is not None:
+        fig.suptitle(title)
+    return fig
+
+
 def show_images(images, labels=None, titles=None, ncols=8, cmap="gray", title=None) -> Figure:
     """Draw images in a grid, one axes per image, axes lines and ticks off.
 

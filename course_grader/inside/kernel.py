@@ -143,3 +143,25 @@ def aten_ops_used(fn, *args, **kwargs):
 def forbidden(ops, pattern: str) -> list[str]:
     """The sorted names in ``ops`` that match the regular expression ``pattern``."""
     return sorted(op for op in ops if re.search(pattern, op))
+
+
+# ---- figure content (viz)
+
+def figure_content(fig):
+    """What a grid figure shows, for hidden tests to record (never pixels).
+
+    Returns (image_axes, titles, arrays, suptitle): the axes holding an image, in the figure's
+    order (a colorbar's axes holds none); each one's title (centre, else left, else right; "" when
+    untitled); each one's first image as a float64 tensor of the values passed to imshow, shape
+    (H, W) or (H, W, 3), masked entries as 0; and the figure's suptitle ("" when there is none).
+    """
+    import numpy as np
+    import torch
+
+    image_axes = [ax for ax in fig.axes if ax.images]
+    titles = [next((ax.get_title(loc=loc) for loc in ("center", "left", "right") if ax.get_title(loc=loc)), "")
+              for ax in image_axes]
+    arrays = [torch.from_numpy(np.ma.filled(ax.images[0].get_array(), 0).astype("float64"))
+              for ax in image_axes]
+    suptitle = getattr(fig, "_suptitle", None)
+    return image_axes, titles, arrays, (suptitle.get_text() if suptitle is not None else "")

@@ -10,7 +10,8 @@ import pytest  # noqa: E402
 import torch  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from course_utils.plots import plot_history, plot_lines, show_images  # noqa: E402
+from course_utils.plots import (  # noqa: E402
+    plot_history, plot_lines, show_images, show_signed_images, signed_limit)
 
 
 @pytest.fixture(autouse=True)
@@ -126,3 +127,34 @@ def test_plot_lines_rejects_mismatched_lengths():
     with pytest.raises(ValueError, match="MLP"):
         plot_lines([0, 1, 2], {"MLP": [0.1, 0.2]}, "x", "y", "t")
     assert plt.get_fignums() == []  # no half-drawn figure left open
+
+
+def test_signed_limit_is_the_largest_magnitude():
+    assert signed_limit(torch.tensor([[0.5, -2.0], [1.0, 0.0]])) == 2.0
+    assert signed_limit(np.zeros((2, 3, 3))) == 1.0  # all zeros: a usable scale
+
+
+@pytest.mark.parametrize("images", [torch.randn(5, 4, 6, requires_grad=True), np.random.randn(5, 4, 6)],
+                         ids=["requires_grad", "numpy"])
+def test_show_signed_images_one_symmetric_scale_and_one_colorbar(images):
+    fig = show_signed_images(images, titles=[f"ch {i}" for i in range(5)], ncols=3, title="maps")
+    image_axes = [ax for ax in fig.axes if ax.images]
+    assert len(image_axes) == 5 and len(fig.axes) == 6  # five panels and the colorbar
+    vmax = float(np.abs(np.asarray(images.detach() if hasattr(images, "detach") else images)).max())
+    for ax, expected in zip(image_axes, images):
+        im = ax.images[0]
+        assert im.get_clim() == pytest.approx((-vmax, vmax))  # the same limits on every panel
+        assert im.get_cmap().name == "RdBu_r"
+        expected = expected.detach().numpy() if hasattr(expected, "detach") else expected
+        np.testing.assert_allclose(np.asarray(im.get_array()), expected)  # raw values, not rescaled
+    assert [ax.get_title() for ax in image_axes] == [f"ch {i}" for i in range(5)]
+    assert fig._suptitle.get_text() == "maps"
+    colorbars = [ax for ax in fig.axes if not ax.images]
+    assert len(colorbars) == 1 and colorbars[0].get_ylim() == pytest.approx((-vmax, vmax))
+
+
+def test_show_signed_images_rejects_bad_input():
+    with pytest.raises(ValueError, match="N, H, W"):
+        show_signed_images(torch.rand(2, 1, 4, 4))
+    with pytest.raises(ValueError, match="titles"):
+        show_signed_images(torch.rand(2, 4, 4), titles=["a"])

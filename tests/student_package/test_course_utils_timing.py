@@ -38,3 +38,19 @@ def test_synchronize_is_a_no_op_on_cpu(device):
 def test_synchronize_on_cuda():
     torch.ones(10, device="cuda").sum()
     synchronize("cuda")
+
+
+@pytest.mark.parametrize("device", ["cuda", "cuda:0", torch.device("cuda", 0)])
+def test_synchronize_waits_for_cuda(monkeypatch, device):
+    """On a CUDA device it calls torch.cuda.synchronize with that device (a stand-in here)."""
+    calls = []
+    monkeypatch.setattr(torch.cuda, "synchronize", lambda *args: calls.append(args))
+    synchronize(device)
+    assert calls == [(torch.device(device),)]
+
+
+def test_synchronize_waits_for_mps(monkeypatch):
+    calls = []
+    monkeypatch.setattr(torch.mps, "synchronize", lambda: calls.append("mps"))
+    synchronize("mps")
+    assert calls == ["mps"]

@@ -1,6 +1,18 @@
 """Variants of the cpu_vs_gpu solutions: plausible mistakes, and correct alternatives."""
 from tests.variants import Variant
 
+TI = "test_time_it"                        # number of calls, warm-up not timed
+MEDIAN = "test_time_it_median"
+FLOAT = "test_time_it_float"
+CUDA = "test_time_it_cuda"                 # synchronisation around each timed call on CUDA
+NO_SYNC = "test_time_it_cpu_no_sync"
+STEP = "test_time_training_step"           # an optimisation step happens
+STEP_FLOAT = "test_time_training_step_float"
+BATCH = "test_time_training_step_batch"    # shape and dtype of the batch
+FIXED = "test_time_training_step_fixed_batch"
+USES_TIME_IT = "test_time_training_step_time_it"
+DEVICE = "test_time_training_step_device"
+
 _DOC_TIME_IT = '''def time_it(fn, device, warmup=3, repeats=10):
     """Median wall-clock time of one call fn(), in seconds."""
 '''
@@ -14,7 +26,7 @@ VARIANTS = [
     Variant(
         name="time_it_times_warmup",
         why="times the warm-up calls too (the median is taken over warmup + repeats durations)",
-        lost=frozenset({"test_time_it", "test_time_it_cuda"}),
+        lost=frozenset({TI}),
         replace={"time_it": _DOC_TIME_IT + '''
     device = torch.device(device)
     durations = []
@@ -32,7 +44,7 @@ VARIANTS = [
     Variant(
         name="time_it_mean_not_median",
         why="returns the mean of the timed durations instead of the median",
-        lost=frozenset({"test_time_it", "test_time_it_cuda"}),
+        lost=frozenset({MEDIAN}),
         replace={"time_it": _DOC_TIME_IT + '''
     device = torch.device(device)
     for _ in range(warmup):
@@ -52,7 +64,7 @@ VARIANTS = [
     Variant(
         name="time_it_lower_median",
         why="uses torch.median, which returns the lower of the two middle values for an even count",
-        lost=frozenset({"test_time_it"}),
+        lost=frozenset({MEDIAN}),
         replace={"time_it": _DOC_TIME_IT + '''
     device = torch.device(device)
     for _ in range(warmup):
@@ -72,7 +84,7 @@ VARIANTS = [
     Variant(
         name="time_it_never_synchronizes",
         why="never calls torch.cuda.synchronize, so on a GPU it times only the queuing of the work",
-        lost=frozenset({"test_time_it_cuda"}),
+        lost=frozenset({CUDA}),
         replace={"time_it": _DOC_TIME_IT + '''
     for _ in range(warmup):
         fn()
@@ -87,7 +99,7 @@ VARIANTS = [
     Variant(
         name="time_it_syncs_only_before_reading",
         why="synchronises before reading the clock but never before starting it, so queued warm-up work is timed",
-        lost=frozenset({"test_time_it_cuda"}),
+        lost=frozenset({CUDA}),
         replace={"time_it": _DOC_TIME_IT + '''
     device = torch.device(device)
     for _ in range(warmup):
@@ -105,7 +117,7 @@ VARIANTS = [
     Variant(
         name="time_it_syncs_after_reading_clock",
         why="synchronises before starting the clock, but reads the clock before the second synchronisation",
-        lost=frozenset({"test_time_it_cuda"}),
+        lost=frozenset({CUDA}),
         replace={"time_it": _DOC_TIME_IT + '''
     device = torch.device(device)
     for _ in range(warmup):
@@ -125,7 +137,7 @@ VARIANTS = [
     Variant(
         name="time_it_compares_device_to_string",
         why="tests device == 'cuda', so torch.device('cuda:0') is never synchronised",
-        lost=frozenset({"test_time_it_cuda"}),
+        lost=frozenset({CUDA}),
         replace={"time_it": _DOC_TIME_IT + '''
     for _ in range(warmup):
         fn()
@@ -144,7 +156,7 @@ VARIANTS = [
     Variant(
         name="time_it_off_by_one_repeats",
         why="times repeats - 1 calls (range(1, repeats))",
-        lost=frozenset({"test_time_it", "test_time_it_cuda"}),
+        lost=frozenset({TI, MEDIAN}),
         replace={"time_it": _DOC_TIME_IT + '''
     device = torch.device(device)
     for _ in range(warmup):
@@ -213,7 +225,7 @@ from course_utils.timing import synchronize
     Variant(
         name="step_new_batch_every_step",
         why="makes a new random batch inside step(), so data generation is timed and the batch is not fixed",
-        lost=frozenset({"test_time_training_step_batch"}),
+        lost=frozenset({FIXED}),
         replace={"time_training_step": _DOC_STEP + '''
     model = model.to(device)
     optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
@@ -231,7 +243,7 @@ from course_utils.timing import synchronize
     Variant(
         name="step_forgets_optimizer_step",
         why="zero_grad, forward, backward, but never optimizer.step(): no parameter changes",
-        lost=frozenset({"test_time_training_step"}),
+        lost=frozenset({STEP}),
         replace={"time_training_step": _DOC_STEP + '''
     images = torch.rand(batch_size, 1, 28, 28).to(device)
     labels = torch.randint(0, 10, (batch_size,)).to(device)
@@ -248,7 +260,7 @@ from course_utils.timing import synchronize
     Variant(
         name="step_times_forward_only",
         why="times only the forward pass under torch.no_grad(): no optimisation step",
-        lost=frozenset({"test_time_training_step"}),
+        lost=frozenset({STEP}),
         replace={"time_training_step": _DOC_STEP + '''
     images = torch.rand(batch_size, 1, 28, 28).to(device)
     model = model.to(device)
@@ -263,7 +275,7 @@ from course_utils.timing import synchronize
     Variant(
         name="step_batch_float64",
         why="makes the batch in float64 (and the model with it), not MNIST's float32",
-        lost=frozenset({"test_time_training_step_batch"}),
+        lost=frozenset({BATCH}),
         replace={"time_training_step": _DOC_STEP + '''
     images = torch.rand(batch_size, 1, 28, 28, dtype=torch.float64).to(device)
     labels = torch.randint(0, 10, (batch_size,)).to(device)
@@ -281,7 +293,7 @@ from course_utils.timing import synchronize
     Variant(
         name="step_timed_by_hand",
         why="times the steps with its own perf_counter loop (total time / steps) instead of time_it",
-        lost=frozenset({"test_time_training_step_batch"}),
+        lost=frozenset({USES_TIME_IT}),
         replace={"time_training_step": _DOC_STEP + '''
     images = torch.rand(batch_size, 1, 28, 28).to(device)
     labels = torch.randint(0, 10, (batch_size,)).to(device)
@@ -298,7 +310,7 @@ from course_utils.timing import synchronize
     Variant(
         name="step_returns_tensor",
         why="returns the seconds as a tensor rather than a Python float",
-        lost=frozenset({"test_time_training_step"}),
+        lost=frozenset({STEP_FLOAT}),
         replace={"time_training_step": _DOC_STEP + '''
     images = torch.rand(batch_size, 1, 28, 28).to(device)
     labels = torch.randint(0, 10, (batch_size,)).to(device)
@@ -352,6 +364,127 @@ from course_utils.timing import synchronize
         optimizer.step()
 
     return float(time_it(train_step, device))
+'''},
+    ),
+]
+
+# ---------------------------------------------------------------------------------------------
+# Issue 11's categories, written fresh: right code the grader must pay in full, and wrong code
+# it must not pay. "lost" lists exactly the test cells each one must fail.
+VARIANTS += [
+    # right-but-zeroed before: guarding the synchronisation with torch.cuda.is_available() too
+    Variant(
+        name="time_it_guarded_by_is_available",
+        why="correct: `if device != 'cpu' and torch.cuda.is_available(): torch.cuda.synchronize()`",
+        replace={"time_it": _DOC_TIME_IT + '''
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeats):
+        if device != "cpu" and torch.cuda.is_available():
+            torch.cuda.synchronize()
+        t0 = time.perf_counter()
+        fn()
+        if device != "cpu" and torch.cuda.is_available():
+            torch.cuda.synchronize()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+'''},
+    ),
+    Variant(
+        name="time_it_device_type_and_is_available_numpy",
+        why="correct: synchronises when torch.device(device).type == 'cuda' and a GPU is available; np.median",
+        replace={"time_it": '''import numpy as np
+
+
+''' + _DOC_TIME_IT + '''
+    gpu = torch.device(device).type == "cuda" and torch.cuda.is_available()
+    [fn() for _ in range(warmup)]
+    samples = np.empty(repeats)
+    for k in range(repeats):
+        if gpu:
+            torch.cuda.synchronize(device)
+        begin = time.perf_counter()
+        fn()
+        if gpu:
+            torch.cuda.synchronize(device)
+        samples[k] = time.perf_counter() - begin
+    return float(np.median(samples))
+'''},
+    ),
+    # wrong-but-paid before: the mean, a new batch every step, no synchronisation
+    Variant(
+        name="time_it_statistics_mean",
+        why="statistics.mean of the timed calls: one slow outlier moves it, the median ignores it",
+        lost=frozenset({MEDIAN}),
+        replace={"time_it": _DOC_TIME_IT + '''
+    on_gpu = torch.device(device).type == "cuda"
+    for _ in range(warmup):
+        fn()
+    seconds = []
+    for _ in range(repeats):
+        if on_gpu:
+            torch.cuda.synchronize()
+        t = time.perf_counter()
+        fn()
+        if on_gpu:
+            torch.cuda.synchronize()
+        seconds.append(time.perf_counter() - t)
+    return float(statistics.mean(seconds))
+'''},
+    ),
+    Variant(
+        name="time_it_no_synchronize_comprehension",
+        why="times fn() in a comprehension and never synchronises: on a GPU it measures the queuing",
+        lost=frozenset({CUDA}),
+        replace={"time_it": _DOC_TIME_IT + '''
+    for _ in range(warmup):
+        fn()
+
+    def once():
+        t = time.perf_counter()
+        fn()
+        return time.perf_counter() - t
+
+    return float(statistics.median([once() for _ in range(repeats)]))
+'''},
+    ),
+    Variant(
+        name="time_it_syncs_whenever_a_gpu_exists",
+        why="synchronises whenever torch.cuda.is_available(), whatever the device: CPU timings start CUDA",
+        lost=frozenset({NO_SYNC}),
+        replace={"time_it": _DOC_TIME_IT + '''
+    for _ in range(warmup):
+        fn()
+    durations = []
+    for _ in range(repeats):
+        if torch.cuda.is_available():
+            torch.cuda.synchronize()
+        start = time.perf_counter()
+        fn()
+        if torch.cuda.is_available():
+            torch.cuda.synchronize()
+        durations.append(time.perf_counter() - start)
+    return float(statistics.median(durations))
+'''},
+    ),
+    Variant(
+        name="step_fresh_noise_each_step",
+        why="makes the batch once but adds fresh noise to it inside step(): a different batch every step",
+        lost=frozenset({FIXED}),
+        replace={"time_training_step": _DOC_STEP + '''
+    model = model.to(device)
+    base = torch.rand(batch_size, 1, 28, 28, device=device)
+    targets = torch.randint(0, 10, (batch_size,), device=device)
+    opt = torch.optim.SGD(model.parameters(), lr=0.05)
+
+    def step():
+        x = (base + 0.01 * torch.randn_like(base)).clamp(0, 1)
+        opt.zero_grad()
+        nn.functional.cross_entropy(model(x), targets).backward()
+        opt.step()
+
+    return time_it(step, device)
 '''},
     ),
 ]
