@@ -46,23 +46,13 @@ STUB_MESSAGE = re.compile(r'raise NotImplementedError\("(([\w.]+) is not impleme
 # Calls that draw a figure, in the notebooks' own cells (not in definitions of plot functions).
 DRAWS = re.compile(r"(?<!def )\b(?:show_images|plot_\w+)\s*\(|\bplt\.(?:subplots|figure|imshow|plot)\s*\(")
 
-#: One wrong answer per assignment that passes every visible test and fails a hidden one: the
-#: variants file's ``SUBTLE_VARIANT`` (tests/variants/<assignment>.py; docs/authoring.md, "Tests of
-#: an assignment"), else this table's entry (the first six assignments).
-SUBTLE_VARIANTS = {
-    "activations": "filters_sum_over_channels",
-    "conv_from_scratch": "naive_builtin_for_big_batches",
-    "cpu_vs_gpu": "time_it_lower_median",
-    "misclassifications": "mcp_keeps_zeros",
-    "mlp_vs_cnn": "eval_len_dataset",
-    "pooling": "maxpool_backward_unravel_by_kh",
-}
-
 
 def subtle_variant(assignment: str):
-    """The assignment's subtle variant (see SUBTLE_VARIANTS); a clear failure when none is named."""
+    """One wrong answer that passes every visible test and fails a hidden one: the variants file's
+    ``SUBTLE_VARIANT`` (tests/variants/<assignment>.py; docs/authoring.md, "Tests of an
+    assignment"); a clear failure when none is named."""
     module = importlib.import_module(f"tests.variants.{assignment}")
-    name = getattr(module, "SUBTLE_VARIANT", None) or SUBTLE_VARIANTS.get(assignment)
+    name = getattr(module, "SUBTLE_VARIANT", None)
     if name is None:
         pytest.fail(f"tests/variants/{assignment}.py names no SUBTLE_VARIANT: set it to a variant "
                     "that passes every visible test and loses exactly one hidden test "

@@ -159,7 +159,9 @@ def listener():
 
 def test_readme_lists_every_case():
     readme = (Path(__file__).parents[1] / "submissions" / "README.md").read_text()
-    assert [c.name for c in CASES if f"| `{c.name}` |" not in readme] == []
+    rows = {c.name: f"| `{c.name}` | {c.assignment} | {c.how} | {c.expect} |" for c in CASES}
+    assert [name for name, row in rows.items() if row not in readme] == [], \
+        "tests/submissions/README.md must show each case's assignment, how and expected outcome as cases.py does"
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)

@@ -407,3 +407,7 @@ VARIANTS += [
     Variant("filters_one_based_titles", {"plot_filters": FILTERS_KERNEL_TITLES},
             frozenset({FILTERS_TITLES}), "titles 'kernel f+1/F': axes f is not titled with f"),
 ]
+
+#: A wrong variant that passes every visible test and loses exactly one hidden test
+#: (tests/end_to_end/test_colab.py teaches with it; docs/authoring.md).
+SUBTLE_VARIANT = "capture_remove_without_finally"

@@ -481,3 +481,7 @@ VARIANTS = [
     Variant("weight_grad_einsum_correct", {"conv2d_weight_grad": WGRAD_EINSUM}, frozenset(),
             "correct: one einsum over images and windows"),
 ]
+
+#: A wrong variant that passes every visible test and loses exactly one hidden test
+#: (tests/end_to_end/test_colab.py teaches with it; docs/authoring.md).
+SUBTLE_VARIANT = "naive_builtin_for_big_batches"

@@ -488,3 +488,7 @@ VARIANTS += [
 '''},
     ),
 ]
+
+#: A wrong variant that passes every visible test and loses exactly one hidden test
+#: (tests/end_to_end/test_colab.py teaches with it; docs/authoring.md).
+SUBTLE_VARIANT = "time_it_syncs_after_reading_clock"

@@ -590,3 +590,7 @@ VARIANTS = [
     _v("mcp_torch_sort", "most_confused_pairs", MCP_TORCH_SORT, set(),
        "right: diagonal zeroed, stable descending sort of the flattened matrix"),
 ]
+
+#: A wrong variant that passes every visible test and loses exactly one hidden test
+#: (tests/end_to_end/test_colab.py teaches with it; docs/authoring.md).
+SUBTLE_VARIANT = "mcp_keeps_zeros"

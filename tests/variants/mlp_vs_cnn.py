@@ -346,3 +346,7 @@ VARIANTS = [
     Variant("eval_inference_mode_cat", {"evaluate": EVAL_INFERENCE_MODE_CAT}, frozenset(),
             "correct: inference_mode, concatenated predictions, restores the mode"),
 ]
+
+#: A wrong variant that passes every visible test and loses exactly one hidden test
+#: (tests/end_to_end/test_colab.py teaches with it; docs/authoring.md).
+SUBTLE_VARIANT = "eval_len_dataset"

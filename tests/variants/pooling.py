@@ -420,3 +420,7 @@ VARIANTS = [
     Variant("shift_sensitivity_linalg", {"shift_sensitivity": SHIFT_LINALG},
             why="correct: torch.linalg.vector_norm without no_grad"),
 ]
+
+#: A wrong variant that passes every visible test and loses exactly one hidden test
+#: (tests/end_to_end/test_colab.py teaches with it; docs/authoring.md).
+SUBTLE_VARIANT = "maxpool_backward_unravel_by_kh"
