@@ -17,7 +17,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from .config import CourseError, load_settings
+from .config import CourseError, load_settings, placeholder_warning
 
 EXIT_USAGE = 2
 EXIT_CANNOT_GRADE = 3
@@ -32,8 +32,15 @@ def cmd_release(args) -> int:
     from .authoring.release import release
 
     settings = _settings()
+    _warn_placeholder(settings)
     release(settings, args.assignments or None)
     return 0
+
+
+def _warn_placeholder(settings) -> None:
+    warning = placeholder_warning(settings)
+    if warning:
+        print(warning, file=sys.stderr)
 
 
 def cmd_grade(args) -> int:
@@ -143,6 +150,7 @@ def cmd_publish(args) -> int:
 
     settings = _settings()
     out = Path(args.out_dir) if args.out_dir else settings.root / "published"
+    _warn_placeholder(settings)
     publish(settings, out, regenerate=not args.no_check)
     return 0
 

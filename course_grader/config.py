@@ -17,8 +17,23 @@ from pathlib import Path
 CONFIG_FILE = "nbgrader_config.py"
 
 
+#: The student repository of this course as it ships: no real repository, every Colab badge and
+#: ``pip install git+...`` line built from it fails for students until it is set.
+PLACEHOLDER_STUDENT_REPO = "example-org/cnn-course-student"
+
+
 class CourseError(Exception):
     """A problem the person running the command can fix; the message says how."""
+
+
+def placeholder_warning(settings: "Settings") -> str:
+    """A loud warning while ``student_repo`` is still the placeholder, else ``""``."""
+    if settings.student_repo != PLACEHOLDER_STUDENT_REPO:
+        return ""
+    return (f"WARNING: c.Course.student_repo is still the placeholder {PLACEHOLDER_STUDENT_REPO!r}: "
+            "the Colab badges and the setup cell's `pip install git+https://github.com/...` will fail "
+            "for students. Set it in nbgrader_config.py to your PUBLIC student repository "
+            "(owner/name; pip installs it without credentials), then run `course release` again.")
 
 
 @dataclass(frozen=True)
@@ -26,7 +41,7 @@ class Settings:
     root: Path
     #: GitHub "owner/name" of the repository students open notebooks from (Colab badge, setup
     #: cell, pip install git+https://github.com/<student_repo>).
-    student_repo: str = "example-org/cnn-course-student"
+    student_repo: str = PLACEHOLDER_STUDENT_REPO
     branch: str = "main"
     #: Seconds one cell may run before it is interrupted and marked as timed out.
     cell_timeout: int = 120

@@ -55,8 +55,13 @@ from ..protocol import RECORD_MIME
 from ..notebook import grade_id, is_test
 from pathlib import Path as _Path
 
-#: The release notebooks' Colab setup cell (authoring/templates), allowed when unchanged.
-SETUP_TEMPLATE = (_Path(__file__).parents[1] / "authoring" / "templates" / "colab_setup_cell.py").read_text(encoding="utf-8")
+#: The release notebooks' Colab setup cell (authoring/templates), allowed when unchanged: the
+#: current one and every earlier version (``colab_setup_cell.v<N>.py``), since a submission may come
+#: from an older release.
+_TEMPLATES = _Path(__file__).parents[1] / "authoring" / "templates"
+SETUP_TEMPLATE = (_TEMPLATES / "colab_setup_cell.py").read_text(encoding="utf-8")
+SETUP_TEMPLATES = [SETUP_TEMPLATE] + [p.read_text(encoding="utf-8")
+                                      for p in sorted(_TEMPLATES.glob("colab_setup_cell.v*.py"))]
 
 #: primitive -> (how it is matched, why it is a review item). The one list of primitives.
 PRIMITIVES: dict[str, tuple[str, str]] = {
@@ -188,8 +193,9 @@ PROTECTED = {"torch": "torch", "np": "numpy", "numpy": "numpy", "F": "torch.nn.f
 #: characters of code scanned in one notebook: beyond either, cells are "too large to scan".
 MAX_SCAN_CHARS = 200_000
 MAX_NOTEBOOK_SCAN_CHARS = 1_000_000
-_SETUP_RE = re.compile(re.escape(SETUP_TEMPLATE.strip()).replace(
-    re.escape("{install_url}"), r"git\+https://github\.com/[\w.-]+/[\w.-]+@[\w./-]+"))
+_INSTALL_URL = r"git\+https://github\.com/[\w.-]+/[\w.-]+@[\w./-]+"
+_SETUP_RES = [re.compile(re.escape(t.strip()).replace(re.escape("{install_url}"), _INSTALL_URL))
+              for t in SETUP_TEMPLATES]
 
 _NAMES = {k for k, (kind, _) in PRIMITIVES.items() if kind == "name"}
 _OBJECTS = {k for k, (kind, _) in PRIMITIVES.items() if kind == "object"}
@@ -314,7 +320,7 @@ def _scan(source: str, parsed: tuple, aliases: dict) -> list[Finding]:
 def is_release_setup(source: str) -> bool:
     """True for the release notebooks' Colab setup cell, unchanged (``release.SETUP_TEMPLATE``
     with a GitHub install URL): its ``subprocess`` pip install is the course's own, allowed."""
-    return bool(_SETUP_RE.fullmatch(source.strip()))
+    return any(r.fullmatch(source.strip()) for r in _SETUP_RES)
 
 
 # ------------------------------------------------------------------------------------- parsing

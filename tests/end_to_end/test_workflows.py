@@ -230,12 +230,24 @@ def test_ci_run_requires_data_and_passes_on_no_failure(tmp_path, venv_cache, mak
     (fake_bin / "bwrap").write_text("#!/bin/sh\nexit 0\n")      # no apt-get from this test
     (fake_bin / "bwrap").chmod(0o755)
     cache = venv_cache
+    # a clone of its own: .ci/run links the clone's .venv to the cached venv, and must never touch
+    # the .venv of the checkout running this suite (in CI that is itself a link .ci/run made)
+    clone = tmp_path / "clone"
+    (clone / ".ci").mkdir(parents=True)
+    shutil.copy2(ROOT / ".ci" / "run", clone / ".ci" / "run")
+    shutil.copy2(ROOT / "pyproject.toml", clone / "pyproject.toml")
+    old_link = tmp_path / "venv-of-an-older-dependency-list"
+    old_link.mkdir()
+    (clone / ".venv").symlink_to(old_link)
+    ours = os.readlink(ROOT / ".venv") if (ROOT / ".venv").is_symlink() else None
     env = {**os.environ, "PATH": f"{fake_bin}{os.pathsep}{os.environ['PATH']}",
            "COURSE_VENV_CACHE": str(cache)}
     env.pop("COURSE_REQUIRE_DATA", None)
-    proc = subprocess.run([str(ROOT / ".ci" / "run")], env=env, capture_output=True, text=True,
+    proc = subprocess.run([str(clone / ".ci" / "run")], env=env, capture_output=True, text=True,
                           timeout=300)
     assert proc.returncode == make_status, proc.stdout + proc.stderr
+    assert (os.readlink(ROOT / ".venv") if (ROOT / ".venv").is_symlink() else None) == ours
+    assert (clone / ".venv").is_symlink() and Path(os.readlink(clone / ".venv")).parent == cache
     assert calls.read_text().splitlines() == ["data COURSE_REQUIRE_DATA=1", "test COURSE_REQUIRE_DATA=1"]
     [venv] = [p for p in cache.iterdir() if p.name.startswith("venv-")]    # keyed, outside the clone
     assert (venv / "bin" / "python").exists()

@@ -311,3 +311,13 @@ def test_only_the_unchanged_release_setup_cell_may_pip_install():
     other = SETUP_TEMPLATE.format(install_url="https://evil.example/x.tar.gz")
     assert "subprocess" in primitives(other)
     assert "subprocess" in primitives(setup + "subprocess.run(['sh'])\n")
+
+
+def test_the_setup_cell_of_an_earlier_release_is_allowed_too():
+    """A student may hand in a notebook made from an older release: its unchanged setup cell is the
+    course's own."""
+    url = "git+https://github.com/example-org/cnn-course-student@main"
+    assert len(scan.SETUP_TEMPLATES) >= 2
+    for template in scan.SETUP_TEMPLATES:
+        assert scan.scan_source(template.format(install_url=url)) == []
+        assert "subprocess" in primitives(template.format(install_url=url) + "subprocess.run(['sh'])\n")
