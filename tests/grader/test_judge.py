@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import io
 import math
+import re
 
 import nbformat
 import numpy as np
@@ -83,13 +84,14 @@ def test_rtol_and_atol_bound_the_difference():
 def test_a_difference_is_described_without_the_expected_values():
     expected = torch.tensor([0.123456, 0.654321], dtype=torch.float64)
     problem = check(expected, torch.tensor([0.5, 0.654321], dtype=torch.float64))
-    assert "largest difference 0.377" in problem
-    assert "0.1234" not in problem and "0.6543" not in problem
+    assert problem == "values differ: 1 of 2 entries outside the tolerance (rtol=1e-05, atol=1e-08)"
+    assert "0.1234" not in problem and "0.6543" not in problem and "0.37" not in problem
 
 
-def test_shape_mismatch_fails_with_both_shapes():
-    assert check(torch.zeros(2, 3), torch.zeros(3, 2)) == "wrong shape: expected (2, 3), got (3, 2)"
-    assert check(torch.zeros(6), torch.zeros(1, 6)) == "wrong shape: expected (6,), got (1, 6)"
+def test_shape_mismatch_shows_the_submitted_shape_only():
+    # the expected shape follows from the hidden input's: not shown (issue 17)
+    assert check(torch.zeros(2, 3), torch.zeros(3, 2)) == "wrong shape: got (3, 2)"
+    assert check(torch.zeros(6), torch.zeros(1, 6)) == "wrong shape: got (1, 6)"
 
 
 def test_dtype_mismatch_between_kinds_fails_with_both_dtypes():
@@ -264,15 +266,16 @@ def test_bounds_are_the_references():
 def test_lists_and_tuples_item_by_item():
     assert check([1, 2.0, "a"], [1, 2.0 + 1e-9, "a"]) is None
     assert check((1, 2), [1, 2]) is None                   # a tuple and a list hold the same items
-    assert check([1, 2, 3], [1, 2]) == "expected 3 items, got 2"
+    assert check([1, 2, 3], [1, 2]) == "wrong number of items: got 2"
     assert check([1, [2, 3]], [1, [2, 4]]) == "wrong number at [1][1]: got 4"
     assert check([1, 2], torch.tensor([1, 2])) == "expected a list, got a torch.int64 tensor of shape (2,)"
 
 
 def test_dicts_by_key():
     assert check({"a": 1, "b": [torch.ones(2)]}, {"b": [torch.ones(2)], "a": 1}) is None
-    # the reference's keys are named; the submission's own keys are counted, never shown
-    assert check({"a": 1, "b": 2}, {"a": 1, "c": 2}) == "missing keys ['b']; 1 unexpected key"
+    # keys are counted, never shown: the submission's could carry a hidden test's source, the
+    # reference's a hidden input
+    assert check({"a": 1, "b": 2}, {"a": 1, "c": 2}) == "1 missing key; 1 unexpected key"
     assert check({"a": 1}, {"a": 1, "c": 2, "d": 3}) == "2 unexpected keys"
     assert check({"a": {"x": 1.0}}, {"a": {"x": 2.0}}) == "wrong number at ['a']['x']: got 2.0"
     assert check({"a": 1}, [("a", 1)]) == "expected a dict, got a value of type list"
@@ -280,9 +283,9 @@ def test_dicts_by_key():
 
 def test_strings_bools_and_none():
     assert check("relu", "relu") is None
-    # the submission's text is never shown (code a hidden test runs could fill it with the
-    # test's source); the reference's is, when short
-    assert check("relu", "tanh") == "expected 'relu', got a different text"
+    # neither text is shown: the submission's (code a hidden test runs could fill it with the
+    # test's source) nor the reference's (the expected value)
+    assert check("relu", "tanh") == "got a different text"
     long_text = "x" * 60
     assert check(long_text, long_text + "y") == "got a different text"      # never shown
     assert check(long_text, "relu") == "got a different text"
@@ -373,7 +376,7 @@ def test_a_name_recorded_twice_fails():
 
 def test_several_problems_are_listed():
     judged = _judged({"t0": _records(("a", 2), ("b", [1])), "t1": []})
-    assert judged["t0"] == (False, 0, "a: wrong number: got 2; b: expected 2 items, got 1")
+    assert judged["t0"] == (False, 0, "a: wrong number: got 2; b: wrong number of items: got 1")
 
 
 def test_a_cell_that_failed_or_did_not_run():
@@ -475,7 +478,7 @@ def test_deeply_nested_values():
     deep = _nested(100_000, 1)
     assert judge.compare(rec([1]), {"value": deep}) == "expected a number at [0], got a value of type list"
     assert judge.compare(rec(1), {"value": deep}) == "expected a number, got a value of type list"
-    assert judge.compare(rec("relu"), {"value": deep}) == "expected 'relu', got a value of type list"
+    assert judge.compare(rec("relu"), {"value": deep}) == "expected a text, got a value of type list"
     deep_dict = {}
     d = deep_dict
     for _ in range(100_000):
@@ -511,7 +514,7 @@ def test_unexpected_types_and_mismatched_kinds():
 def test_shapes_with_many_dimensions_are_not_spelled_out():
     # an empty tensor's shape could otherwise carry any numbers (text) into the message
     many = torch.empty((0,) + (104, 105, 100, 100, 101, 110, 32, 116, 101, 115, 116)[:6] + (1,) * 5)
-    assert check(torch.zeros(2), many) == "wrong shape: expected (2,), got a shape of 12 dimensions"
+    assert check(torch.zeros(2), many) == "wrong shape: got a shape of 12 dimensions"
 
 
 def test_an_error_key_in_a_submitted_record_never_reaches_a_message():
@@ -531,7 +534,7 @@ def test_unexpected_keys_of_a_submitted_record_are_dropped():
 
 def test_messages_are_capped():
     long_name = "k" * 400
-    problem = judge.compare(rec({long_name: 1}), {"value": {}})
+    problem = judge.compare(rec({long_name: 1}), {"value": {long_name: 2}})
     assert len(problem) == judge.MAX_MESSAGE and problem.endswith("\u2026")
 
 
@@ -542,3 +545,52 @@ def test_submitted_texts_and_keys_never_reach_a_message():
                             ({"a": "b"}, {"a": secret})]:
         problem = judge.compare(rec(expected), rec(value))
         assert problem and "SECRET" not in problem
+
+
+# ------------------------------------------------------------- nothing lets the expected value out
+
+LEAK_CASES = [   # (expected, submitted): one of each kind a record can hold, a wrong answer each
+    (torch.tensor([1.6667], dtype=torch.float64), torch.tensor([1.0], dtype=torch.float64)),
+    (torch.tensor([[0.25, 1.6667]]), torch.tensor([[0.25, 1.0]])),
+    (torch.tensor([31, 77]), torch.tensor([31, 55])),
+    (torch.zeros(5, 7), torch.zeros(7, 5)),
+    (torch.tensor([True, False]), torch.tensor([True, True])),
+    (1.6667, 1.0), (37, 36), (41, 12.5),
+    ("kernel_size=5", "kernel_size=3"), ("relu", 3),
+    ([5, 9, 13], [5, 9]), ((2.5, 4.75), (2.5, 4.0)),
+    ({"conv9": 11, "fc7": 23}, {"conv9": 11}), ({"w": torch.tensor([4.25])}, {"w": torch.tensor([4.0])}),
+]
+
+
+def _leaks(expected, submitted) -> list:
+    """Renderings of the expected value, and of its difference from the submitted one, that a
+    message must not contain."""
+    if isinstance(expected, torch.Tensor):
+        items = [str(tuple(expected.shape))] + [f"{v:g}" for v in expected.flatten().tolist()
+                                                if v not in (0, 1) and not isinstance(v, bool)]
+        if isinstance(submitted, torch.Tensor) and submitted.shape == expected.shape \
+                and expected.dtype != torch.bool:
+            items += [f"{abs(d):.3g}" for d in (expected.double() - submitted.double()).flatten().tolist() if d]
+        return items
+    if isinstance(expected, str):
+        return [expected]
+    if isinstance(expected, (int, float)):
+        return [f"{expected:g}", repr(expected)] + (
+            [f"{abs(expected - submitted):.3g}"] if isinstance(submitted, (int, float)) else [])
+    if isinstance(expected, (list, tuple)):
+        return [f"{len(expected)} items"] + [x for e in expected for x in _leaks(e, None)]
+    if isinstance(expected, dict):
+        return [repr(k) for k in expected if k not in (submitted or {})] + \
+               [x for k, e in expected.items() for x in _leaks(e, (submitted or {}).get(k))]
+    return []
+
+
+@pytest.mark.parametrize("expected, submitted", LEAK_CASES, ids=lambda v: type(v).__name__)
+def test_no_message_lets_the_expected_value_be_reconstructed(expected, submitted):
+    """Feedback on a hidden test names the property that failed, never the expected value, a
+    difference from which it follows, or a hidden input such as a shape (issue 17)."""
+    problem = check(expected, submitted)
+    assert problem, "a wrong answer must fail"
+    shown = [leak for leak in _leaks(expected, submitted)
+             if re.search(rf"(?<![\w.]){re.escape(leak)}(?![\w])", problem)]
+    assert shown == [], f"{problem!r} shows {shown}"
