@@ -7,6 +7,7 @@
     course merge-gradebooks GRADEBOOK_DB ... --out FILE
     course demo [ASSIGNMENT ...] [--out DIR] [--jobs N]
     course publish [OUT_DIR] [--no-check]
+    course gradescope ASSIGNMENT OUT.zip [--hidden-visibility WHEN]
 """
 from __future__ import annotations
 
@@ -155,6 +156,16 @@ def cmd_publish(args) -> int:
     return 0
 
 
+def cmd_gradescope(args) -> int:
+    from .grading.gradescope import build_zip
+
+    settings = _settings()
+    out = build_zip(settings, args.assignment, Path(args.out_zip), args.hidden_visibility)
+    print(f"{out}: Gradescope autograder for {args.assignment} (upload it on the assignment's "
+          "\"Configure Autograder\" page; it holds the solutions and hidden tests: keep it private)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="course", description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -205,6 +216,16 @@ def build_parser() -> argparse.ArgumentParser:
                    help="publish release/ as it is, without regenerating it from source/ to check "
                         "that it is up to date")
     p.set_defaults(func=cmd_publish)
+
+    from .grading.gradescope import VISIBILITIES
+    p = sub.add_parser("gradescope", help="write a Gradescope autograder zip that grades ASSIGNMENT "
+                                          "with this engine")
+    p.add_argument("assignment", metavar="ASSIGNMENT")
+    p.add_argument("out_zip", metavar="OUT.zip")
+    p.add_argument("--hidden-visibility", default="after_published", choices=VISIBILITIES,
+                   help="when Gradescope shows the rows of test cells with hidden tests "
+                        "(default: after_published)")
+    p.set_defaults(func=cmd_gradescope)
     return parser
 
 
