@@ -64,9 +64,13 @@ class Settings:
     #: A cgroup's cap where the grader can create one; else RLIMIT_NPROC, which counts all the
     #: processes of the grader's user and which Linux ignores for root (see course_grader/execution/).
     max_processes: int = 256
-    #: Run grading kernels in a bubblewrap sandbox when bwrap is installed ("auto"), always
-    #: ("require": grading refuses to run without it) or never ("off").
+    #: Run grading kernels in the bubblewrap sandbox ("auto": when it works here; where it does
+    #: not, a non-root grader goes on with a warning and a root grader refuses), always
+    #: ("require": grading refuses to run without it) or never ("off"). See execution/bwrap.py.
     sandbox: str = "auto"
+    #: Size of each of a sandboxed kernel's scratch folders (its working folder, /tmp and
+    #: /dev/shm, all tmpfs), in MiB: writes past it fail with "No space left on device".
+    scratch_limit_mb: int = 1024
 
     @property
     def source_dir(self) -> Path:

@@ -10,11 +10,12 @@ from ..config import Settings
 #: Environment variable set, with a value unique to one kernel run, in every grading kernel.
 KERNEL_MARK = "COURSE_KERNEL_RUN"
 
-#: Variables of the grader's environment a kernel keeps (by prefix); everything else, the
-#: grader's secrets included, is dropped.
-KEEP_PREFIXES = ("PATH", "LANG", "LC_", "HOME", "TZ", "COURSE_DATA_DIR", "TORCH_HOME",
-                 "XDG_CACHE_HOME", "CUDA_VISIBLE_DEVICES", "OPENBLAS_", "LD_LIBRARY_PATH",
-                 "VIRTUAL_ENV", "PYTHONPATH")
+#: Variables of the grader's environment a kernel keeps, by exact name; everything else (the
+#: grader's tokens and keys, its HOME and cache folders, PYTHONPATH) is dropped. The data root
+#: is passed as COURSE_DATA_DIR by ``kernel_env`` itself (the sandbox mounts that folder).
+KEEP = frozenset({"PATH", "LANG", "LANGUAGE", "LC_ALL", "LC_CTYPE", "LC_NUMERIC", "LC_MESSAGES",
+                  "TZ", "CUDA_VISIBLE_DEVICES", "CUDA_DEVICE_ORDER", "LD_LIBRARY_PATH",
+                  "VIRTUAL_ENV"})
 
 
 def venv_python() -> str:
@@ -27,9 +28,27 @@ def venv_python() -> str:
     return sys.executable
 
 
+#: The script that sets a kernel's limits and execs it (run with ``python -c``; see limits.py).
+LIMITS_CODE = (Path(__file__).with_name("limits.py")).read_text(encoding="utf-8")
+
+
+def data_dir() -> Path | None:
+    """The data root the grader's own process sees (course_utils' rule), when it exists: the
+    kernel gets it as COURSE_DATA_DIR, and the sandbox mounts it read-only."""
+    try:
+        from course_utils.data import data_root
+        root = data_root().resolve()
+    except Exception:
+        return None
+    return root if root.is_dir() else None
+
+
 def kernel_env(settings: Settings, workdir: Path) -> dict:
     """The environment of a grading kernel: the grader's, minus its secrets, plus the settings."""
-    env = {k: v for k, v in os.environ.items() if k.startswith(KEEP_PREFIXES)}
+    env = {k: v for k, v in os.environ.items() if k in KEEP}
+    data = data_dir()
+    if data is not None:
+        env["COURSE_DATA_DIR"] = str(data)
     env.update({
         "COURSE_GRADING": "1",
         "COURSE_TRAIN_EPOCHS": str(settings.grading_epochs),
@@ -43,6 +62,5 @@ def kernel_env(settings: Settings, workdir: Path) -> dict:
         "PYDEVD_DISABLE_FILE_VALIDATION": "1",
         "JUPYTER_PLATFORM_DIRS": "1",
     })
-    if "HOME" not in env:
-        env["HOME"] = str(workdir)
+    env["HOME"] = str(workdir)
     return env

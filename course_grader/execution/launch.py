@@ -10,20 +10,20 @@ every process that still carries the run's ``KERNEL_MARK`` (``processes.py``; a 
 from __future__ import annotations
 
 import os
+import shutil
 import signal
+import tempfile
 import uuid
 from pathlib import Path
 
 from jupyter_client.manager import AsyncKernelManager
 
 from ..config import Settings
-from .bwrap import bwrap_args, use_sandbox
+from .bwrap import SANDBOX_UID, bwrap_args, use_sandbox
 from .cgroups import KernelCgroup
-from .environment import venv_python
+from .environment import LIMITS_CODE, venv_python
 from .processes import sweep
 
-#: The script that sets the limits and execs the kernel (run with ``python -c``).
-LIMITS_CODE = (Path(__file__).with_name("limits.py")).read_text(encoding="utf-8")
 
 
 class GradingKernelManager(AsyncKernelManager):
@@ -32,6 +32,8 @@ class GradingKernelManager(AsyncKernelManager):
     wrapper: list = []
     cgroup: "KernelCgroup | None" = None
     mark: str = ""
+    ipc_dir: str = ""              # the kernel's IPC folder (its connection file and sockets)
+    sandboxed: bool = False
     process = None                 # the launched process (the wrapper, then bwrap or the kernel)
 
     @property
@@ -100,21 +102,48 @@ def stop_kernel(km: GradingKernelManager) -> None:
         sweep(km.mark)
 
 
+def seal_ipc_dir(km: GradingKernelManager) -> None:
+    """Once the sandboxed kernel has made its sockets, take its IPC folder from it: a root grader
+    gives the folder to the host's nobody (65534), mode 0555, which the kernel (the grader's own
+    uid on the host, without capabilities) can no longer write to, so the sandbox's only writable
+    host folder gets no files past the scratch quota. A non-root grader cannot give files away:
+    there the folder stays writable (README, "What is contained")."""
+    if km.ipc_dir and km.sandboxed and os.geteuid() == 0:
+        try:
+            os.chown(km.ipc_dir, SANDBOX_UID, SANDBOX_UID)
+            os.chmod(km.ipc_dir, 0o555)
+        except OSError:
+            pass
+
+
+def remove_ipc_dir(km: GradingKernelManager) -> None:
+    """Remove the kernel's IPC folder (after ``stop_kernel`` and the manager's own cleanup)."""
+    if km.ipc_dir:
+        shutil.rmtree(km.ipc_dir, ignore_errors=True)
+
+
 def kernel_manager(settings: Settings, workdir: Path, hidden: tuple = ()) -> GradingKernelManager:
     """A manager for one grading kernel working in ``workdir``; ``hidden``: folders the
-    sandbox shows as empty besides the course root (see ``bwrap.bwrap_args``)."""
+    sandbox never shows besides the course root (see ``bwrap.bwrap_args``).
+
+    The kernel talks to the grader over Unix sockets in a fresh IPC folder of its own
+    (``km.ipc_dir``, in the system's temporary folder, outside ``workdir``: the sandbox's working
+    folder is a tmpfs); ``remove_ipc_dir`` removes it. Raises CourseError when grading must not
+    run (``bwrap.decide``).
+    """
     workdir = Path(workdir).resolve()
+    sandboxed = use_sandbox(settings)
     cgroup = KernelCgroup.create(settings)
     limits = [venv_python(), "-c", LIMITS_CODE, str(settings.memory_limit_mb), str(settings.max_processes),
               os.pathsep.join(cgroup.procs_files()) if cgroup else ""]
-    if use_sandbox(settings):
-        km = GradingKernelManager(kernel_name="python3", transport="ipc",
-                                  ip=str(workdir / ".kernel"))
-        km.wrapper = limits + bwrap_args(settings, workdir, hidden)
-    else:
-        km = GradingKernelManager(kernel_name="python3")
-        km.wrapper = limits
+    # Unix sockets in a private folder (mode 0700), sandboxed or not: no TCP port on loopback for
+    # other local users to try, and no "Kernel is running over TCP without encryption" warning
+    ipc_dir = Path(tempfile.mkdtemp(prefix="course-kernel-ipc-")).resolve()
+    km = GradingKernelManager(kernel_name="python3", transport="ipc", ip=str(ipc_dir / "kernel"))
+    km.wrapper = limits + (bwrap_args(settings, workdir, hidden, ipc_dir=ipc_dir) if sandboxed else [])
+    km.ipc_dir = str(ipc_dir)
+    km.connection_file = str(ipc_dir / "connection.json")
+    km.sandboxed = sandboxed
     km.cgroup = cgroup
     km.mark = f"{os.getpid()}-{uuid.uuid4().hex}"
-    km.connection_file = str(workdir / ".kernel-connection.json")
     return km

@@ -19,7 +19,7 @@ from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbclient.util import run_sync
 
 from .. import protocol
-from ..config import Settings
+from ..config import CourseError, Settings
 from ..inside import guard as guard_module, kernel as kernel_module, prelude as prelude_module
 from ..notebook import is_test
 from . import launch
@@ -103,6 +103,7 @@ class KernelSession:
             env[KERNEL_MARK] = self.km.mark
             self._setup = self.client.setup_kernel(env=env, cwd=str(self.workdir))
             self._setup.__enter__()
+            launch.seal_ipc_dir(self.km)          # the kernel's sockets exist: no more files there
             prelude = self.nb.cells[0]
             self.client.timeout = settings.startup_timeout + 60
             self.client.execute_cell(prelude, 0)
@@ -110,6 +111,8 @@ class KernelSession:
             if errors:
                 self.fatal = (f"the grading kernel could not be prepared: {errors[0].get('ename')}: "
                               f"{errors[0].get('evalue')}")
+        except CourseError:     # grading must not run here (the sandbox policy): not the student's
+            raise
         except Exception as e:  # the kernel did not start, or the client broke
             self.failed(e)
         return self.fatal
@@ -190,6 +193,7 @@ class KernelSession:
             run_sync(self.km.cleanup_resources)()     # connection file, sockets of the manager
         except Exception:
             pass
+        launch.remove_ipc_dir(self.km)
 
 
 def run_notebook(nb: nbformat.NotebookNode, workdir: Path, settings: Settings,
@@ -222,6 +226,8 @@ def run_notebook(nb: nbformat.NotebookNode, workdir: Path, settings: Settings,
             if progress:
                 progress(f"cell {i}")
             session.run(cell, i, results[i], remaining)
+    except CourseError:
+        raise
     except Exception as e:  # the client broke
         session.failed(e)
     finally:

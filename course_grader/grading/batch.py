@@ -17,6 +17,7 @@ from tqdm.auto import tqdm
 
 from . import report
 from ..config import CourseError, Settings
+from ..execution import bwrap
 from ..assignment import Assignment, load
 from .grade import grade_notebook
 from .reference import attach
@@ -108,6 +109,7 @@ def _grade_one(settings: Settings, sub: Submission, out: Path, assignment: Assig
 def grade_folder(settings: Settings, submitted: Path, out: Path, jobs: int = 1,
                  shard_spec: str | None = None, progress: bool = True) -> list[GradeResult]:
     """Grade every submission under ``submitted``; write outputs and ``out/grades.csv``."""
+    bwrap.announce(bwrap.decide(settings))   # CourseError before anything is written or run
     out = Path(out).resolve()
     out.mkdir(parents=True, exist_ok=True)
     subs = shard(discover(submitted, settings), shard_spec)

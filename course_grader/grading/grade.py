@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ..assignment import as_assignment
 from ..config import Settings
-from ..execution import session
+from ..execution import bwrap, session
 from ..notebook import NotebookError, read_notebook
 from .merge import build_graded_notebook
 from .reference import reference_records
@@ -33,9 +33,13 @@ def grade_notebook(settings: Settings, assignment, path: Path, student: str = ""
     submission contains; raises CourseError only for problems of the course itself.
     """
     started = time.monotonic()
+    sandbox = bwrap.decide(settings)       # before any student code; CourseError where it must not run
+    bwrap.announce(sandbox)
     assignment = as_assignment(settings, assignment)
     result = GradeResult(assignment=assignment.id, student=student, notebook=str(path),
                          max_score=assignment.max_score, notes=list(notes or []))
+    if sandbox.warning and settings.sandbox == "auto":
+        result.notes.append(sandbox.warning)
     try:
         submission = read_notebook(path)
     except NotebookError as e:
@@ -54,6 +58,11 @@ def grade_notebook(settings: Settings, assignment, path: Path, student: str = ""
         _prepare_scratch(Path(path), workdir)
         run = session.run_notebook(nb, workdir, settings, hidden=hidden)
     result.run_error = run.fatal
+    if run.fatal and all(c.status == "not_run" for c in run.cells.values()):
+        # no cell of the submission ran: the machine's failure, never the student's 0
+        result.status = "error"
+        result.error = (f"the grading kernel could not run this notebook (a problem of the grading "
+                        f"machine, not of the submission; grade it again once fixed): {run.fatal}")
     result.tests, run_notes, result.score = judge_run(run, reference, settings)
     result.notes += run_notes
     result.seconds = round(time.monotonic() - started, 2)

@@ -274,7 +274,19 @@ def check_no_connection(result, executed, s, listener):
         listener.accept()
 
 
-CHECKS = {"exit_calls_survived": check_exit_calls_survived,
+def check_escaped_nothing(result, executed, s, listener):
+    text = stream_text(cell_with(executed, "the first release's escape"))
+    assert "ESCAPED []" in text, text
+    assert not (s.root / "planted-by-student").exists()
+
+
+def check_scratch_full(result, executed, s, listener):
+    text = stream_text(cell_with(executed, "3 * 2**30"))
+    assert "FILLED" in text and text.count("'ENOSPC'") == 4, text
+
+
+CHECKS = {"escaped_nothing": check_escaped_nothing, "scratch_full": check_scratch_full,
+          "exit_calls_survived": check_exit_calls_survived,
           "memory_error_in_cell": check_memory_error_in_cell, "forks_contained": check_forks_contained,
           "output_capped": check_output_capped, "nothing_deleted": check_nothing_deleted,
           "found_nothing": check_found_nothing, "no_connection": check_no_connection}
@@ -282,13 +294,15 @@ assert {c.check for c in CASES if c.check} <= set(CHECKS)
 
 
 def test_kernel_that_cannot_start_is_reported_and_cleaned_up(settings, tmp_path):
-    """A failed start (here: too little memory to load Python's libraries) is a run_error."""
+    """A failed start (here: too little memory to load Python's libraries) is the machine's
+    problem: status error with the cause, never a graded 0."""
     s = small(settings, memory_limit_mb=16, startup_timeout=20)
     path = tmp_path / "pooling.ipynb"
     nbformat.write(reference(s, "pooling"), path)
     result, _ = grade_notebook(s, "pooling", path)
-    assert result.status == "graded" and result.score == 0, result
+    assert result.status == "error" and result.score == 0, result
     assert "the kernel failed" in result.run_error, result.run_error
+    assert "not of the submission" in result.error and "the kernel failed" in result.error, result.error
     assert all(t.status == "not_run" and "not run" in t.message for t in result.tests), result.tests
     assert kernel_processes() == []
 

@@ -247,6 +247,50 @@ for name, address in [("grader's listener on loopback", ("127.0.0.1", {PORT})),
     except OSError as e:
         results[name] = type(e).__name__
 print(results)"""
+SANDBOX_ESCAPE = """\
+# the first release's escape as root: undo the sandbox's mounts, then read the course
+import ctypes, ctypes.util, glob, json, os
+libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+root = {ROOT!r}
+done = []
+if libc.unshare(0x10000000) == 0:                               # CLONE_NEWUSER: all capabilities again
+    done.append("new user namespace")
+if libc.unshare(0x00020000) == 0:                               # CLONE_NEWNS
+    done.append("new mount namespace")
+os.makedirs("/tmp/host", exist_ok=True)
+if libc.mount(b"/", b"/tmp/host", None, 4096, None) == 0:       # MS_BIND without MS_REC
+    done.append("re-bound /")
+for base in ["", "/tmp/host", "/proc/1/root", "/proc/self/root/.."]:
+    for path in glob.glob(base + os.path.join(root, "source", "*", "*.ipynb")):
+        done.append("read " + path)
+        for cell in json.load(open(path))["cells"]:
+            if cell["metadata"].get("nbgrader", {{}}).get("solution"):
+                exec("".join(cell["source"]))
+for path in [os.path.join(root, "planted-by-student"), "/root/planted-by-student"]:
+    try:
+        open(path, "w").write("x")
+        done.append("wrote " + path)
+    except OSError:
+        pass
+print("ESCAPED", done)"""
+FILL_SCRATCH = """\
+import errno, os
+results = {}
+for folder in [".", "/tmp", "/dev/shm", os.environ["HOME"]]:
+    written = 0
+    try:
+        with open(os.path.join(folder, "filler"), "wb") as f:
+            while written < 3 * 2**30:
+                f.write(b"x" * 2**20)
+                written += 2**20
+        results[folder] = "3 GiB written"
+    except OSError as e:
+        results[folder] = errno.errorcode.get(e.errno, str(e.errno))
+    try:
+        os.remove(os.path.join(folder, "filler"))
+    except OSError:
+        pass
+print("FILLED", results)"""
 PATCH_COMPARISONS = """\
 # make every comparison the visible tests use say "equal"
 import builtins, numpy as np, torch
@@ -433,6 +477,17 @@ CASES = [
          failed=ALL, sandbox=True, check="found_nothing",
          messages={"test_conv_output_size": "NotImplementedError"},
          expect="finds nothing: 0/24 (24 if the sandbox leaked the source)"),
+    Case("sandbox_escape", C, "the release stub plus a cell that, as the first release's escape did "
+         "as root, makes a user namespace, re-binds / without submounts, reads source/ through it or "
+         "/proc/1/root, runs the reference answers and writes into the course root and /root",
+         lambda s, x: after_setup(release(s, C), SANDBOX_ESCAPE.format(ROOT=str(s.root))),
+         failed=ALL, sandbox=True, check="escaped_nothing",
+         messages={"test_conv_output_size": "NotImplementedError"},
+         expect="no namespace, no mount, nothing read or written: 0/24 (24 if it escaped)"),
+    Case("fill_scratch", P, "a last cell writes 3 GiB into its working folder, /tmp, /dev/shm and HOME",
+         lambda s, x: insert_after(reference(s, P), None, FILL_SCRATCH),
+         settings={"scratch_limit_mb": 64}, sandbox=True, check="scratch_full",
+         expect="each write stops at the 64 MiB scratch quota (ENOSPC): 20/20"),
     Case("network", C, "a cell connects to a port the test listens on, 8.8.8.8:53 and example.com",
          lambda s, x: after_setup(reference(s, C), NETWORK.format(PORT=x["port"])),
          sandbox=True, check="no_connection", expect="every connection fails: 24/24"),
