@@ -7,6 +7,26 @@ c.CourseDirectory.root = "."
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 c.ClearSolutions.enforce_metadata = True
 
+# nbgrader's own autograde (`nbgrader autograde`, formgrader's Autograde button) cannot grade this
+# course: its hidden tests record values for `course grade` to compare outside the kernel and
+# never assert, so nbgrader alone would give wrong work full marks. It refuses instead.
+from nbconvert.preprocessors import Preprocessor  # noqa: E402
+
+
+class GradeWithCourseGrade(Preprocessor):
+    """Stops nbgrader's autograde with a message that says what to run instead."""
+
+    def __call__(self, nb, resources):       # always, whatever `enabled` says
+        raise RuntimeError(
+            "this course is graded by `course grade SUBMITTED_DIR` (or `course check NOTEBOOK`), "
+            "not by nbgrader's autograde: its hidden tests record values that only `course grade` "
+            "compares with the reference, so nbgrader's autograde would pass wrong work. "
+            "`course grade` writes nbgrader's gradebook.db, autograded/ and feedback/ as well.")
+
+
+c.Autograde.sanitize_preprocessors = [GradeWithCourseGrade]
+c.Autograde.autograde_preprocessors = [GradeWithCourseGrade]
+
 # --- course settings (see course_grader/config.py for every one and its meaning) ---
 # The repository students open notebooks from: Colab badges, the Colab setup cell and
 # `pip install git+https://github.com/<student_repo>` all point here.

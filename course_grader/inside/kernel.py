@@ -100,8 +100,17 @@ def record(name: str, value, *, rtol: float = 1e-5, atol: float = 1e-8,
         record's bounds are used); prefer recorded predictions where the grader can compute the
         number itself.
     """
+    import os
     from IPython.display import display
 
+    if os.environ.get("COURSE_GRADING") != "1":
+        # outside a grading kernel (nbgrader's own autograde, Jupyter) nothing compares records:
+        # a hidden test must not look passed there
+        raise RuntimeError(
+            f"record({name!r}): hidden tests are checked by `course grade` / `course check`, "
+            "which compare the recorded values with the reference outside the kernel; run "
+            "here, this test checks nothing. Grade with `course grade` (nbgrader's own "
+            "autograde cannot grade this course).")
     payload = {
         "name": str(name),
         "value": _plain(value),

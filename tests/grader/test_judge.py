@@ -6,6 +6,8 @@ Records go the way they go in grading: ``course_grader.kernel.record`` builds th
 """
 from __future__ import annotations
 
+import os
+
 import base64
 import io
 import math
@@ -23,6 +25,8 @@ from course_grader.execution import session as runner
 # ---------------------------------------------------------------------------- helpers
 
 
+
+
 def outputs_of(*calls) -> list:
     """The display outputs that the ``(name, value, kwargs)`` calls of ``kernel.record`` make."""
     import IPython.display
@@ -30,11 +34,17 @@ def outputs_of(*calls) -> list:
     shown = []
     original = IPython.display.display
     IPython.display.display = lambda obj, raw=False: shown.append(obj)
+    grading = os.environ.get("COURSE_GRADING")
+    os.environ["COURSE_GRADING"] = "1"        # as in a grading kernel (record() raises elsewhere)
     try:
         for name, value, kwargs in calls:
             kernel.record(name, value, **kwargs)
     finally:
         IPython.display.display = original
+        if grading is None:
+            os.environ.pop("COURSE_GRADING", None)
+        else:
+            os.environ["COURSE_GRADING"] = grading
     return [nbformat.v4.new_output("display_data", data=data) for data in shown]
 
 

@@ -12,6 +12,12 @@ from course_grader import kernel, protocol
 from course_grader.grading import judge
 
 
+@pytest.fixture(autouse=True)
+def as_in_a_grading_kernel(monkeypatch):
+    """record() works only where the grader set COURSE_GRADING (test_native_nbgrader.py)."""
+    monkeypatch.setenv("COURSE_GRADING", "1")
+
+
 def round_trip(value):
     payload = {"name": "x", "value": kernel._plain(value), "rtol": 1e-5, "atol": 1e-8, "targets": None,
                "min_accuracy": None, "at_least": None, "at_most": None}
