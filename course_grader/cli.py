@@ -166,6 +166,27 @@ def cmd_gradescope(args) -> int:
     return 0
 
 
+def _positive_int(text: str) -> int:
+    """argparse type: a whole number of at least 1 (a usage error otherwise)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, not {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, not {value}")
+    return value
+
+
+def _shard_spec(text: str) -> str:
+    """argparse type: K/N with 1 <= K <= N."""
+    from .grading.batch import shard
+    try:
+        shard([], text)
+    except CourseError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+    return text
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="course", description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -179,8 +200,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("submitted", metavar="SUBMITTED_DIR")
     p.add_argument("--out", metavar="DIR", help="where autograded/, feedback/ and grades.csv go "
                                                 "(default: the course root)")
-    p.add_argument("--jobs", type=int, default=1, metavar="N", help="submissions graded at once")
-    p.add_argument("--shard", metavar="K/N", help="grade only the K-th of N slices")
+    p.add_argument("--jobs", type=_positive_int, default=1, metavar="N", help="submissions graded at once")
+    p.add_argument("--shard", type=_shard_spec, metavar="K/N", help="grade only the K-th of N slices")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_grade)
 

@@ -32,8 +32,15 @@ def read_notebook(path: Path) -> nbformat.NotebookNode:
     except json.JSONDecodeError as e:
         raise NotebookError(f"{path} is not valid notebook JSON (line {e.lineno}, column {e.colno}: "
                             f"{e.msg}); open it in Jupyter or Colab and save it again") from None
+    return notebook_from_json(data, str(path))
+
+
+def notebook_from_json(data, shown: str) -> nbformat.NotebookNode:
+    """The notebook of the parsed JSON ``data`` (``shown``: its name in messages), normalised
+    (nbformat 4, string sources, cell ids), or NotebookError."""
     if not isinstance(data, dict) or not isinstance(data.get("cells"), list):
-        raise NotebookError(f"{path} is JSON but not a notebook (no list of cells)")
+        raise NotebookError(f"{shown} is JSON but not a notebook (no list of cells)")
+    path = shown
     try:
         nb = nbformat.from_dict(data)
         if nb.get("nbformat", 4) < 4:

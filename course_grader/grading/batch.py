@@ -33,24 +33,47 @@ class Submission:
     error: str = ""
 
 
+LAYOUT = "SUBMITTED_DIR/<student>/<assignment>/<assignment>.ipynb"
+
+
 def discover(submitted: Path, settings: Settings) -> list[Submission]:
-    """Every <student>/<assignment> folder under ``submitted``, sorted."""
+    """Every <student>/<assignment> folder under ``submitted``, sorted.
+
+    Nothing is followed through a link: a student or assignment folder that is a symbolic link
+    gets an error row (it could point at another student's work or at the course's solutions).
+    A folder with no submission in nbgrader's layout (empty, a flat folder of notebooks as an LMS
+    exports them, one level too deep) is a CourseError that shows the layout expected and what
+    was found, before anything is graded or written.
+    """
     submitted = Path(submitted)
     if not submitted.is_dir():
-        raise CourseError(f"{submitted} is not a folder of submissions "
-                          "(expected SUBMITTED_DIR/<student>/<assignment>/<assignment>.ipynb)")
+        raise CourseError(f"{submitted} is not a folder of submissions (expected {LAYOUT})")
     known = set(settings.assignments())
     found = []
-    for student_dir in sorted(p for p in submitted.iterdir() if p.is_dir() and not p.name.startswith(".")):
-        for folder in sorted(p for p in student_dir.iterdir() if p.is_dir() and not p.name.startswith(".")):
+    for student_dir in _entries(submitted):
+        if student_dir.is_symlink():
+            found.append(Submission(student_dir.name, "", None, error=(
+                f"{student_dir.name}: the student's folder is a symbolic link; it was not followed "
+                "(copy the files themselves into the folder)")))
+            continue
+        if not student_dir.is_dir():
+            continue
+        for folder in _entries(student_dir):
             student, assignment = student_dir.name, folder.name
+            if folder.is_symlink():
+                found.append(Submission(student, assignment, None, error=(
+                    f"{student}/{assignment}: the assignment folder is a symbolic link; it was not "
+                    "followed (submit the files themselves)")))
+                continue
+            if not folder.is_dir():
+                continue
             if assignment not in known:
                 found.append(Submission(student, assignment, None,
                                         error=f"unknown assignment {assignment!r} (known: {', '.join(sorted(known))})"))
                 continue
             expected = folder / f"{assignment}.ipynb"
             notebooks = sorted(p for p in folder.glob("*.ipynb") if not p.name.startswith("."))
-            if expected.is_file():
+            if expected in notebooks or expected.is_symlink():
                 notes = tuple(f"extra notebook {p.name} was not graded" for p in notebooks if p != expected)
                 found.append(Submission(student, assignment, expected, notes))
             elif len(notebooks) == 1:
@@ -63,7 +86,41 @@ def discover(submitted: Path, settings: Settings) -> list[Submission]:
                                               f"({', '.join(p.name for p in notebooks)}): rename the one to grade"))
             else:
                 found.append(Submission(student, assignment, None, error=f"no notebook in {folder}"))
+    if not any(s.assignment in known for s in found):
+        raise CourseError(_wrong_shape(submitted, known))
     return found
+
+
+def _entries(folder: Path) -> list[Path]:
+    """The visible entries of ``folder``, sorted (links included, not followed)."""
+    try:
+        return sorted(p for p in folder.iterdir() if not p.name.startswith("."))
+    except OSError:
+        return []
+
+
+def _wrong_shape(submitted: Path, known: set) -> str:
+    """Why ``submitted`` holds no submission in nbgrader's layout, and what it does hold."""
+    seen = []
+    for folder, dirs, files in os.walk(submitted):          # links are not followed
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        rel = Path(folder).relative_to(submitted)
+        seen += [f"{rel / d}/" if str(rel) != "." else f"{d}/" for d in dirs]
+        seen += [str(rel / f) if str(rel) != "." else f for f in sorted(files) if f.endswith(".ipynb")]
+        if len(seen) > 2000:
+            break
+    seen.sort()
+    flat = [p for p in seen if "/" not in p.rstrip("/") and p.endswith(".ipynb")]
+    hint = ""
+    if flat:
+        hint = (" It holds notebooks directly (as an LMS export does): put each student's notebook "
+                f"in {LAYOUT}, e.g. <student>/{sorted(known)[0] if known else '<assignment>'}/...")
+    elif any(p.count("/") >= 3 and p.endswith(".ipynb") for p in seen):
+        hint = " Its notebooks are one level too deep: point SUBMITTED_DIR at the folder above the student folders."
+    shown = ", ".join(seen[:12]) + (f" and {len(seen) - 12} more" if len(seen) > 12 else "")
+    return (f"{submitted} holds no submission of a known assignment ({', '.join(sorted(known)) or 'none'}): "
+            f"expected {LAYOUT}; found {shown or 'nothing'}.{hint} Nothing was graded and no "
+            "grades.csv was written.")
 
 
 def shard(items: list, spec: str | None) -> list:
@@ -93,7 +150,8 @@ def _grade_one(settings: Settings, sub: Submission, out: Path, assignment: Assig
             executed = None
         else:
             result, executed = grade_notebook(settings, assignment, sub.path, sub.student,
-                                              notes=list(sub.notes), hidden=hidden)
+                                              notes=list(sub.notes), hidden=hidden,
+                                              student_root=sub.path.parent.parent)
         report.write_outputs(out, result, executed)
     except Exception as e:  # a grader bug must not lose the other grades
         result = GradeResult(assignment=sub.assignment, student=sub.student, status="error",
@@ -110,9 +168,9 @@ def grade_folder(settings: Settings, submitted: Path, out: Path, jobs: int = 1,
                  shard_spec: str | None = None, progress: bool = True) -> list[GradeResult]:
     """Grade every submission under ``submitted``; write outputs and ``out/grades.csv``."""
     bwrap.announce(bwrap.decide(settings))   # CourseError before anything is written or run
+    subs = shard(discover(submitted, settings), shard_spec)
     out = Path(out).resolve()
     out.mkdir(parents=True, exist_ok=True)
-    subs = shard(discover(submitted, settings), shard_spec)
     hidden = (Path(submitted).resolve(), out)       # what no kernel of this batch may see
     # each assignment read once, its reference records attached, and passed down
     assignments = {}

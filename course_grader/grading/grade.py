@@ -1,6 +1,7 @@
 """Grade one submission: merge it with the instructor's tests, run it, judge the records."""
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 import time
@@ -9,7 +10,8 @@ from pathlib import Path
 from ..assignment import as_assignment
 from ..config import Settings
 from ..execution import bwrap, session
-from ..notebook import NotebookError, read_notebook
+from ..notebook import NotebookError, notebook_from_json
+from . import intake
 from .merge import build_graded_notebook
 from .reference import reference_records
 from .results import GradeResult, TestResult, all_failed
@@ -22,13 +24,25 @@ __all__ = ["grade_notebook", "reference_records", "judge_run", "GradeResult", "T
 MAX_SCRATCH_BYTES = 50 * 1024 * 1024
 
 
+def read_submission(path: Path, student_root: Path | None = None):
+    """The submitted notebook at ``path``, read as untrusted input (``intake.py``): a regular file
+    inside ``student_root`` (default: the notebook's own folder), no link anywhere from there
+    down, no FIFO or device, within the size limits. NotebookError (a SubmissionError) says why
+    not."""
+    root = Path(student_root) if student_root is not None else Path(path).parent
+    data = intake.read_submission_notebook(Path(path), root)
+    return notebook_from_json(data, Path(path).name)
+
+
 def grade_notebook(settings: Settings, assignment, path: Path, student: str = "",
                    reference: dict | None = None, notes: list | None = None,
-                   hidden: tuple = ()) -> tuple:
+                   hidden: tuple = (), student_root: Path | None = None) -> tuple:
     """Grade the notebook at ``path`` as a submission of ``assignment`` (an Assignment, or its id).
 
     reference: the reference records (default: the Assignment's, else computed or cached).
     hidden: folders the sandbox hides besides the course root (a batch's submissions and output).
+    student_root: the student's folder; nothing is read through a link below it (default: the
+    notebook's folder; see ``read_submission``).
     Returns ``(GradeResult, executed notebook or None)``. Never raises for anything the
     submission contains; raises CourseError only for problems of the course itself.
     """
@@ -41,7 +55,7 @@ def grade_notebook(settings: Settings, assignment, path: Path, student: str = ""
     if sandbox.warning and settings.sandbox == "auto":
         result.notes.append(sandbox.warning)
     try:
-        submission = read_notebook(path)
+        submission = read_submission(Path(path), student_root)
     except NotebookError as e:
         result.status, result.error = "error", str(e)
         result.tests = all_failed(assignment, f"not graded: {e}")
@@ -55,7 +69,7 @@ def grade_notebook(settings: Settings, assignment, path: Path, student: str = ""
     result.notes += tamper_notes
     with tempfile.TemporaryDirectory(prefix="course-grade-") as tmp:
         workdir = Path(tmp) / "work"
-        _prepare_scratch(Path(path), workdir)
+        result.notes += _prepare_scratch(Path(path), workdir)
         run = session.run_notebook(nb, workdir, settings, hidden=hidden)
     result.run_error = run.fatal
     if run.fatal and all(c.status == "not_run" for c in run.cells.values()):
@@ -69,15 +83,25 @@ def grade_notebook(settings: Settings, assignment, path: Path, student: str = ""
     return result, run.notebook
 
 
-def _prepare_scratch(notebook_path: Path, workdir: Path) -> None:
-    """Copy the submission's folder (its notebook and small files beside it) into ``workdir``."""
+def _prepare_scratch(notebook_path: Path, workdir: Path) -> list[str]:
+    """Copy the regular files beside the submitted notebook (data it reads) into ``workdir``,
+    each read as untrusted input (no links, FIFOs or devices; at most ``MAX_SCRATCH_BYTES`` in
+    all). Returns notes on what was left out."""
     workdir.mkdir(parents=True)
-    total = 0
     folder = notebook_path.parent
-    for item in sorted(folder.iterdir()) if folder.is_dir() else []:
-        if item.is_symlink() or not item.is_file():
+    notes, total = [], 0
+    try:
+        entries = sorted(os.scandir(folder), key=lambda e: e.name)
+    except OSError:
+        return notes
+    for entry in entries:
+        if entry.name == notebook_path.name or entry.is_dir(follow_symlinks=False):
             continue
-        total += item.stat().st_size
-        if total > MAX_SCRATCH_BYTES:
-            break
-        shutil.copy2(item, workdir / item.name)
+        try:
+            data = intake.open_submission(folder / entry.name, folder, MAX_SCRATCH_BYTES - total)
+        except intake.SubmissionError as e:
+            notes.append(f"not copied next to the notebook: {e}")
+            continue
+        total += len(data)
+        (workdir / entry.name).write_bytes(data)
+    return notes

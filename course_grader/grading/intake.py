@@ -21,7 +21,7 @@ import os
 import stat
 from pathlib import Path
 
-from ..config import CourseError
+from ..notebook import NotebookError
 
 #: The largest notebook read (bytes).
 MAX_NOTEBOOK_BYTES = 20 * 1024 * 1024
@@ -31,7 +31,7 @@ MAX_CELL_SOURCE_CHARS = 5 * 1024 * 1024
 MAX_CELLS = 5000
 
 
-class SubmissionError(CourseError):
+class SubmissionError(NotebookError):
     """A submitted file that the grader refuses to read; the message says why."""
 
 

@@ -381,7 +381,7 @@ def test_course_check_exit_0_whenever_graded(settings, tmp_path, monkeypatch, ca
     ("no assignment given or guessable", lambda p: [str(p.with_name("homework.ipynb"))], "cannot tell which assignment"),
     ("missing file", lambda p: [str(p.with_name("missing.ipynb")), "--assignment", "pooling"], "no such notebook file"),
     ("invalid JSON", lambda p: [str(p), "--assignment", "pooling"], "is not valid notebook JSON"),
-    ("not UTF-8", lambda p: [str(p.with_name("garbage.ipynb")), "--assignment", "pooling"], "cannot be read"),
+    ("not UTF-8", lambda p: [str(p.with_name("garbage.ipynb")), "--assignment", "pooling"], "is not UTF-8 text"),
 ])
 def test_course_check_fails_clearly_when_it_cannot_grade(what, argv_of, fragment, tmp_path, monkeypatch, capsys):
     path = tmp_path / "pooling.ipynb"

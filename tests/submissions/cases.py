@@ -400,7 +400,7 @@ CASES = [
     Case("empty_file", "mlp_vs_cnn", "a 0-byte file", lambda s, x: b"",
          failed=ALL, status="error", error="is not valid notebook JSON", expect="not graded: error, 0"),
     Case("binary_garbage", C, "bytes that are not UTF-8", lambda s, x: bytes(range(256)) * 4,
-         failed=ALL, status="error", error="cannot be read", expect="not graded: error, 0"),
+         failed=ALL, status="error", error="is not UTF-8 text", expect="not graded: error, 0"),
     Case("json_not_a_notebook", P, "valid JSON without a list of cells",
          lambda s, x: json.dumps({"cells": "none", "metadata": {}}).encode(),
          failed=ALL, status="error", error="not a notebook", expect="not graded: error, 0"),
