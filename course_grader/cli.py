@@ -94,10 +94,12 @@ def cmd_check(args) -> int:
             print(line + (f"  {test.message}" if test.message else ""))
         for note in result.notes:
             print(f"note: {note}")
+        for item in result.review:
+            print(f"review: {report.review_line(item)}")
         if result.run_error:
             print(f"stopped: {result.run_error}")
         print(f"{assignment}: {result.score:g} / {result.max_score:g}")
-    if result.status != "graded":
+    if result.status not in ("graded", "review"):
         print(f"error: {result.error}", file=sys.stderr)
         return EXIT_CANNOT_GRADE
     return 0

@@ -11,7 +11,7 @@ from ..assignment import as_assignment
 from ..config import Settings
 from ..execution import bwrap, session
 from ..notebook import NotebookError, notebook_from_json
-from . import intake
+from . import intake, scan
 from .merge import build_graded_notebook
 from .reference import reference_records
 from .results import GradeResult, TestResult, all_failed
@@ -67,6 +67,9 @@ def grade_notebook(settings: Settings, assignment, path: Path, student: str = ""
         reference = reference_records(settings, assignment, hidden=hidden)
     nb, tamper_notes = build_graded_notebook(assignment.source, submission)
     result.notes += tamper_notes
+    # tampering and evasion primitives, found in the grader's process (the code is parsed, not run)
+    result.review = [item.to_dict() for item in
+                     scan.scan_notebook(nb, skip_cell=scan.instructor_cells(assignment.source))]
     with tempfile.TemporaryDirectory(prefix="course-grade-") as tmp:
         workdir = Path(tmp) / "work"
         result.notes += _prepare_scratch(Path(path), workdir)
@@ -79,6 +82,8 @@ def grade_notebook(settings: Settings, assignment, path: Path, student: str = ""
                         f"machine, not of the submission; grade it again once fixed): {run.fatal}")
     result.tests, run_notes, result.score = judge_run(run, reference, settings)
     result.notes += run_notes
+    if result.review and result.status == "graded":
+        result.status = "review"           # the score stands until the instructor confirms it
     result.seconds = round(time.monotonic() - started, 2)
     return result, run.notebook
 

@@ -19,7 +19,27 @@ from ..fsutil import atomic_write
 from .results import GradeResult
 from ..notebook import grade_id, is_test, visible_part
 
-CSV_FIELDS = ["student", "assignment", "score", "max_score", "status", "message"]
+CSV_FIELDS = ["student", "assignment", "score", "max_score", "status", "message", "review"]
+
+
+def review_line(item: dict) -> str:
+    """One review item in words: where, and why."""
+    where = f"cell {item.get('cell')}" + (f" ({item['grade_id']})" if item.get("grade_id") else "")
+    return f"{where}, line {item.get('line')}: {item.get('primitive')}: {item.get('why')}"
+
+
+def _csv_safe(value) -> str:
+    """A CSV field that a spreadsheet will not run as a formula (=, +, -, @, tab, CR first)."""
+    text = str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") and not _number(text) else text
+
+
+def _number(text: str) -> bool:
+    try:
+        float(text)
+        return True
+    except ValueError:
+        return False
 
 
 def feedback_notebook(nb, result: GradeResult) -> nbformat.NotebookNode:
@@ -63,9 +83,9 @@ def _md_escape(text: str) -> str:
 
 
 def summary_markdown(result: GradeResult) -> str:
-    lines = [f"# Feedback: {result.assignment}", ""]
+    lines = [f"# Feedback: {_md_escape(result.assignment)}", ""]
     if result.student:
-        lines.append(f"Student: **{result.student}**  ")
+        lines.append(f"Student: **{_md_escape(result.student)}**  ")
     lines.append(f"Score: **{result.score:g} / {result.max_score:g}**")
     lines.append("")
     if result.error:
@@ -75,6 +95,11 @@ def summary_markdown(result: GradeResult) -> str:
     for note in result.notes:
         lines.append(f"- Note: {_md_escape(note)}")
     if result.notes:
+        lines.append("")
+    if result.review:
+        lines += ["**Marked for review.** The grader found code that can change how grading works "
+                  "(listed below); your instructor will look at it and confirm the score.", ""]
+        lines += [f"- {_md_escape(review_line(item))}" for item in result.review[:50]]
         lines.append("")
     lines += ["| test | points | result |", "|---|---|---|"]
     for t in result.tests:
@@ -114,8 +139,14 @@ def write_outputs(out: Path, result: GradeResult, executed_nb) -> dict:
 
 def csv_row(result: GradeResult) -> dict:
     message = result.error or result.run_error or "; ".join(result.notes)
-    return {"student": result.student, "assignment": result.assignment, "score": f"{result.score:g}",
-            "max_score": f"{result.max_score:g}", "status": result.status, "message": message}
+    review = ""
+    if result.review:
+        review = f"{len(result.review)} item(s): " + "; ".join(review_line(i) for i in result.review[:5])
+        review = review[:500]
+    row = {"student": result.student, "assignment": result.assignment, "score": f"{result.score:g}",
+           "max_score": f"{result.max_score:g}", "status": result.status, "message": message[:2000],
+           "review": review}
+    return {key: _csv_safe(value) for key, value in row.items()}
 
 
 def write_csv(path: Path, rows: list) -> None:
@@ -137,7 +168,9 @@ def gradescope_results(result: GradeResult) -> dict:
     tests = [{"name": t.name, "score": t.points, "max_score": t.max_points,
               "status": "passed" if t.passed else "failed",
               "output": t.message or "passed", "visibility": "visible"} for t in result.tests]
-    output = "; ".join(filter(None, [result.error, result.run_error, *result.notes]))
+    review = ([f"Marked for review (the instructor confirms the score): "
+               + "; ".join(review_line(i) for i in result.review[:20])] if result.review else [])
+    output = "; ".join(filter(None, [result.error, result.run_error, *result.notes, *review]))
     return {"score": result.score, "output": output or f"{result.assignment}: graded", "tests": tests}
 
 

@@ -23,12 +23,16 @@ class GradeResult:
     notebook: str = ""
     score: float = 0.0
     max_score: float = 0.0
-    status: str = "graded"    # graded | error (could not be graded at all)
+    status: str = "graded"    # graded | review (graded; tampering primitives found: the instructor
+                              # confirms the score) | error (could not be graded at all)
     error: str = ""
     tests: list = field(default_factory=list)
     notes: list = field(default_factory=list)   # tampering and other remarks
     run_error: str = ""       # why execution stopped early, if it did
     seconds: float = 0.0
+    #: what the grader's scan found (``scan.ReviewItem.to_dict()``: cell, grade_id, line,
+    #: primitive, why); non-empty makes a graded result's status ``review``
+    review: list = field(default_factory=list)
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -170,7 +170,9 @@ PRIMITIVES: dict[str, tuple[str, str]] = {
     "loads the data set inside a function": ("rule", "model code that loads the data set can look up the test labels"),
     "looks inputs up by content": ("rule", "a model that recognises its inputs instead of computing on them"),
     # the scanner's own limits
-    "cannot be parsed": ("rule", "the cell is not valid Python: it could not be scanned"),
+    "cannot be parsed": ("rule", "the cell could not be parsed (too deeply nested, or NUL bytes), so it "
+                         "could not be scanned; a plain syntax error is not an item: the kernel "
+                         "refuses such a cell too"),
     "too large to scan": ("rule", "the cell is too large to be scanned"),
 }
 
@@ -304,7 +306,7 @@ def _scan(source: str, parsed: tuple, aliases: dict) -> list[Finding]:
         return []
     tree, magic_lines, magics = parsed
     if tree is None:
-        return [_finding(magic_lines or 1, "cannot be parsed")]
+        return [] if magic_lines is None else [_finding(magic_lines or 1, "cannot be parsed")]
     names = dict(aliases)
     try:
         _collect_aliases(tree, names)
@@ -341,14 +343,21 @@ def _parse(source: str):
     the magic lines (the ``get_ipython()`` calls there are the magics', not the student's), and
     those not in :data:`ALLOWED_MAGICS` are flagged. ``tree`` is None when the cell does not
     parse (then ``magic_lines`` is the line of the syntax error)."""
+    syntax_error = False
     try:
         return ast.parse(source), set(), set()
-    except (SyntaxError, ValueError, MemoryError, RecursionError) as e:
+    except SyntaxError as e:
+        error_line, syntax_error = e.lineno or 1, True
+    except (ValueError, MemoryError, RecursionError) as e:
         error_line = getattr(e, "lineno", None) or 1
     try:
         from IPython.core.inputtransformer2 import TransformerManager
         transformed = TransformerManager().transform_cell(source)
         tree = ast.parse(transformed)
+    except SyntaxError:
+        # the kernel (the same interpreter, the same IPython) refuses this cell just as well:
+        # nothing in it can run, so nothing in it needs review (its tests fail on their own)
+        return None, (None if syntax_error else error_line), set()
     except Exception:
         return None, error_line, set()
     before, after = source.splitlines(), transformed.splitlines()

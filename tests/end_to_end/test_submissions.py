@@ -200,7 +200,10 @@ def test_submission(case, settings, tmp_path, listener):
     by_name = {t.name: t for t in result.tests}
     for gid, fragment in case.messages.items():
         assert fragment in by_name[gid].message, (gid, fragment, summary)
-    if case.status == "graded":
+    assert {item["primitive"] for item in result.review} == set(case.review), summary
+    for item in result.review:             # each item says where and why
+        assert item["cell"] >= 0 and item["line"] >= 1 and item["why"], item
+    if case.status in ("graded", "review"):
         for test in result.tests:
             assert test.passed or test.message, test      # every failure says why
 
@@ -391,3 +394,38 @@ def test_course_check_fails_clearly_when_it_cannot_grade(what, argv_of, fragment
     code, out, err = _check(argv_of(path), monkeypatch, capsys)
     assert code == cli.EXIT_CANNOT_GRADE, (what, code, out, err)
     assert fragment in err, (what, err)
+
+
+# ----------------------------------------------------------------------------------- review
+
+def test_course_check_reports_review_items(settings, tmp_path, monkeypatch, capsys):
+    """A submission using a tampering primitive: exit 0 (it was graded), status review, each item
+    with cell, line and why, in --json and in the plain output."""
+    path = tmp_path / "conv_from_scratch.ipynb"
+    nbformat.write(BY_NAME["rewrite_records"].build(settings, {}), path)
+    code, out, err = _check([str(path), "--json"], monkeypatch, capsys)
+    data = json.loads(out)
+    assert code == 0, err
+    assert data["status"] == "review" and data["score"] == data["max_score"] == 24
+    assert {i["primitive"] for i in data["review"]} == {"get_ipython", "display_pub"}
+    assert all(set(i) == {"cell", "grade_id", "line", "primitive", "why"} and i["why"] for i in data["review"])
+    code, out, err = _check([str(path)], monkeypatch, capsys)
+    assert code == 0 and "review: cell " in out and "display_pub" in out, out
+
+
+def test_review_csv_and_feedback_with_hostile_student_names(settings, tmp_path):
+    """grades.csv: status review and a review column; a student folder named like a formula is
+    neutralised there, one named like HTML is escaped in the feedback page."""
+    submitted, out = tmp_path / "submitted", tmp_path / "out"
+    formula, markup = '=HYPERLINK("evil.example","y")', "<img src=x onerror=alert(1)>"
+    for student in (formula, markup):
+        write_submission(submitted / student / "conv_from_scratch" / "conv_from_scratch.ipynb",
+                         BY_NAME["rewrite_records"].build(settings, {}))
+    results = grade_folder(settings, submitted, out, jobs=1, progress=False)
+    assert [r.status for r in results] == ["review", "review"], [(r.error, r.notes) for r in results]
+    rows = report.read_csv(out / "grades.csv")
+    assert {r["student"] for r in rows} == {"'" + formula, markup}
+    assert all(r["status"] == "review" and "display_pub" in r["review"] for r in rows)
+    page = (out / "feedback" / markup / "conv_from_scratch" / "conv_from_scratch.html").read_text()
+    assert "<img src=x" not in page and "&lt;img src=x onerror=alert(1)&gt;" in page
+    assert "Marked for review" in page

@@ -121,6 +121,8 @@ class Case:
     sandbox: bool = False                # needs bubblewrap (the case would be unsafe without it)
     check: str = ""                      # name of an extra check in tests/end_to_end/test_submissions.py
     filename: str = ""                   # the submitted file's name (default <assignment>.ipynb)
+    review: frozenset = frozenset()      # the primitives the grader's scan must find (exactly);
+                                         # non-empty: status "review", the score kept
 
 
 ALL = frozenset({"*"})
@@ -291,6 +293,19 @@ for folder in [".", "/tmp", "/dev/shm", os.environ["HOME"]]:
     except OSError:
         pass
 print("FILLED", results)"""
+REWRITE_RECORDS = """\
+# every record passes through IPython's display publisher: wrap it (here it changes nothing;
+# the first release's attack rewrote the values to the expected ones)
+ip = get_ipython()
+_publish = ip.display_pub.publish
+def publish(data, *args, **kwargs):
+    return _publish(data, *args, **kwargs)
+ip.display_pub.publish = publish"""
+DISPATCH_OFF_CONV = '''\
+def conv2d_naive(x, weight, bias=None, stride=1, padding=0):
+    """torch's own convolution, hidden from the op check by disabling dispatch modes."""
+    with torch._C._DisableTorchDispatch():
+        return F.conv2d(x, weight, bias, stride=stride, padding=padding)'''
 PATCH_COMPARISONS = """\
 # make every comparison the visible tests use say "equal"
 import builtins, numpy as np, torch
@@ -436,14 +451,16 @@ CASES = [
          lambda s, x: insert_after(reference(s, P), "test_maxpool2d", SEGFAULT),
          failed=frozenset({"test_avgpool2d", "test_pool_vectorised", "test_maxpool2d_backward",
                            "test_avgpool2d_backward", "test_global_avgpool_module", "test_shift_sensitivity"}),
-         run_error="segmentation fault", expect="kernel crashed (segmentation fault): 9/20"),
+         run_error="segmentation fault", review=frozenset(['ctypes']), status="review",
+         expect="kernel crashed (segmentation fault): 9/20"),
     Case("sigkill_self", "activations", "the kernel SIGKILLs itself after Part 1's tests",
          lambda s, x: insert_after(reference(s, "activations"), "test_capture_unknown", SIGKILL_SELF),
          failed=frozenset({"test_plot_feature_maps", "test_plot_feature_maps_titles",
                            "test_plot_feature_maps_grad", "test_plot_filters", "test_plot_filters_titles",
                            "test_plot_filters_grad", "test_receptive_field_basic",
                            "test_receptive_field_strided"}),
-         run_error="SIGKILL", expect="kernel killed (SIGKILL); Part 1 keeps its 7 points: 7/18"),
+         run_error="SIGKILL", review=frozenset(['os.kill', 'signal']), status="review",
+         expect="kernel killed (SIGKILL); Part 1 keeps its 7 points: 7/18"),
     Case("exit_calls", "cpu_vs_gpu", "`exit()`, `quit()` and `sys.exit(3)` right after the setup cell",
          lambda s, x: after_setup(reference(s, "cpu_vs_gpu"), EXIT_CALLS), check="exit_calls_survived",
          expect="exit() and quit() do nothing while grading, SystemExit is caught: 12/12"),
@@ -462,6 +479,7 @@ CASES = [
          lambda s, x: insert_after(reference(s, P), None, FORK_PROCESSES),
          settings=TIMEOUT, cgroup_settings={"max_processes": 40},
          notes=("'import os, signal, time' ran longer than 10 s",), check="forks_contained",
+         review=frozenset(['os.fork', 'signal']), status="review",
          expect="cut at the process cap where a cgroup is available; all killed when grading ends: 20/20"),
     Case("print_megabytes", P, "a cell prints 30 MB", lambda s, x: insert_after(reference(s, P), "test_maxpool2d", PRINT_MEGABYTES),
          check="output_capped", expect="output cut at 200 kB with a notice: 20/20"),
@@ -470,12 +488,14 @@ CASES = [
     Case("delete_files", P, "a last cell rmtree()s the working folder, HOME, the course root, /tmp, the venv",
          lambda s, x: insert_after(reference(s, P), None, DELETE_FILES.format(ROOT=str(s.root))),
          sandbox=True, check="nothing_deleted",
+         review=frozenset(['grader file path']), status="review",
          expect="the course and the venv are untouched (hidden or read-only): 20/20"),
     Case("read_secrets", C, "the release stub plus a cell that looks for source/, .course_cache, "
          "gradebook.db, the grader's /proc, and runs any reference answers it finds",
          lambda s, x: after_setup(release(s, C), READ_SECRETS.format(ROOT=str(s.root))),
          failed=ALL, sandbox=True, check="found_nothing",
          messages={"test_conv_output_size": "NotImplementedError"},
+         review=frozenset(['exec', 'grader file path']), status="review",
          expect="finds nothing: 0/24 (24 if the sandbox leaked the source)"),
     Case("sandbox_escape", C, "the release stub plus a cell that, as the first release's escape did "
          "as root, makes a user namespace, re-binds / without submounts, reads source/ through it or "
@@ -483,6 +503,7 @@ CASES = [
          lambda s, x: after_setup(release(s, C), SANDBOX_ESCAPE.format(ROOT=str(s.root))),
          failed=ALL, sandbox=True, check="escaped_nothing",
          messages={"test_conv_output_size": "NotImplementedError"},
+         review=frozenset(['ctypes', 'exec', 'grader file path']), status="review",
          expect="no namespace, no mount, nothing read or written: 0/24 (24 if it escaped)"),
     Case("fill_scratch", P, "a last cell writes 3 GiB into its working folder, /tmp, /dev/shm and HOME",
          lambda s, x: insert_after(reference(s, P), None, FILL_SCRATCH),
@@ -490,9 +511,22 @@ CASES = [
          expect="each write stops at the 64 MiB scratch quota (ENOSPC): 20/20"),
     Case("network", C, "a cell connects to a port the test listens on, 8.8.8.8:53 and example.com",
          lambda s, x: after_setup(reference(s, C), NETWORK.format(PORT=x["port"])),
-         sandbox=True, check="no_connection", expect="every connection fails: 24/24"),
+         sandbox=True, check="no_connection", review=frozenset(['socket']), status="review",
+         expect="every connection fails: 24/24"),
 
     # ---------------------------------------------------------------- forging passes
+    Case("rewrite_records", C, "the reference plus a cell that wraps get_ipython().display_pub.publish, "
+         "through which every record leaves the kernel",
+         lambda s, x: after_setup(reference(s, C), REWRITE_RECORDS),
+         review=frozenset({"get_ipython", "display_pub"}), status="review",
+         expect="status review (get_ipython, display_pub): cell and line named, score kept for the "
+                "instructor: 24/24"),
+    Case("dispatch_disabled", C, "conv2d_naive calls F.conv2d inside torch._C._DisableTorchDispatch(), "
+         "which hides the op from the in-kernel check",
+         lambda s, x: reference(s, C, replace={"conv2d_naive": DISPATCH_OFF_CONV}),
+         review=frozenset({"torch._C", "_DisableTorchDispatch"}), status="review",
+         expect="the op check is fooled, the scan is not: status review (torch._C, "
+                "_DisableTorchDispatch), 24/24 kept for the instructor to cut"),
     Case("patch_comparisons", C, "torch.allclose/equal, Tensor.__eq__/.item, numpy's allclose and "
          "builtins.isinstance patched; conv2d_weight_grad returns zeros",
          lambda s, x: after_setup(reference(s, C, replace={"conv2d_weight_grad": WRONG_WEIGHT_GRAD}),
@@ -501,6 +535,7 @@ CASES = [
                            "test_conv2d_weight_grad_stride_padding"}),
          messages={"test_conv2d_weight_grad_basic": "values differ",
                    "test_conv2d_naive_basic": "the kernel was flipped"},
+         review=frozenset(['builtins', 'library patch']), status="review",
          expect="the records are compared by the grader: 18/24 (the patch even fails a visible "
                 "`assert not torch.allclose(...)`)"),
     Case("patch_grader_helpers", C, "conv2d_naive calls F.conv2d; record, aten_ops_used and forbidden "
@@ -509,6 +544,7 @@ CASES = [
          failed=frozenset({"test_conv2d_naive_basic", "test_conv2d_naive_stride_padding",
                            "test_conv2d_naive_no_builtin"}),
          messages={"test_conv2d_naive_basic": "no built-in convolution"},
+         review=frozenset(['course_grader', 'library patch']), status="review",
          expect="the grader re-installs its helpers before each test: 18/24 (23 without that)"),
     Case("reseed_and_epochs", "misclassifications", "reseeds python/numpy/torch and sets "
          "COURSE_TRAIN_EPOCHS to garbage after the setup cell",
