@@ -23,9 +23,16 @@ class GradingClient(NotebookClient):
     def output(self, outs, msg, display_id, cell_index):
         budget = self._bytes_in_cell.setdefault(cell_index, 0)
         content = msg.get("content", {})
-        size = len(str(content.get("text", ""))) + sum(len(str(v)) for v in content.get("data", {}).values())
-        is_record = protocol.is_record(content.get("data", {}))
+        data = content.get("data", {}) if isinstance(content.get("data"), dict) else {}
+        size = len(str(content.get("text", ""))) + sum(len(str(v)) for v in data.values())
+        is_record = protocol.is_record(data)
         limit = protocol.MAX_CELL_OUTPUT_BYTES
+        if is_record:
+            refused = self._record_budget(cell_index, size)
+            if refused:
+                content["data"] = protocol.refuse(data, refused)
+        if msg.get("msg_type") == "error":
+            _shorten_error(content)
         # an error is always kept: it is how the cell is known to have failed (classify)
         if not is_record and msg.get("msg_type") != "error":
             if budget > limit:
@@ -38,9 +45,35 @@ class GradingClient(NotebookClient):
                 return None
         return super().output(outs, msg, display_id, cell_index)
 
+    def _record_budget(self, cell_index, size: int) -> str:
+        """Count a record of ``size`` bytes against its cell's bounds; why it is refused ("" when
+        it is not). Refused records are dropped on arrival, before anything decodes them."""
+        counts = self.__dict__.setdefault("_records_in_cell", {})
+        count, total = counts.get(cell_index, (0, 0))
+        counts[cell_index] = (count + 1, total + size)
+        if size > protocol.MAX_RECORD_BYTES:
+            return f"record larger than {protocol.MAX_RECORD_BYTES // 2**20} MB"
+        if count + 1 > protocol.MAX_RECORDS_PER_CELL:
+            return f"record past the limit of {protocol.MAX_RECORDS_PER_CELL:,} records in one cell"
+        if total + size > protocol.MAX_CELL_RECORD_BYTES:
+            return f"record past the limit of {protocol.MAX_CELL_RECORD_BYTES // 2**20} MB of records in one cell"
+        return ""
+
     async def _async_handle_timeout(self, timeout, cell=None):
         self.timed_out = True
         return await super()._async_handle_timeout(timeout, cell)
+
+
+def _shorten_error(content: dict, limit: int = 2000) -> None:
+    """An error output kept within bounds: its value and each traceback line cut to ``limit``
+    characters, at most 50 traceback lines (the last ones)."""
+    if isinstance(content.get("evalue"), str) and len(content["evalue"]) > limit:
+        content["evalue"] = content["evalue"][:limit] + " [...]"
+    if isinstance(content.get("ename"), str) and len(content["ename"]) > 200:
+        content["ename"] = content["ename"][:200]
+    traceback = content.get("traceback")
+    if isinstance(traceback, list):
+        content["traceback"] = [str(line)[:limit] for line in traceback[-50:]]
 
 
 def death_reason(km, wait: float = 2.0) -> str:

@@ -134,6 +134,7 @@ class KernelSession:
         while len(self.nb.cells) <= i + 1:
             self.nb.cells.append(nbformat.v4.new_code_cell(""))
         client._bytes_in_cell.pop(i + 1, None)      # each run of a cell gets its own output budget
+        client.__dict__.setdefault("_records_in_cell", {}).pop(i + 1, None)
         fatal = ""
         client.timeout = max(1, int(min(settings.cell_timeout, remaining)))
         client.timed_out = False

@@ -182,10 +182,17 @@ def grade_folder(settings: Settings, submitted: Path, out: Path, jobs: int = 1,
         except CourseError:           # an unknown assignment: its row says so
             pass
     results: list[dict] = []
+
+    def done(row: dict) -> None:
+        """Keep a finished result and rewrite grades.csv with every row so far (atomically): a
+        crash or a kill loses at most the submissions in flight."""
+        results.append(row)
+        report.write_csv(out / "grades.csv", [report.csv_row(GradeResult.from_dict(r)) for r in results])
+
     bar = tqdm(total=len(subs), desc="grading", unit="notebook", disable=not progress)
     if jobs <= 1 or len(subs) <= 1:
         for sub in subs:
-            results.append(_grade_one(settings, sub, out, assignments.get(sub.assignment), hidden))
+            done(_grade_one(settings, sub, out, assignments.get(sub.assignment), hidden))
             bar.update()
     else:
         with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker) as pool:
@@ -194,10 +201,11 @@ def grade_folder(settings: Settings, submitted: Path, out: Path, jobs: int = 1,
             for future in as_completed(futures):
                 sub = futures[future]
                 try:
-                    results.append(future.result())
+                    row = future.result()
                 except Exception as e:  # the worker itself died
-                    results.append(GradeResult(assignment=sub.assignment, student=sub.student,
-                                               status="error", error=f"grading worker failed: {e}").to_dict())
+                    row = GradeResult(assignment=sub.assignment, student=sub.student,
+                                      status="error", error=f"grading worker failed: {e}").to_dict()
+                done(row)
                 bar.update()
     bar.close()
     graded = [GradeResult.from_dict(r) for r in results]

@@ -27,7 +27,7 @@ MAX_MESSAGE = 300
 #: The keys of a record that ``kernel.record`` writes; anything else in a submission's record is dropped.
 RECORD_KEYS = frozenset({"name", "value", "rtol", "atol", "targets", "min_accuracy", "at_least", "at_most"})
 #: The grader's own error for a record it could not decode (``runner._take_records``).
-_GRADER_ERROR = re.compile(r"unreadable record \([A-Za-z_][\w.]{0,60}\)")
+_GRADER_ERROR = re.compile(r"unreadable record \((?:[A-Za-z_][\w.]{0,60}|record [\w ,.']{1,120})\)")
 #: Tensors with more dimensions than this are described by their number of dimensions only.
 _MAX_SHOWN_DIMS = 8
 

@@ -47,7 +47,14 @@ def feedback_notebook(nb, result: GradeResult) -> nbformat.NotebookNode:
     nb = copy.deepcopy(nb)
     by_name = {t.name: t for t in result.tests}
     cells = [nbformat.v4.new_markdown_cell(summary_markdown(result))]
+    hidden_ran = False
     for cell in nb.cells:
+        if cell.get("cell_type") == "code" and not is_test(cell) and hidden_ran and cell.get("outputs"):
+            # once a hidden test has run, the kernel holds its code (In[], frames, linecache):
+            # what a later cell of the student's shows could be that code
+            cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=HIDDEN_AFTER)]
+        if is_test(cell) and "BEGIN HIDDEN TESTS" in str(cell.get("source", "")):
+            hidden_ran = True
         if is_test(cell) and grade_id(cell):
             test = by_name.get(grade_id(cell))
             cell.source = visible_part(cell.source).rstrip() + "\n# (hidden tests ran here)"
@@ -66,6 +73,11 @@ def feedback_notebook(nb, result: GradeResult) -> nbformat.NotebookNode:
             cells.append(cell)
     nb.cells = cells
     return nb
+
+
+#: What the feedback shows instead of the outputs of a student's cell that ran after a hidden test.
+HIDDEN_AFTER = ("[outputs not shown in feedback: this cell ran after hidden tests, whose code it "
+                "could print; run the notebook yourself to see them]\n")
 
 
 def _short_error(output):

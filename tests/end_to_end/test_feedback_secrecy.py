@@ -40,7 +40,8 @@ def test_hidden_test_source_printed_by_student_code_stays_out_of_feedback(settin
     path.parent.mkdir(parents=True)
     nbformat.write(nb, path)
     result, executed = grade_notebook(settings, assignment, path, student="student")
-    assert result.status == "graded"
+    assert result.status == "review"                    # frames: the scan marks it
+    assert {i["primitive"] for i in result.review} >= {"inspect.stack", "f_globals"}
     assert [t.name for t in result.tests if not t.passed] == ["test_global_avgpool_module"]
     # the instructor's copy shows that the snooping worked inside the kernel
     printed = "".join(o.get("text", "") for c in executed.cells for o in c.get("outputs", [])
@@ -54,3 +55,58 @@ def test_hidden_test_source_printed_by_student_code_stays_out_of_feedback(settin
         assert "BEGIN HIDDEN TESTS" not in text
         assert "record(" not in text
         assert "===LEAK" not in text
+
+
+PRINT_HISTORY = '''\
+# after the tests: print every cell the kernel ran, hidden tests included
+print("\\n".join(In))'''
+FORGE_ERROR_RECORD = '''\
+# a record of the student's own, with an "error" that carries the hidden test's code
+import base64, io, torch
+from IPython.display import display
+_buffer = io.BytesIO()
+torch.save({"name": "x", "value": 1, "error": "\\n".join(In)}, _buffer)
+display({"application/vnd.course-record+json": {"name": "x", "data": base64.b64encode(_buffer.getvalue()).decode(),
+                                                  "refused": "\\n".join(In)}}, raw=True)'''
+
+
+def _hidden_lines(source, release) -> list[str]:
+    """The lines of the source notebook's hidden tests that would give them away: long enough
+    not to occur by chance, and not in the release (the visible tests share a few lines)."""
+    visible = "\n".join(str(c.get("source", "")) for c in release.cells)
+    lines = []
+    for cell in source.cells:
+        text = str(cell.get("source", ""))
+        if "### BEGIN HIDDEN TESTS" in text:
+            hidden = text.split("### BEGIN HIDDEN TESTS", 1)[1].split("### END HIDDEN TESTS", 1)[0]
+            lines += [line.strip() for line in hidden.splitlines()
+                      if len(line.strip()) >= 25 and line.strip() not in visible]
+    return lines
+
+
+def test_a_last_cell_printing_the_history_and_a_forged_record_reveal_nothing(settings, tmp_path):
+    """Issue 12.8: a last cell printing In[...] put every hidden test into the feedback; a forged
+    record's "error" put hidden code into every test message and Gradescope's results.json."""
+    assignment = "pooling"
+    source = source_nb(settings, assignment)
+    nb = fill_solutions(release_nb(settings, assignment), source)
+    nb.cells.append(nbformat.v4.new_code_cell(PRINT_HISTORY))
+    nb.cells.append(nbformat.v4.new_code_cell(FORGE_ERROR_RECORD))
+    path = tmp_path / "student" / assignment / f"{assignment}.ipynb"
+    path.parent.mkdir(parents=True)
+    nbformat.write(nb, path)
+    result, executed = grade_notebook(settings, assignment, path, student="student")
+    assert (result.score, result.status) == (20, "review"), result       # In, display internals
+    hidden = _hidden_lines(source, release_nb(settings, assignment))
+    assert hidden
+    printed = "".join(o.get("text", "") for c in executed.cells for o in c.get("outputs", [])
+                      if o.get("output_type") == "stream")
+    assert any(line in printed for line in hidden)                      # it did print them
+    paths = report.write_outputs(tmp_path / "out", result, executed)
+    texts = {"feedback page": paths["feedback"].read_text(), "report.json": paths["report"].read_text(),
+             "results.json": json.dumps(report.gradescope_results(result)),
+             "feedback notebook": json.dumps(report.feedback_notebook(executed, result))}
+    for what, text in texts.items():
+        leaked = [line for line in hidden if line in text or json.dumps(line)[1:-1] in text]
+        assert leaked == [], (what, leaked[:3])
+    assert report.HIDDEN_AFTER.strip()[:40] in texts["feedback notebook"]

@@ -148,3 +148,33 @@ def test_unsafe_submissions_are_error_rows_and_the_batch_goes_on(settings, hosti
     feedback = out / "feedback" / "link_to_source"
     text = " ".join(p.read_text(errors="replace") for p in feedback.rglob("*") if p.is_file())
     assert "BEGIN SOLUTION" not in text and "BEGIN HIDDEN TESTS" not in text
+
+
+# ------------------------------------------------------------------------- a batch that dies
+
+def test_grades_csv_holds_every_row_finished_before_a_crash(settings, tmp_path, monkeypatch):
+    """grades.csv is rewritten as each submission finishes: killed after two of four, the two
+    are in it (issue 12.6)."""
+    from course_grader.grading import batch
+    from course_grader.grading.results import GradeResult
+
+    submitted = tmp_path / "submitted"
+    for student in ("ann", "ben", "cat", "dan"):
+        (submitted / student / A).mkdir(parents=True)
+        (submitted / student / A / f"{A}.ipynb").write_text("{}")
+    graded = []
+
+    def grade_one(settings, sub, out, assignment, hidden=()):
+        if len(graded) == 2:
+            raise KeyboardInterrupt("the machine went down")
+        graded.append(sub.student)
+        return GradeResult(assignment=A, student=sub.student, score=20, max_score=20).to_dict()
+
+    monkeypatch.setattr(batch, "_grade_one", grade_one)
+    monkeypatch.setattr(batch, "attach", lambda settings, assignment, hidden=(): assignment)
+    out = tmp_path / "out"
+    with pytest.raises(KeyboardInterrupt):
+        grade_folder(settings, submitted, out, jobs=1, progress=False)
+    rows = (out / "grades.csv").read_text().splitlines()
+    assert rows[0].startswith("student,assignment,score,max_score,status")
+    assert [r.split(",")[0] for r in rows[1:]] == ["ann", "ben"]

@@ -288,7 +288,16 @@ def check_scratch_full(result, executed, s, listener):
     assert "FILLED" in text and text.count("'ENOSPC'") == 4, text
 
 
-CHECKS = {"escaped_nothing": check_escaped_nothing, "scratch_full": check_scratch_full,
+def check_bomb_refused(result, executed, s, listener):
+    import resource
+    text = stream_text(cell_with(executed, "inflates to 1 GiB"))
+    size = int(re.search(r"bomb of (\d+) bytes", text).group(1))
+    assert size < 5 * 2**20, size                           # small on the wire
+    # the grader never unpacked it: its peak memory stayed far below the 1 GiB inside
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss < 3 * 2**20, "grader peak RSS (KiB)"
+
+
+CHECKS = {"bomb_refused": check_bomb_refused, "escaped_nothing": check_escaped_nothing, "scratch_full": check_scratch_full,
           "exit_calls_survived": check_exit_calls_survived,
           "memory_error_in_cell": check_memory_error_in_cell, "forks_contained": check_forks_contained,
           "output_capped": check_output_capped, "nothing_deleted": check_nothing_deleted,

@@ -423,7 +423,7 @@ class _Evil:
 
 @pytest.mark.parametrize("data, why", [
     ({"name": "a", "data": "not base64 !!!"}, "Error"),
-    ({"name": "a", "data": base64.b64encode(b"not a torch file").decode()}, "Error"),
+    ({"name": "a", "data": base64.b64encode(b"not a torch file").decode()}, "record not in torch's zip format"),
     ({"name": "a", "data": _encoded([1, 2, 3])}, "ValueError"),            # not a dict with a value
     ({"name": "a", "data": _encoded({"name": "a", "value": _Evil()})}, "UnpicklingError"),
     ({"name": "a"}, "KeyError"),

@@ -306,6 +306,23 @@ def conv2d_naive(x, weight, bias=None, stride=1, padding=0):
     """torch's own convolution, hidden from the op check by disabling dispatch modes."""
     with torch._C._DisableTorchDispatch():
         return F.conv2d(x, weight, bias, stride=stride, padding=padding)'''
+RECORD_BOMB = """\
+# a record whose zip inflates to 1 GiB: small on the wire, huge if the grader unpacked it
+import base64, io, zipfile, torch
+from IPython.display import display
+saved = io.BytesIO()
+torch.save({{"name": "bomb", "value": torch.zeros(4)}}, saved)
+source, bomb = zipfile.ZipFile(io.BytesIO(saved.getvalue())), io.BytesIO()
+with zipfile.ZipFile(bomb, "w", compression=zipfile.ZIP_DEFLATED) as out:
+    for info in source.infolist():
+        if "/data/" in info.filename:
+            with out.open(info.filename, "w", force_zip64=True) as f:
+                for _ in range(1024):
+                    f.write(bytes(2**20))
+        else:
+            out.writestr(info.filename, source.read(info))
+print("bomb of", len(bomb.getvalue()), "bytes")
+display({{"application/vnd.course-record+json": {{"name": "{NAME}", "data": base64.b64encode(bomb.getvalue()).decode()}}}}, raw=True)"""
 PATCH_COMPARISONS = """\
 # make every comparison the visible tests use say "equal"
 import builtins, numpy as np, torch
@@ -527,6 +544,13 @@ CASES = [
          review=frozenset({"torch._C", "_DisableTorchDispatch"}), status="review",
          expect="the op check is fooled, the scan is not: status review (torch._C, "
                 "_DisableTorchDispatch), 24/24 kept for the instructor to cut"),
+    Case("record_bomb", P, "a cell after test_global_avgpool_module emits a record whose zip "
+         "inflates to 1 GiB",
+         lambda s, x: insert_after(reference(s, P), "test_global_avgpool_module",
+                                   RECORD_BOMB.format(NAME="global_avgpool: bomb")),
+         expect="refused before it is unpacked, the grader's memory untouched: 20/20, status review "
+                "(record forgery)",
+         review=frozenset({"record forgery"}), status="review", check="bomb_refused"),
     Case("patch_comparisons", C, "torch.allclose/equal, Tensor.__eq__/.item, numpy's allclose and "
          "builtins.isinstance patched; conv2d_weight_grad returns zeros",
          lambda s, x: after_setup(reference(s, C, replace={"conv2d_weight_grad": WRONG_WEIGHT_GRAD}),
