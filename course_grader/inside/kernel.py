@@ -149,6 +149,79 @@ def aten_ops_used(fn, *args, **kwargs):
     return result, recorder.ops
 
 
+def count_ops(fn, *args, **kwargs) -> int:
+    """How many tensor operations (aten dispatches) ``fn(*args, **kwargs)`` makes: a vectorised
+    function makes about as many for a large input as for a small one; a loop over pixels,
+    windows or images makes more."""
+    from torch.utils._python_dispatch import TorchDispatchMode
+
+    class _Counter(TorchDispatchMode):
+        def __init__(self):
+            super().__init__()
+            self.count = 0
+
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            self.count += 1
+            return func(*args, **(kwargs or {}))
+
+    counter = _Counter()
+    with counter:
+        fn(*args, **kwargs)
+    return counter.count
+
+
+def trained_predictions(build, max_params: int, max_multiply_adds: int, *, mnist_tensors,
+                        tensor_loader, fit, epochs: int = 3, lr: float = 1e-2, train_images: int = 10000):
+    """Train a fresh ``build()`` with the grader's fixed recipe and return its test-set
+    predictions: ``(within_limits, predictions, test_labels)``.
+
+    The model is checked against the size limits first (trainable parameters, multiply-adds of
+    its Conv2d and Linear layers for one 1x28x28 image); a model over them is not trained and
+    predicts -1 everywhere. Otherwise it is trained on the first ``train_images`` MNIST training
+    images (``epochs``, SGD one-cycle at ``lr``, seed 0, batch 64, on the CPU) and predicts the
+    10,000 test images in batches of 1,000. The data and training functions are passed in
+    (``course_utils.data.mnist_tensors``, ``tensor_loader``, ``course_utils.train.fit``): this
+    module imports nothing but the standard library, torch and IPython.
+    """
+    import torch
+    import torch.nn as nn
+
+    torch.manual_seed(0)
+    model = build()
+    total = 0
+
+    def count(module, inputs, output):
+        nonlocal total
+        if isinstance(module, nn.Conv2d):
+            kh, kw = module.kernel_size
+            total += output.numel() * (module.in_channels // module.groups) * kh * kw
+        elif isinstance(module, nn.Linear):
+            total += output.numel() * module.in_features
+
+    hooks = [m.register_forward_hook(count) for m in model.modules()]
+    try:
+        model.eval()
+        with torch.no_grad():
+            model(torch.zeros(1, 1, 28, 28, device=next(model.parameters()).device))
+    finally:
+        for h in hooks:
+            h.remove()
+    params = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    test_images, test_labels = mnist_tensors(train=False)
+    within = params <= max_params and total <= max_multiply_adds
+    if not within:
+        return False, torch.full_like(test_labels, -1), test_labels
+    images, labels = mnist_tensors(train=True, limit=train_images)
+    loader = tensor_loader(images, labels, batch_size=64, shuffle=True, seed=0)
+    torch.manual_seed(0)
+    with torch.enable_grad():
+        fit(model, loader, epochs=epochs, lr=lr, one_cycle=True, device="cpu", progress=False)
+    model.eval()
+    with torch.no_grad():
+        preds = torch.cat([model(test_images[i:i + 1000]).argmax(1) for i in range(0, len(test_images), 1000)])
+    return True, preds, test_labels
+
+
 def forbidden(ops, pattern: str) -> list[str]:
     """The sorted names in ``ops`` that match the regular expression ``pattern``."""
     return sorted(op for op in ops if re.search(pattern, op))
