@@ -150,14 +150,16 @@ def bwrap_args(settings: Settings, workdir: Path, hidden: tuple = (), ipc_dir: P
         args += ["--dev-bind", str(dev), str(dev)]
     if any(Path("/dev").glob("nvidia*")) and os.path.isdir("/sys"):
         args += ["--ro-bind", "/sys", "/sys"]
+    # fresh /tmp and /dev/shm first: what is bound next may live there (a CI venv under /tmp)
+    for scratch in ("/tmp", "/dev/shm"):
+        args += ["--size", size, "--tmpfs", scratch]
     for folder in _read_only_folders(settings, hidden):
         args += ["--ro-bind", str(folder), str(folder)]
     utils = settings.root / "course_utils"
     if utils.is_dir():
         args += ["--ro-bind", str(utils.resolve()), f"{KERNEL_PACKAGES}/course_utils",
                  "--setenv", "PYTHONPATH", KERNEL_PACKAGES]
-    for scratch in ("/tmp", "/dev/shm", str(workdir)):
-        args += ["--size", size, "--tmpfs", scratch]
+    args += ["--size", size, "--tmpfs", str(workdir)]
     for item in sorted(workdir.iterdir()) if workdir.is_dir() else []:
         if item.is_file() and not item.is_symlink():
             args += ["--ro-bind", str(item), str(item)]

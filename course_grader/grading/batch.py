@@ -182,12 +182,18 @@ def grade_folder(settings: Settings, submitted: Path, out: Path, jobs: int = 1,
         except CourseError:           # an unknown assignment: its row says so
             pass
     results: list[dict] = []
+    # grades.csv is updated per (student, assignment): rows of earlier batches that this one does
+    # not grade again are kept (grading one assignment never erases another's grades)
+    regraded = {(sub.student, sub.assignment) for sub in subs}
+    kept = [row for row in _previous_rows(out / "grades.csv")
+            if (row.get("student"), row.get("assignment")) not in regraded]
 
     def done(row: dict) -> None:
         """Keep a finished result and rewrite grades.csv with every row so far (atomically): a
         crash or a kill loses at most the submissions in flight."""
         results.append(row)
-        report.write_csv(out / "grades.csv", [report.csv_row(GradeResult.from_dict(r)) for r in results])
+        report.write_csv(out / "grades.csv",
+                         kept + [report.csv_row(GradeResult.from_dict(r)) for r in results])
 
     bar = tqdm(total=len(subs), desc="grading", unit="notebook", disable=not progress)
     if jobs <= 1 or len(subs) <= 1:
@@ -209,8 +215,7 @@ def grade_folder(settings: Settings, submitted: Path, out: Path, jobs: int = 1,
                 bar.update()
     bar.close()
     graded = [GradeResult.from_dict(r) for r in results]
-    rows = [report.csv_row(r) for r in graded]
-    report.write_csv(out / "grades.csv", rows)
+    report.write_csv(out / "grades.csv", kept + [report.csv_row(r) for r in graded])
     try:   # nbgrader's gradebook, for nbgrader's own tools; grades.csv above is already safe
         from .gradebook import record_grades
         record_grades(out / "gradebook.db", graded, settings, assignments)
@@ -218,6 +223,16 @@ def grade_folder(settings: Settings, submitted: Path, out: Path, jobs: int = 1,
         print(f"warning: grades.csv is written, but {out / 'gradebook.db'} could not be updated: "
               f"{type(e).__name__}: {e}", file=sys.stderr)
     return sorted(graded, key=lambda r: (r.student, r.assignment))
+
+
+def _previous_rows(path: Path) -> list[dict]:
+    """The rows of an existing grades.csv ([] when there is none or it cannot be read)."""
+    try:
+        return report.read_csv(path) if path.is_file() else []
+    except (OSError, UnicodeDecodeError, ValueError) as e:
+        print(f"warning: {path} could not be read ({e}); it is replaced by this batch's rows",
+              file=sys.stderr)
+        return []
 
 
 def _init_worker() -> None:

@@ -68,8 +68,7 @@ def grade_notebook(settings: Settings, assignment, path: Path, student: str = ""
     nb, tamper_notes = build_graded_notebook(assignment.source, submission)
     result.notes += tamper_notes
     # tampering and evasion primitives, found in the grader's process (the code is parsed, not run)
-    result.review = [item.to_dict() for item in
-                     scan.scan_notebook(nb, skip_cell=scan.instructor_cells(assignment.source))]
+    review = scan.review_items(assignment.source, nb)
     with tempfile.TemporaryDirectory(prefix="course-grade-") as tmp:
         workdir = Path(tmp) / "work"
         result.notes += _prepare_scratch(Path(path), workdir)
@@ -82,8 +81,7 @@ def grade_notebook(settings: Settings, assignment, path: Path, student: str = ""
                         f"machine, not of the submission; grade it again once fixed): {run.fatal}")
     result.tests, run_notes, result.score = judge_run(run, reference, settings)
     result.notes += run_notes
-    if result.review and result.status == "graded":
-        result.status = "review"           # the score stands until the instructor confirms it
+    result.mark_review(review)             # status review: the score stands until confirmed
     result.seconds = round(time.monotonic() - started, 2)
     return result, run.notebook
 

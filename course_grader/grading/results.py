@@ -34,6 +34,13 @@ class GradeResult:
     #: primitive, why); non-empty makes a graded result's status ``review``
     review: list = field(default_factory=list)
 
+    def mark_review(self, items: list) -> None:
+        """Record the tamper scan's ``items``; any item turns a ``graded`` result into
+        ``review`` (the score kept for the instructor to confirm); an ``error`` stays one."""
+        self.review = [dict(item) for item in items]
+        if self.review and self.status == "graded":
+            self.status = "review"
+
     def to_dict(self) -> dict:
         return asdict(self)
 

@@ -292,6 +292,22 @@ def instructor_cells(source_nb) -> Callable:
     return skip
 
 
+def review_items(source_nb, graded_nb) -> list[dict]:
+    """What grading records as a GradeResult's ``review`` list: :func:`scan_notebook` on
+    ``graded_nb`` (the merged notebook grading runs), skipping the cells identical to the
+    instructor's (``source_nb``'s) test cells, each item as ``ReviewItem.to_dict()``.
+
+    Never raises for anything a submission contains: if the scanner itself fails, the one item
+    says so (the notebook then needs a look by hand)."""
+    try:
+        items = scan_notebook(graded_nb, skip_cell=instructor_cells(source_nb))
+    except Exception as e:  # noqa: BLE001 - a scanner bug must not crash grading
+        return [ReviewItem(cell=0, grade_id="", line=1, primitive="cannot be parsed",
+                           why=f"the scanner failed ({type(e).__name__}): look through the "
+                               "notebook by hand").to_dict()]
+    return [item.to_dict() for item in items]
+
+
 def scan_source(source: str, *, aliases: dict | None = None) -> list[Finding]:
     """The primitives used in one cell's ``source``, sorted by line; ``aliases`` maps names bound
     elsewhere in the notebook to module paths (default: :data:`DEFAULT_ALIASES` and the cell's

@@ -18,7 +18,7 @@ import pytest
 
 from course_grader.cli import main
 from course_grader.config import CourseError
-from course_grader.grading import intake
+from course_grader.grading import intake, report
 from course_grader.grading.batch import discover, grade_folder
 from tests.conftest import ROOT, needs_mnist
 from tests.helpers import fill_solutions, release_nb, source_nb
@@ -178,3 +178,31 @@ def test_grades_csv_holds_every_row_finished_before_a_crash(settings, tmp_path, 
     rows = (out / "grades.csv").read_text().splitlines()
     assert rows[0].startswith("student,assignment,score,max_score,status")
     assert [r.split(",")[0] for r in rows[1:]] == ["ann", "ben"]
+
+
+def test_grading_one_assignment_keeps_the_others_rows(settings, tmp_path, monkeypatch):
+    """grades.csv is updated per (student, assignment) (issue 17.6): a second batch of another
+    assignment keeps the first batch's rows; grading a submission again replaces its row."""
+    from course_grader.grading import batch
+    from course_grader.grading.results import GradeResult
+
+    def grade_one(settings, sub, out, assignment, hidden=()):
+        return GradeResult(assignment=sub.assignment, student=sub.student, score=len(sub.student),
+                           max_score=20).to_dict()
+
+    monkeypatch.setattr(batch, "_grade_one", grade_one)
+    monkeypatch.setattr(batch, "attach", lambda settings, assignment, hidden=(): assignment)
+    out = tmp_path / "out"
+    for folder, student, assignment in [("first", "ann", "pooling"), ("first", "bo", "pooling"),
+                                        ("second", "ann", "mlp_vs_cnn"), ("third", "bo", "pooling")]:
+        path = tmp_path / folder / student / assignment
+        path.mkdir(parents=True)
+        (path / f"{assignment}.ipynb").write_text("{}")
+    grade_folder(settings, tmp_path / "first", out, progress=False)
+    (out / "grades.csv").write_text((out / "grades.csv").read_text().replace("bo,pooling,2", "bo,pooling,7"))
+    grade_folder(settings, tmp_path / "second", out, progress=False)
+    rows = {(r["student"], r["assignment"]): r["score"] for r in report.read_csv(out / "grades.csv")}
+    assert rows == {("ann", "pooling"): "3", ("bo", "pooling"): "7", ("ann", "mlp_vs_cnn"): "3"}
+    grade_folder(settings, tmp_path / "third", out, progress=False)
+    rows = {(r["student"], r["assignment"]): r["score"] for r in report.read_csv(out / "grades.csv")}
+    assert rows == {("ann", "pooling"): "3", ("bo", "pooling"): "2", ("ann", "mlp_vs_cnn"): "3"}

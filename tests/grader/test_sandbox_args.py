@@ -104,6 +104,8 @@ def test_environment_under_tmp_is_mounted_back(settings, monkeypatch, tmp_path):
     monkeypatch.setattr(sys, "prefix", str(venv))
     args = sandbox.bwrap_args(settings, tmp_path / "work", bwrap="bwrap")
     assert str(venv.resolve()) in _binds(args)
+    # bound after the fresh /tmp, or the tmpfs would hide it (CI's venv cache lives in /tmp)
+    assert args.index("/tmp", args.index("--proc")) < args.index(str(venv.resolve()))
 
 
 def test_hidden_batch_folders_are_not_bound(settings, tmp_path):
