@@ -15,7 +15,7 @@ import importlib
 
 __version__ = "0.1.0"
 
-_SUBMODULES = ("budget", "data", "device", "plots", "seed", "timing", "train")
+_SUBMODULES = ("budget", "checks", "data", "device", "plots", "seed", "timing", "train")
 
 __all__ = ["__version__", *_SUBMODULES]
 

@@ -39,10 +39,15 @@ class GradingClient(NotebookClient):
                 return None
             self._bytes_in_cell[cell_index] = budget + size
             if budget + size > limit:
+                kept = None
+                if msg.get("msg_type") == "stream" and isinstance(content.get("text"), str) and budget < limit:
+                    # the start of a long print is kept, up to the limit
+                    content["text"] = content["text"][:limit - budget]
+                    kept = super().output(outs, msg, display_id, cell_index)
                 outs.append(nbformat.v4.new_output(
                     "stream", name="stderr",
-                    text=f"[grader: output of this cell cut at {limit} bytes]\n"))
-                return None
+                    text=f"\n[grader: output of this cell cut at {limit} bytes]\n"))
+                return kept
         return super().output(outs, msg, display_id, cell_index)
 
     def _record_budget(self, cell_index, size: int) -> str:

@@ -8,10 +8,10 @@ import time
 from pathlib import Path
 
 from ..assignment import as_assignment
-from ..config import Settings
+from ..config import CourseError, Settings
 from ..execution import bwrap, session
 from ..notebook import NotebookError, notebook_from_json
-from . import intake, scan
+from . import intake, labels, scan
 from .merge import build_graded_notebook
 from .reference import reference_records
 from .results import GradeResult, TestResult, all_failed
@@ -65,6 +65,10 @@ def grade_notebook(settings: Settings, assignment, path: Path, student: str = ""
         reference = assignment.reference
     if reference is None:
         reference = reference_records(settings, assignment, hidden=hidden)
+    try:
+        labels.require(reference)          # true labels stay in the grader's process
+    except labels.LabelSetError as e:
+        raise CourseError(f"{assignment.id}: {e}") from None
     nb, tamper_notes = build_graded_notebook(assignment.source, submission)
     result.notes += tamper_notes
     # tampering and evasion primitives, found in the grader's process (the code is parsed, not run)

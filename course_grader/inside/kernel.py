@@ -94,8 +94,10 @@ def record(name: str, value, *, rtol: float = 1e-5, atol: float = 1e-8,
         dicts of those.
     rtol, atol: tolerance for floating-point values (the reference record's values are used).
     targets, min_accuracy: for a classifier's predictions. ``value`` is a 1-D tensor of predicted
-        labels and ``targets`` the true labels; the check passes when the predictions agree with
-        the *reference's* targets on at least ``min_accuracy`` of the entries.
+        labels and ``targets`` the name of a label set the grader loads itself in its own process
+        (``"mnist-test"``: the MNIST test labels; the labels never pass through the kernel), or,
+        for small made-up problems, a tensor of true labels; the check passes when the
+        predictions agree with the *reference's* targets on at least ``min_accuracy`` of them.
     at_least, at_most: the value is a number that passes when within these bounds (the reference
         record's bounds are used); prefer recorded predictions where the grader can compute the
         number itself.
@@ -125,6 +127,15 @@ def record(name: str, value, *, rtol: float = 1e-5, atol: float = 1e-8,
              "text/plain": f"[recorded for grading: {name}]"}, raw=True)
 
 
+def by_value(value):
+    """A tensor as float64, anything else unchanged: record ``by_value(t)`` (with ``rtol=0,
+    atol=0`` for counts) where a cell checks values and the dtype belongs to another check, so
+    that right counts in a float or int32 tensor are not a wrong value."""
+    import torch
+
+    return value.detach().to(torch.float64) if isinstance(value, torch.Tensor) else value
+
+
 def aten_ops_used(fn, *args, **kwargs):
     """Call ``fn(*args, **kwargs)`` and return ``(result, ops)``.
 
@@ -132,6 +143,14 @@ def aten_ops_used(fn, *args, **kwargs):
     the call dispatched, whatever Python route reached them (``F.conv2d``, an alias bound at
     import time, ``torch.ops.aten``, a module).
     """
+    recorder = _op_recorder()
+    with recorder:
+        result = fn(*args, **kwargs)
+    return result, recorder.ops
+
+
+def _op_recorder():
+    """A dispatch mode whose ``ops`` collects the aten operator names run inside its block."""
     from torch.utils._python_dispatch import TorchDispatchMode
 
     class _Recorder(TorchDispatchMode):
@@ -143,10 +162,7 @@ def aten_ops_used(fn, *args, **kwargs):
             self.ops.add(func.overloadpacket.__name__)
             return func(*args, **(kwargs or {}))
 
-    recorder = _Recorder()
-    with recorder:
-        result = fn(*args, **kwargs)
-    return result, recorder.ops
+    return _Recorder()
 
 
 def count_ops(fn, *args, **kwargs) -> int:
@@ -170,56 +186,170 @@ def count_ops(fn, *args, **kwargs) -> int:
     return counter.count
 
 
-def trained_predictions(build, max_params: int, max_multiply_adds: int, *, mnist_tensors,
-                        tensor_loader, fit, epochs: int = 3, lr: float = 1e-2, train_images: int = 10000):
-    """Train a fresh ``build()`` with the grader's fixed recipe and return its test-set
-    predictions: ``(within_limits, predictions, test_labels)``.
+def python_lines(fn, *args, **kwargs) -> int:
+    """How many lines of notebook code run during ``fn(*args, **kwargs)``.
 
-    The model is checked against the size limits first (trainable parameters, multiply-adds of
-    its Conv2d and Linear layers for one 1x28x28 image); a model over them is not trained and
-    predicts -1 everywhere. Otherwise it is trained on the first ``train_images`` MNIST training
-    images (``epochs``, SGD one-cycle at ``lr``, seed 0, batch 64, on the CPU) and predicts the
-    10,000 test images in batches of 1,000. The data and training functions are passed in
-    (``course_utils.data.mnist_tensors``, ``tensor_loader``, ``course_utils.train.fit``): this
-    module imports nothing but the standard library, torch and IPython.
+    Counts the tracer's line events in every frame whose code does not come from a library file
+    (the standard library, site-packages, this module): the notebook's cells and whatever they
+    define. A loop over images, windows or pixels runs more lines for a larger input whatever its
+    body calls (torch, numpy or plain Python); a vectorised function runs as many lines for a
+    large input as for a small one. The result of ``fn`` is discarded.
+    """
+    import sys
+    import sysconfig
+
+    paths = sysconfig.get_paths()
+    libraries = tuple(sorted({paths[key] for key in ("stdlib", "platstdlib", "purelib", "platlib")}
+                             | {sys.prefix, sys.base_prefix, sys.exec_prefix}))
+    lines = 0
+
+    def in_frame(frame, event, arg):
+        nonlocal lines
+        if event == "line":
+            lines += 1
+        return in_frame
+
+    def on_call(frame, event, arg):
+        name = frame.f_code.co_filename
+        if name.startswith(libraries) or name.startswith("course_grader/"):
+            return None
+        return in_frame
+
+    previous = sys.gettrace()
+    sys.settrace(on_call)
+    try:
+        fn(*args, **kwargs)
+    finally:
+        sys.settrace(previous)
+    return lines
+
+
+def grows(measure, fn, small: tuple, large: tuple, *, slack: int = 2) -> bool:
+    """Whether ``measure(fn, *large)`` exceeds ``measure(fn, *small)`` by more than ``slack``.
+
+    ``measure`` is ``count_ops`` or ``python_lines``; ``small`` and ``large`` are argument tuples
+    (the last item may be a dict of keyword arguments).
+    """
+    def call(arguments):
+        if arguments and isinstance(arguments[-1], dict):
+            return measure(fn, *arguments[:-1], **arguments[-1])
+        return measure(fn, *arguments)
+
+    return call(large) > call(small) + slack
+
+
+def multiply_adds(model, x) -> int:
+    """The multiply-adds of one forward pass of ``model`` on ``x`` (eval mode, no gradients),
+    whatever modules or functions compute them: torch's FLOP counter sees every matrix product
+    and convolution at the operator level, and a multiply-add is two FLOPs."""
+    import torch
+    from torch.utils.flop_counter import FlopCounterMode
+
+    was_training = model.training
+    counter = FlopCounterMode(display=False)
+    try:
+        model.eval()
+        with torch.no_grad(), counter:
+            model(x)
+    finally:
+        model.train(was_training)
+    return int(counter.get_total_flops()) // 2
+
+
+def predictions_from_own_layers(model, images, batch: int = 1000):
+    """``(predictions, from_own_layers)`` of ``model`` (in eval mode, no gradients) on ``images``.
+
+    from_own_layers: whether, for every image, the predicted class is the largest output of the
+    last registered layer (a leaf module) that ran in the forward pass, as it is for a network
+    that returns its last layer's logits (or a softmax of them). A ``forward`` that answers from
+    anything else, such as a table of known images, fails it.
     """
     import torch
-    import torch.nn as nn
 
-    torch.manual_seed(0)
-    model = build()
-    total = 0
+    last = {}
 
-    def count(module, inputs, output):
-        nonlocal total
-        if isinstance(module, nn.Conv2d):
-            kh, kw = module.kernel_size
-            total += output.numel() * (module.in_channels // module.groups) * kh * kw
-        elif isinstance(module, nn.Linear):
-            total += output.numel() * module.in_features
+    def keep(module, inputs, output):
+        if isinstance(output, torch.Tensor):
+            last["output"] = output
 
-    hooks = [m.register_forward_hook(count) for m in model.modules()]
+    leaves = [m for m in model.modules() if not list(m.children())]
+    hooks = [m.register_forward_hook(keep) for m in leaves]
+    predictions, own = [], True
     try:
         model.eval()
         with torch.no_grad():
-            model(torch.zeros(1, 1, 28, 28, device=next(model.parameters()).device))
+            for start in range(0, len(images), batch):
+                last.clear()
+                logits = model(images[start:start + batch])
+                chunk = logits.argmax(1)
+                predictions.append(chunk)
+                layer = last.get("output")
+                own = own and layer is not None and layer.shape[0] == logits.shape[0] and \
+                    layer.numel() == logits.numel() and \
+                    bool(torch.equal(layer.reshape(len(chunk), -1).argmax(1), chunk.reshape(-1)))
     finally:
-        for h in hooks:
-            h.remove()
+        for hook in hooks:
+            hook.remove()
+    return torch.cat(predictions), own
+
+
+def trained_predictions(build, max_params: int, max_multiply_adds: int, *, mnist_tensors,
+                        tensor_loader, fit, epochs: int = 3, lr: float = 1e-2, train_images: int = 10000,
+                        noise: float = 0.05, seed: int = 0):
+    """Train a fresh ``build()`` with the grader's fixed recipe; return
+    ``(within_limits, from_own_layers, predictions)`` on the MNIST test images.
+
+    The model is checked against the size limits first (trainable parameters; multiply-adds of
+    one 1x28x28 image, counted by ``multiply_adds`` whatever computes them); a model over them is
+    not trained and predicts -1 everywhere. Otherwise it is trained on the first ``train_images``
+    MNIST training images (``epochs``, one-cycle at ``lr``, seed 0, batch 64, on the CPU) and
+    predicts the 10,000 test images, each with Gaussian noise of standard deviation ``noise``
+    drawn from ``seed`` (clamped to [0, 1]): inputs no submission can have stored in advance.
+    The labels are not returned: the grader loads them itself (``record(..., targets="mnist-test")``).
+    The data and training functions are passed in (``course_utils.data.mnist_tensors``,
+    ``tensor_loader``, ``course_utils.train.fit``): this module imports nothing but the standard
+    library, torch and IPython.
+    """
+    import torch
+
+    torch.manual_seed(0)
+    model = build()
+    first = next(model.parameters(), None)
+    total = multiply_adds(model, torch.zeros(1, 1, 28, 28, device=None if first is None else first.device))
     params = sum(p.numel() for p in model.parameters() if p.requires_grad)
-    test_images, test_labels = mnist_tensors(train=False)
-    within = params <= max_params and total <= max_multiply_adds
-    if not within:
-        return False, torch.full_like(test_labels, -1), test_labels
+    test_images = mnist_tensors(train=False)[0]
+    generator = torch.Generator().manual_seed(seed)
+    test_images = (test_images + noise * torch.randn(test_images.shape, generator=generator)).clamp_(0.0, 1.0)
+    if not (params <= max_params and total <= max_multiply_adds):
+        return False, False, torch.full((len(test_images),), -1, dtype=torch.long)
     images, labels = mnist_tensors(train=True, limit=train_images)
     loader = tensor_loader(images, labels, batch_size=64, shuffle=True, seed=0)
     torch.manual_seed(0)
     with torch.enable_grad():
         fit(model, loader, epochs=epochs, lr=lr, one_cycle=True, device="cpu", progress=False)
-    model.eval()
-    with torch.no_grad():
-        preds = torch.cat([model(test_images[i:i + 1000]).argmax(1) for i in range(0, len(test_images), 1000)])
-    return True, preds, test_labels
+    predictions, own = predictions_from_own_layers(model, test_images)
+    return True, own, predictions
+
+
+def forbidden_ops(fn, calls, pattern: str) -> list[str]:
+    """The aten operators matching ``pattern`` that ``fn`` reached over ``calls``, sorted.
+
+    calls: ``(args, kwargs)`` pairs. A gate on *how* a function computes must not fail for what
+    it computed, so a call that raises still counts with the operators it reached before raising;
+    but a function that never returns normally and reaches no such operator (an untouched stub)
+    gets ``["no call returned"]``.
+    """
+    found, returned = set(), False
+    for args, kwargs in calls:
+        recorder = _op_recorder()
+        try:
+            with recorder:
+                fn(*args, **kwargs)
+            returned = True
+        except Exception:
+            pass
+        found |= {op for op in recorder.ops if re.search(pattern, op)}
+    return sorted(found) if returned or found else ["no call returned"]
 
 
 def forbidden(ops, pattern: str) -> list[str]:

@@ -5,8 +5,9 @@
 grades every variant in ``tests/variants/<assignment>.py`` with the variant harness (one grading
 kernel per assignment, see ``harness.py``; a few minutes for all six) and prints a table:
 wrong variants, how many of them lose points (caught), the share, correct alternatives, and how
-many of those earn full marks. Variants that do not lose exactly their declared tests are listed
-below the table. ``pytest tests/test_variants.py`` prints the same table at the end of its run.
+many of those earn full marks, then how many correct alternatives lost points ("right but
+zeroed") and how many wrong variants kept full marks ("wrong but paid"). Variants that do not lose
+exactly their declared tests are listed below the table. ``pytest tests/test_variants.py`` prints the same table at the end of its run.
 """
 from __future__ import annotations
 
@@ -52,6 +53,9 @@ def format_table(rows: list) -> str:
             for line in lines]
     text.insert(1, "  ".join("-" * w for w in widths))
     text.append("caught: the wrong variant loses points; full marks: the correct alternative loses none")
+    wrong, caught, correct, full = (sum(row[i] for row in rows) for i in (1, 2, 3, 4))
+    text.append(f"right but zeroed (a correct alternative that lost points): {correct - full} (goal: none); "
+                f"wrong but paid (a wrong variant with full marks): {wrong - caught} (goal: none)")
     return "\n".join(text)
 
 

@@ -1,0 +1,89 @@
+"""How a function computes, for the visible tests: which torch operators it reaches, how many
+operations it runs, how many lines of your code it runs.
+
+    from course_utils.checks import ops_seen, count_ops, python_lines
+    out, ops = ops_seen(conv2d_naive, x, w)     # {"mul", "sum", ...}: no "convolution" in it
+    count_ops(im2col, small) == count_ops(im2col, large)          # vectorised over N, H, W
+    python_lines(im2col, small) == python_lines(im2col, large)    # no Python loop over them
+
+The grader's hidden tests use their own copies of these (the grader installs them fresh before
+each test, so redefining these in a notebook changes nothing there).
+"""
+from __future__ import annotations
+
+import sys
+import sysconfig
+
+
+def ops_seen(fn, *args, **kwargs):
+    """Call ``fn(*args, **kwargs)``; return ``(result, ops)``.
+
+    ops: the set of low-level (aten) operator names the call ran, such as ``"convolution"``,
+    ``"mm"``, ``"mul"``, whatever Python name reached them (``F.conv2d``, an alias, a module).
+    """
+    from torch.utils._python_dispatch import TorchDispatchMode
+
+    class _Seen(TorchDispatchMode):
+        def __init__(self):
+            super().__init__()
+            self.ops = set()
+
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            self.ops.add(func.overloadpacket.__name__)
+            return func(*args, **(kwargs or {}))
+
+    seen = _Seen()
+    with seen:
+        result = fn(*args, **kwargs)
+    return result, seen.ops
+
+
+def count_ops(fn, *args, **kwargs) -> int:
+    """How many tensor operations ``fn(*args, **kwargs)`` runs. A vectorised function runs about
+    as many for a large input as for a small one; a loop over images or windows runs more."""
+    from torch.utils._python_dispatch import TorchDispatchMode
+
+    class _Count(TorchDispatchMode):
+        def __init__(self):
+            super().__init__()
+            self.count = 0
+
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            self.count += 1
+            return func(*args, **(kwargs or {}))
+
+    counter = _Count()
+    with counter:
+        fn(*args, **kwargs)
+    return counter.count
+
+
+def python_lines(fn, *args, **kwargs) -> int:
+    """How many lines of notebook code (not library code) run during ``fn(*args, **kwargs)``.
+
+    A Python loop over images, windows or pixels runs more lines for a larger input, whether its
+    body uses torch, numpy or plain Python; a vectorised function runs the same number.
+    """
+    paths = sysconfig.get_paths()
+    libraries = tuple(sorted({paths[key] for key in ("stdlib", "platstdlib", "purelib", "platlib")}
+                             | {sys.prefix, sys.base_prefix, sys.exec_prefix}))
+    lines = 0
+
+    def in_frame(frame, event, arg):
+        nonlocal lines
+        if event == "line":
+            lines += 1
+        return in_frame
+
+    def on_call(frame, event, arg):
+        if frame.f_code.co_filename.startswith(libraries) or frame.f_code.co_filename == __file__:
+            return None
+        return in_frame
+
+    previous = sys.gettrace()
+    sys.settrace(on_call)
+    try:
+        fn(*args, **kwargs)
+    finally:
+        sys.settrace(previous)
+    return lines

@@ -1,0 +1,227 @@
+"""The checks on *how* a function computes (issue 12: gates in their own cells; issue 11: no blind
+spots) and on where a classifier's answers come from: ``python_lines``/``grows`` (loops in any
+library), ``forbidden_ops`` (a crash is not a pass, nor a loss of the gate), ``multiply_adds``
+(any module), ``predictions_from_own_layers``; the students' copies in ``course_utils.checks``;
+label sets the judge loads itself."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+import course_utils.checks as student_checks
+from course_grader import kernel
+from course_grader.grading import judge, labels
+from tests.conftest import needs_mnist
+
+
+def loop_over_rows(x):
+    out = x.new_zeros(x.shape[0])
+    for i in range(x.shape[0]):
+        out[i] = x[i].sum()
+    return out
+
+
+def numpy_loop(x):
+    a = x.numpy()
+    out = np.zeros(a.shape[0], dtype=a.dtype)
+    for i in range(a.shape[0]):
+        out[i] = a[i].sum()
+    return torch.from_numpy(out)
+
+
+def comprehension(x):
+    return torch.stack([row.sum() for row in x])
+
+
+def vectorised(x):
+    return x.sum(dim=1)
+
+
+@pytest.mark.parametrize("measure", [kernel.python_lines, student_checks.python_lines])
+def test_python_lines_grow_with_any_loop_and_not_without(measure):
+    small, large = torch.ones(2, 3), torch.ones(40, 3)
+    for looped in (loop_over_rows, numpy_loop, comprehension):
+        assert measure(looped, large) > measure(looped, small) + 2, looped.__name__
+    assert measure(vectorised, large) == measure(vectorised, small) == 1
+
+
+def test_torch_operations_miss_a_numpy_loop_that_python_lines_see():
+    small, large = torch.ones(2, 3), torch.ones(40, 3)
+    assert not kernel.grows(kernel.count_ops, numpy_loop, (small,), (large,))
+    assert kernel.grows(kernel.python_lines, numpy_loop, (small,), (large,))
+    assert kernel.grows(kernel.count_ops, loop_over_rows, (small,), (large,))
+    assert not kernel.grows(kernel.python_lines, vectorised, (small,), (large,))
+
+
+def test_grows_takes_keyword_arguments_last():
+    def f(x, *, times):
+        for _ in range(times):
+            x = x + 1
+        return x
+
+    assert kernel.grows(kernel.python_lines, f, (torch.ones(1), {"times": 1}), (torch.ones(1), {"times": 9}))
+    assert not kernel.grows(kernel.python_lines, f, (torch.ones(1), {"times": 2}), (torch.ones(9), {"times": 2}))
+
+
+def test_python_lines_restores_an_earlier_tracer_and_raises_what_the_function_raises():
+    import sys
+
+    def tracer(frame, event, arg):
+        return None
+
+    def boom(x):
+        raise ValueError("no")
+
+    sys.settrace(tracer)
+    try:
+        with pytest.raises(ValueError):
+            kernel.python_lines(boom, 1)
+        assert sys.gettrace() is tracer
+    finally:
+        sys.settrace(None)
+
+
+def conv_by_builtin(x, w):
+    return F.conv2d(x, w)
+
+
+def conv_that_crashes_after_the_builtin(x, w):
+    F.conv2d(x, w)
+    raise RuntimeError("later")
+
+
+def conv_by_numpy(x, w):
+    return torch.from_numpy(np.zeros((1, 1, 2, 2), dtype=x.numpy().dtype))
+
+
+def stub(x, w):
+    raise NotImplementedError
+
+
+CALLS = [((torch.randn(1, 1, 4, 4, dtype=torch.float64), torch.randn(1, 1, 3, 3, dtype=torch.float64)), {})]
+
+
+def test_forbidden_ops_names_the_builtin_even_when_the_call_crashes_later():
+    assert kernel.forbidden_ops(conv_by_builtin, CALLS, kernel.CONV_OPS) == ["convolution"]
+    assert kernel.forbidden_ops(conv_that_crashes_after_the_builtin, CALLS, kernel.CONV_OPS) == ["convolution"]
+
+
+def test_forbidden_ops_passes_numpy_code_and_fails_a_stub():
+    assert kernel.forbidden_ops(conv_by_numpy, CALLS, kernel.CONV_OPS) == []
+    assert kernel.forbidden_ops(stub, CALLS, kernel.CONV_OPS) == ["no call returned"]
+    # one call that returns is enough: a function that fails on one input keeps its gate
+    flaky = CALLS + [((None, None), {})]
+    assert kernel.forbidden_ops(conv_by_numpy, flaky, kernel.CONV_OPS) == []
+
+
+def test_students_ops_seen_and_count_ops_match_the_graders():
+    x, w = CALLS[0][0]
+    result, ops = student_checks.ops_seen(conv_by_builtin, x, w)
+    assert "convolution" in ops and result.shape == (1, 1, 2, 2)
+    assert student_checks.count_ops(vectorised, torch.ones(3, 3)) == kernel.count_ops(vectorised, torch.ones(3, 3))
+
+
+class FunctionalConv(nn.Module):
+    """Two nn.Conv2d of a few channels, then a large convolution run with F.conv2d on a Parameter
+    that no nn.Conv2d holds: what counting nn.Conv2d/nn.Linear by hooks used to miss."""
+
+    def __init__(self):
+        super().__init__()
+        self.c1, self.c2 = nn.Conv2d(1, 2, 3, padding=1), nn.Conv2d(2, 2, 3, padding=1)
+        self.hidden = nn.Parameter(torch.randn(256, 2, 5, 5))
+        self.fc1, self.fc2 = nn.Linear(256, 8), nn.Linear(8, 10)
+
+    def forward(self, x):
+        x = F.relu(F.conv2d(self.c2(self.c1(x)), self.hidden, padding=2))     # 256*2*25 per pixel
+        return self.fc2(self.fc1(x.mean(dim=(2, 3))))
+
+
+def test_multiply_adds_count_any_module():
+    reference = nn.Sequential(nn.Conv2d(1, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                              nn.Conv2d(8, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+                              nn.Linear(784, 32), nn.ReLU(), nn.Linear(32, 10))
+    by_layers = 28 * 28 * 8 * 9 + 14 * 14 * 16 * 8 * 9 + 784 * 32 + 32 * 10
+    assert kernel.multiply_adds(reference, torch.zeros(1, 1, 28, 28)) == by_layers
+    assert kernel.multiply_adds(FunctionalConv(), torch.zeros(1, 1, 28, 28)) > 10_000_000
+    model = FunctionalConv().train()
+    kernel.multiply_adds(model, torch.zeros(1, 1, 28, 28))
+    assert model.training                                  # the mode is put back
+
+
+class LookUp(nn.Module):
+    """Required layers, but eval-mode answers come from elsewhere (a table, here: class 3)."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 10)
+
+    def forward(self, x):
+        logits = self.fc(x)
+        if not self.training:
+            logits = torch.zeros_like(logits)
+            logits[:, 3] = 1.0
+        return logits
+
+
+class LogSoftmaxNet(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 10)
+
+    def forward(self, x):
+        return F.log_softmax(self.fc(x), dim=1).squeeze(-1)
+
+
+def test_predictions_come_from_the_last_layer_that_ran():
+    torch.manual_seed(0)
+    images = torch.randn(25, 4)
+    for honest in (nn.Sequential(nn.Linear(4, 10)), nn.Sequential(nn.Linear(4, 10), nn.Softmax(dim=1)),
+                   LogSoftmaxNet()):
+        predictions, own = kernel.predictions_from_own_layers(honest, images, batch=10)
+        assert own and predictions.shape == (25,), honest
+    predictions, own = kernel.predictions_from_own_layers(LookUp(), images, batch=10)
+    assert not own and bool((predictions == 3).all())
+
+
+def test_named_targets_are_loaded_by_the_grader(monkeypatch):
+    known = torch.tensor([0, 1, 2, 1])
+    monkeypatch.setitem(labels.LABEL_SETS, "four-labels", ("four", False))
+    labels.named.cache_clear()
+    import course_utils.data as data
+    monkeypatch.setattr(data, "four", lambda train, download: (None, known), raising=False)
+    expected = {"name": "p", "value": known, "rtol": 0.0, "atol": 0.0, "targets": "four-labels",
+                "min_accuracy": 0.75, "at_least": None, "at_most": None}
+    right = dict(expected, targets=None)
+    assert judge.compare(expected, right) is None
+    # the submission's own targets are never read: copying its predictions there gains nothing
+    wrong = dict(right, value=torch.tensor([3, 3, 3, 1]), targets=torch.tensor([3, 3, 3, 1]))
+    assert judge.compare(expected, wrong) == "test accuracy 25.00% is below the required 75.00%"
+    labels.named.cache_clear()
+
+
+def test_an_unknown_or_missing_label_set_is_the_courses_problem(monkeypatch):
+    labels.named.cache_clear()
+    with pytest.raises(labels.LabelSetError, match="unknown label set"):
+        labels.named("no-such-set")
+    import course_utils.data as data
+
+    def missing(train, download):
+        raise RuntimeError("Dataset not found")
+
+    monkeypatch.setattr(data, "mnist_tensors", missing)
+    with pytest.raises(labels.LabelSetError, match="could not load the label set 'mnist-test'"):
+        labels.require({"test_x": [("p", {"targets": "mnist-test"})]})
+    expected = {"name": "p", "value": None, "rtol": 0.0, "atol": 0.0, "targets": "mnist-test",
+                "min_accuracy": 0.5, "at_least": None, "at_most": None}
+    assert "the course's check is broken" in judge.compare(expected, dict(expected, value=torch.zeros(3, dtype=torch.long)))
+    labels.named.cache_clear()
+
+
+@needs_mnist
+def test_mnist_test_labels_are_the_data_sets():
+    labels.named.cache_clear()
+    got = labels.named("mnist-test")
+    assert got.shape == (10000,) and got.dtype == torch.long and int(got[0]) == 7
