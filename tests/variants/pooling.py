@@ -353,32 +353,67 @@ def shift_sensitivity(images, feature_fn, shifts):
     return changes
 '''
 
+# issue 11's category: a numpy loop over output positions. torch sees two operations whatever
+# the size; the number of Python lines run grows. No autograd either, so the module cannot train.
+MAXPOOL_NUMPY_LOOP = '''
+import numpy as np
+
+def maxpool2d(x, kernel_size, stride=None):
+    kh, kw = pair(kernel_size)
+    sh, sw = pair(stride) if stride is not None else (kh, kw)
+    a = x.detach().numpy()
+    N, C, H, W = a.shape
+    H_out, W_out = (H - kh) // sh + 1, (W - kw) // sw + 1
+    out = np.empty((N, C, H_out, W_out), dtype=a.dtype)
+    for i in range(H_out):
+        for j in range(W_out):
+            out[:, :, i, j] = a[:, :, i * sh:i * sh + kh, j * sw:j * sw + kw].max(axis=(2, 3))
+    return torch.from_numpy(out)
+'''
+
+
+# issue 11's category: loops that are right but ignore `padding`: only the padding test is lost.
+AVGPOOL_NAIVE_NO_PADDING = '''
+def avgpool2d_naive(x, kernel_size, stride=None, padding=0):
+    kh, kw = pair(kernel_size)
+    sh, sw = pair(kernel_size if stride is None else stride)
+    N, C, H, W = x.shape
+    out = x.new_empty((N, C, (H - kh) // sh + 1, (W - kw) // sw + 1))
+    for i in range(out.shape[2]):
+        for j in range(out.shape[3]):
+            out[:, :, i, j] = x[:, :, i * sh:i * sh + kh, j * sw:j * sw + kw].mean(dim=(2, 3))
+    return out
+'''
+
+
 VARIANTS = [
     # Part 1
     Variant("maxpool_naive_zero_padding", {"maxpool2d_naive": MAXPOOL_NAIVE_ZERO_PADDING},
-            frozenset({"test_maxpool2d_naive"}), "pads max pooling with zeros instead of -inf"),
+            frozenset({"test_pool_naive_padding"}), "pads max pooling with zeros instead of -inf"),
     Variant("maxpool_naive_float32_output", {"maxpool2d_naive": MAXPOOL_NAIVE_FLOAT32},
             frozenset({"test_maxpool2d_naive"}), "allocates the output with torch.zeros, losing float64"),
     Variant("maxpool_naive_stride_none_is_one", {"maxpool2d_naive": MAXPOOL_NAIVE_STRIDE_NONE_IS_ONE},
             frozenset({"test_maxpool2d_naive"}), "stride=None taken as stride 1, not the kernel size"),
     Variant("avgpool_naive_excludes_padding", {"avgpool2d_naive": AVGPOOL_NAIVE_EXCLUDE_PAD},
-            frozenset({"test_avgpool2d_naive"}), "divides border windows by the real elements only (count_include_pad=False)"),
+            frozenset({"test_pool_naive_padding"}), "divides border windows by the real elements only (count_include_pad=False)"),
+    Variant("avgpool_naive_no_padding", {"avgpool2d_naive": AVGPOOL_NAIVE_NO_PADDING},
+            frozenset({"test_pool_naive_padding"}), "issue 11: right loops that ignore padding"),
     Variant("avgpool_naive_nn_avgpool", {"avgpool2d_naive": AVGPOOL_NAIVE_BUILTIN},
-            frozenset({"test_avgpool2d_naive"}), "calls nn.AvgPool2d"),
+            frozenset({"test_pool_naive_no_builtin"}), "calls nn.AvgPool2d"),
     # Part 2
     Variant("maxpool_stride_ignored", {"maxpool2d": MAXPOOL_STRIDE_IGNORED},
             frozenset({"test_maxpool2d", "test_pool_vectorised", "test_global_avgpool_module"}),
             "always steps by the kernel size (the vectorised check and the module use maxpool2d)"),
     Variant("maxpool_F_max_pool2d", {"maxpool2d": MAXPOOL_BUILTIN},
-            frozenset({"test_maxpool2d", "test_global_avgpool_module"}), "calls F.max_pool2d"),
+            frozenset({"test_pool_module_no_builtin", "test_pool_no_builtin"}), "calls F.max_pool2d"),
     Variant("maxpool_import_alias", {"maxpool2d": MAXPOOL_ALIAS_BUILTIN},
-            frozenset({"test_maxpool2d", "test_global_avgpool_module"}), "F.max_pool2d under an alias bound at import"),
+            frozenset({"test_pool_module_no_builtin", "test_pool_no_builtin"}), "F.max_pool2d under an alias bound at import"),
     Variant("maxpool_loops", {"maxpool2d": MAXPOOL_LOOPS},
             frozenset({"test_pool_vectorised"}), "right values but a Python loop over output positions"),
     Variant("avgpool_square_divisor", {"avgpool2d": AVGPOOL_SQUARE_DIVISOR},
             frozenset({"test_avgpool2d"}), "divides by kh * kh, wrong for rectangular windows"),
     Variant("avgpool_F_unfold", {"avgpool2d": AVGPOOL_F_UNFOLD},
-            frozenset({"test_avgpool2d"}), "uses F.unfold (im2col)"),
+            frozenset({"test_pool_no_builtin"}), "uses F.unfold (im2col)"),
     # Part 3
     Variant("maxpool_backward_overwrites", {"maxpool2d_backward": MAXPOOL_BACKWARD_OVERWRITES},
             frozenset({"test_maxpool2d_backward"}), "dx[...] = g instead of +=: overlapping windows do not add up"),
@@ -387,16 +422,16 @@ VARIANTS = [
     Variant("maxpool_backward_unravel_by_kh", {"maxpool2d_backward": MAXPOOL_BACKWARD_UNRAVEL_BY_KH},
             frozenset({"test_maxpool2d_backward"}), "unravels the window's argmax with kh instead of kw (rectangular windows)"),
     Variant("maxpool_backward_autograd_builtin", {"maxpool2d_backward": MAXPOOL_BACKWARD_BUILTIN},
-            frozenset({"test_maxpool2d_backward"}), "autograd through F.max_pool2d"),
+            frozenset({"test_pool_backward_no_builtin"}), "autograd through F.max_pool2d"),
     Variant("avgpool_backward_no_divide", {"avgpool2d_backward": AVGPOOL_BACKWARD_NO_DIVIDE},
             frozenset({"test_avgpool2d_backward"}), "forgets to divide by kh * kw"),
     Variant("avgpool_backward_autograd_builtin", {"avgpool2d_backward": AVGPOOL_BACKWARD_BUILTIN},
-            frozenset({"test_avgpool2d_backward"}), "autograd through F.avg_pool2d"),
+            frozenset({"test_pool_backward_no_builtin"}), "autograd through F.avg_pool2d"),
     # Part 4
     Variant("global_avgpool_divides_by_h", {"global_avgpool_module": GLOBAL_AVGPOOL_DIVIDES_BY_H},
-            frozenset({"test_global_avgpool_module"}), "divides the channel sum by H instead of H * W"),
+            frozenset({"test_global_avgpool"}), "divides the channel sum by H instead of H * W"),
     Variant("module_wraps_nn_maxpool", {"global_avgpool_module": MODULE_WRAPS_NN_MAXPOOL},
-            frozenset({"test_global_avgpool_module"}), "MaxPool2dScratch wraps nn.MaxPool2d"),
+            frozenset({"test_pool_module_no_builtin"}), "MaxPool2dScratch wraps nn.MaxPool2d"),
     Variant("module_ignores_stride", {"global_avgpool_module": MODULE_IGNORES_STRIDE},
             frozenset({"test_global_avgpool_module"}), "MaxPool2dScratch drops its stride argument"),
     # Part 5
@@ -419,6 +454,11 @@ VARIANTS = [
             why="correct: flattened sum / (H * W), module storing pairs"),
     Variant("shift_sensitivity_linalg", {"shift_sensitivity": SHIFT_LINALG},
             why="correct: torch.linalg.vector_norm without no_grad"),
+    # issue 11's category
+    Variant("maxpool_numpy_loop", {"maxpool2d": MAXPOOL_NUMPY_LOOP},
+            frozenset({"test_pool_vectorised", "test_global_avgpool_module"}),
+            "right values from a numpy loop over output positions: not vectorised (Python lines grow), "
+            "and MaxPool2dScratch built on it carries no gradient"),
 ]
 
 #: A wrong variant that passes every visible test and loses exactly one hidden test
