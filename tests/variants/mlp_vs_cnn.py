@@ -282,6 +282,46 @@ def evaluate(model, loader):
     return float((predictions == targets).double().mean())
 '''
 
+# issue 11's category: moves the batches to the notebook's global `device`, not the model's.
+# On a CPU-only grader both are the CPU; the hidden test points `device` elsewhere.
+EVAL_GLOBAL_DEVICE = '''
+def evaluate(model, loader):
+    model.eval()
+    correct, total = 0, 0
+    with torch.no_grad():
+        for x, y in loader:
+            x, y = x.to(device), y.to(device)
+            correct += (model(x).argmax(1) == y).sum().item()
+            total += len(y)
+    return correct / total
+'''
+
+
+# issue 11's category: two nn.Conv2d and two nn.Linear as asked, plus a large convolution run with
+# F.conv2d on a Parameter of its own, which counting nn.Conv2d/nn.Linear layers does not see:
+# about 10 million multiply-adds per image, over the limit.
+CNN_FUNCTIONAL_CONV = '''
+class FunctionalConvCNN(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 8, 3, padding=1)
+        self.conv2 = nn.Conv2d(8, 8, 3, padding=1)
+        self.extra = nn.Parameter(torch.randn(256, 8, 5, 5) * 0.01)
+        self.fc1 = nn.Linear(256, 32)
+        self.fc2 = nn.Linear(32, 10)
+
+    def forward(self, x):
+        x = F.max_pool2d(F.relu(self.conv1(x)), 2)
+        x = F.relu(self.conv2(x))
+        x = F.relu(F.conv2d(x, self.extra, padding=2))
+        return self.fc2(F.relu(self.fc1(x.mean(dim=(2, 3)))))
+
+
+def build_cnn():
+    return FunctionalConvCNN()
+'''
+
+
 VARIANTS = [
     Variant("mlp_no_activation", {"build_mlp": MLP_NO_ACTIVATION}, frozenset({"test_build_mlp"}),
             "two Linear layers with nothing in between: a linear model"),
@@ -307,6 +347,8 @@ VARIANTS = [
             "ends with a softmax: probabilities instead of logits, and it trains badly"),
     Variant("cnn_too_big", {"build_cnn": CNN_TOO_BIG}, frozenset({"test_cnn_trained"}),
             "no second pooling: 1.6 million parameters, over the limits the grader trains"),
+    Variant("cnn_functional_conv_over_limit", {"build_cnn": CNN_FUNCTIONAL_CONV}, frozenset({"test_cnn_trained"}),
+            "a third convolution through F.conv2d on its own Parameter: 10 M multiply-adds, over the limit"),
     Variant("cnn_class_lenet", {"build_cnn": CNN_CLASS_LENET}, frozenset(),
             "correct: a LeNet-like nn.Module class with pooling in forward"),
     Variant("cnn_strided_batchnorm", {"build_cnn": CNN_STRIDED_BATCHNORM}, frozenset(),
@@ -343,6 +385,8 @@ VARIANTS = [
     Variant("eval_grad_off_for_good", {"evaluate": EVAL_GRAD_OFF_FOR_GOOD},
             frozenset({"test_evaluate_modes"}),
             "torch.set_grad_enabled(False) and never switches gradients back on"),
+    Variant("eval_global_device", {"evaluate": EVAL_GLOBAL_DEVICE}, frozenset({"test_evaluate_modes"}),
+            "moves the batches to the notebook's global device instead of the model's"),
     Variant("eval_inference_mode_cat", {"evaluate": EVAL_INFERENCE_MODE_CAT}, frozenset(),
             "correct: inference_mode, concatenated predictions, restores the mode"),
 ]
