@@ -487,6 +487,43 @@ def most_confused_pairs(cm, k):
 '''
 
 
+# issue 11's categories, written fresh.
+# A square grid of int(sqrt(K))**2 axes: right for K = 0, 1, 4, 9, ...; drops images otherwise.
+PLOT_SQUARE_GRID = '''
+import math
+
+def plot_misclassified(images, preds, targets, probs, indices):
+    indices = torch.as_tensor(indices, dtype=torch.long).cpu().tolist()
+    fig = plt.figure(figsize=(6, 6))
+    fig.suptitle(f"{len(indices)} most confident mistakes")
+    side = int(math.sqrt(len(indices)))
+    for slot, i in enumerate(indices[:side * side]):
+        ax = fig.add_subplot(side, side, slot + 1)
+        ax.imshow(images[i, 0].detach().cpu(), cmap="gray")
+        ax.set_title(f"true {int(targets[i])}, pred {int(preds[i])} ({100 * float(probs[i]):.0f}%)")
+        ax.axis("off")
+    return fig
+'''
+
+# most_confused_pairs with numpy int64 entries (np.argsort and np.unravel_index): right values.
+MCP_NUMPY_INTS = '''
+import numpy as np
+
+def most_confused_pairs(cm, k):
+    off = cm.detach().cpu().numpy().copy()
+    np.fill_diagonal(off, 0)
+    order = np.argsort(-off.ravel(), kind="stable")
+    result = []
+    for flat in order[:k]:
+        t, p = np.unravel_index(flat, off.shape)
+        if off[t, p] == 0:
+            break
+        result.append((t, p, off[t, p]))
+    return result
+'''
+
+
+
 def _v(name, cell, source, lost, why):
     return Variant(name, {cell: source}, frozenset(lost), why)
 
@@ -514,7 +551,7 @@ VARIANTS = [
     _v("find_ascending", "find_misclassified", FIND_ASCENDING,
        {"test_find_misclassified", "test_find_misclassified_edges"},
        "least confident mistakes first"),
-    _v("find_empty_float", "find_misclassified", FIND_EMPTY_FLOAT, {"test_find_misclassified_edges"},
+    _v("find_empty_float", "find_misclassified", FIND_EMPTY_FLOAT, {"test_result_types"},
        "no mistakes: returns torch.tensor([]), a float32 tensor"),
     _v("find_topk", "find_misclassified", FIND_TOPK, {"test_find_misclassified_edges"},
        "topk(k) fails when there are fewer than k mistakes"),
@@ -544,6 +581,8 @@ VARIANTS = [
     _v("plot_first_k_images", "plot_misclassified", PLOT_FIRST_K_IMAGES,
        {"test_plot_misclassified", "test_plot_misclassified_edges"},
        "shows images 0..K-1 instead of the images at indices"),
+    _v("plot_square_grid", "plot_misclassified", PLOT_SQUARE_GRID, {"test_plot_misclassified_edges"},
+       "issue 11: an int(sqrt(K)) x int(sqrt(K)) grid, which drops images unless K is a square"),
     _v("plot_own_grid_truncated", "plot_misclassified", PLOT_OWN_GRID_TRUNCATED, set(),
        "right: own 4-column grid, spare axes hidden, reversed colormap, percentage truncated"),
     # Part 4a
@@ -554,8 +593,8 @@ VARIANTS = [
        "cm[targets, preds] += 1 counts a repeated pair once"),
     _v("cm_size_from_data", "confusion_matrix", CM_SIZE_FROM_DATA, {"test_confusion_matrix_edges"},
        "size from the largest label seen, ignoring num_classes"),
-    _v("cm_float", "confusion_matrix", CM_FLOAT,
-       {"test_confusion_matrix", "test_confusion_matrix_edges"}, "float32 counts"),
+    _v("cm_float", "confusion_matrix", CM_FLOAT, {"test_result_types"},
+       "float32 counts, right values: only the types test is lost"),
     _v("cm_bincount_no_minlength", "confusion_matrix", CM_BINCOUNT_NO_MINLENGTH,
        {"test_confusion_matrix", "test_confusion_matrix_edges"},
        "bincount without minlength: too short when the last pairs never occur"),
@@ -581,8 +620,10 @@ VARIANTS = [
        "counts the correct predictions as confusions"),
     _v("mcp_keeps_zeros", "most_confused_pairs", MCP_KEEPS_ZEROS, {"test_most_confused_pairs"},
        "pads the list with zero counts"),
-    _v("mcp_tensor_entries", "most_confused_pairs", MCP_TENSOR_ENTRIES, {"test_most_confused_pairs"},
-       "counts stay 0-d tensors instead of Python ints"),
+    _v("mcp_tensor_entries", "most_confused_pairs", MCP_TENSOR_ENTRIES, {"test_result_types"},
+       "counts stay 0-d tensors instead of Python ints: only the types test is lost"),
+    _v("mcp_numpy_ints", "most_confused_pairs", MCP_NUMPY_INTS, {"test_result_types"},
+       "issue 11: numpy int64 entries, right values: only the types test is lost"),
     _v("mcp_ties_descending", "most_confused_pairs", MCP_TIES_DESCENDING, {"test_most_confused_pairs"},
        "sorts (count, true, pred) in reverse: ties by (true, pred) descending"),
     _v("mcp_pred_first", "most_confused_pairs", MCP_PRED_FIRST, {"test_most_confused_pairs"},
