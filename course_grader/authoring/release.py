@@ -28,9 +28,23 @@ SETUP_TEMPLATE = (Path(__file__).with_name("templates") / "colab_setup_cell.py")
 
 
 def badge_markdown(settings: Settings, assignment: str) -> str:
+    """The first cell of a release: the "Open in Colab" badge and the library versions grading uses."""
     return (f'<a href="{settings.colab_url(assignment)}" target="_parent">'
             '<img src="https://colab.research.google.com/assets/colab-badge.svg" '
-            'alt="Open In Colab"/></a>')
+            'alt="Open In Colab"/></a>\n\n'
+            f"*Graded with the library versions Google Colab ships ({grading_versions(settings)}), "
+            "so code that runs in Colab runs the same when graded.*")
+
+
+def grading_versions(settings: Settings) -> str:
+    """"numpy 2.1.3, matplotlib 3.10.0, ...": the libraries students import that the grading
+    environment pins to Colab's versions (the ``grade`` extra of pyproject.toml, the one place)."""
+    import tomllib
+
+    with open(settings.root / "pyproject.toml", "rb") as f:
+        grade = tomllib.load(f)["project"]["optional-dependencies"]["grade"]
+    pins = [re.fullmatch(r"([A-Za-z0-9_.-]+)==([\w.]+)", requirement.strip()) for requirement in grade]
+    return ", ".join(f"{pin[1]} {pin[2]}" for pin in pins if pin)
 
 
 def _nbgrader_config(settings: Settings, course_dir: Path):

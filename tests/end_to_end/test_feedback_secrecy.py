@@ -42,7 +42,7 @@ def test_hidden_test_source_printed_by_student_code_stays_out_of_feedback(settin
     result, executed = grade_notebook(settings, assignment, path, student="student")
     assert result.status == "review"                    # frames: the scan marks it
     assert {i["primitive"] for i in result.review} >= {"inspect.stack", "f_globals"}
-    assert [t.name for t in result.tests if not t.passed] == ["test_global_avgpool_module"]
+    assert [t.name for t in result.tests if not t.passed] == ["test_global_avgpool", "test_pool_module_no_builtin"]
     # the instructor's copy shows that the snooping worked inside the kernel
     printed = "".join(o.get("text", "") for c in executed.cells for o in c.get("outputs", [])
                       if o.get("output_type") == "stream")
@@ -96,7 +96,7 @@ def test_a_last_cell_printing_the_history_and_a_forged_record_reveal_nothing(set
     path.parent.mkdir(parents=True)
     nbformat.write(nb, path)
     result, executed = grade_notebook(settings, assignment, path, student="student")
-    assert (result.score, result.status) == (20, "review"), result       # In, display internals
+    assert (result.score, result.status) == (24, "review"), result       # In, display internals
     hidden = _hidden_lines(source, release_nb(settings, assignment))
     assert hidden
     printed = "".join(o.get("text", "") for c in executed.cells for o in c.get("outputs", [])

@@ -339,8 +339,8 @@ def test_batch_grades_every_submission(settings, tmp_path):
     rows = {r["student"]: r for r in report.read_csv(out / "grades.csv")}
     assert set(rows) == {"good", "renamed", "cut_off", "empty", "lost", "nothing"}
     assert len(results) == 6
-    assert (rows["good"]["score"], rows["good"]["max_score"], rows["good"]["status"]) == ("20", "20", "graded")
-    assert (rows["renamed"]["score"], rows["renamed"]["status"]) == ("20", "graded")
+    assert (rows["good"]["score"], rows["good"]["max_score"], rows["good"]["status"]) == ("24", "24", "graded")
+    assert (rows["renamed"]["score"], rows["renamed"]["status"]) == ("24", "graded")
     assert "renamed to pooling (1) final.ipynb" in rows["renamed"]["message"]
     for student, fragment in [("cut_off", "not valid notebook JSON"), ("empty", "not valid notebook JSON"),
                               ("lost", "unknown assignment 'not_an_assignment'"), ("nothing", "no notebook")]:
@@ -364,7 +364,7 @@ def test_course_grade_command(settings, tmp_path):
     assert proc.returncode == 0, proc.stderr[-3000:]
     rows = {r["student"]: r for r in report.read_csv(out / "grades.csv")}
     assert set(rows) == {"good", "cut_off", "lost"}
-    assert (rows["good"]["score"], rows["good"]["max_score"]) == ("20", "20")
+    assert (rows["good"]["score"], rows["good"]["max_score"]) == ("24", "24")
     assert rows["cut_off"]["status"] == rows["lost"]["status"] == "error"
     assert "3 submission(s) graded" in proc.stdout
 
@@ -415,7 +415,7 @@ def test_course_check_reports_review_items(settings, tmp_path, monkeypatch, caps
     code, out, err = _check([str(path), "--json"], monkeypatch, capsys)
     data = json.loads(out)
     assert code == 0, err
-    assert data["status"] == "review" and data["score"] == data["max_score"] == 24
+    assert data["status"] == "review" and data["score"] == data["max_score"] == 29
     assert {i["primitive"] for i in data["review"]} == {"get_ipython", "display_pub"}
     assert all(set(i) == {"cell", "grade_id", "line", "primitive", "why"} and i["why"] for i in data["review"])
     code, out, err = _check([str(path)], monkeypatch, capsys)
