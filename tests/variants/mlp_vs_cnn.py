@@ -322,6 +322,15 @@ def build_cnn():
 '''
 
 
+# issue 11's category: the right count as a numpy integer.
+COUNT_NUMPY_INT = '''
+import numpy as np
+
+def count_parameters(model):
+    return np.sum([p.numel() for p in model.parameters() if p.requires_grad], dtype=np.int64)
+'''
+
+
 VARIANTS = [
     Variant("mlp_no_activation", {"build_mlp": MLP_NO_ACTIVATION}, frozenset({"test_build_mlp"}),
             "two Linear layers with nothing in between: a linear model"),
@@ -366,8 +375,10 @@ VARIANTS = [
             frozenset({"test_count_parameters", "test_count_parameters_frozen"}),
             "counts parameter tensors instead of their entries"),
     Variant("count_returns_tensor", {"count_parameters": COUNT_RETURNS_TENSOR},
-            frozenset({"test_count_parameters", "test_count_parameters_frozen"}),
-            "returns a 0-d tensor instead of an int"),
+            frozenset({"test_count_parameters", "test_count_parameters_frozen", "test_result_types"}),
+            "returns a 0-d tensor instead of an int (and torch.stack fails for a model without parameters)"),
+    Variant("count_numpy_int", {"count_parameters": COUNT_NUMPY_INT}, frozenset({"test_result_types"}),
+            "issue 11: the right counts as numpy int64: only the types test is lost"),
     Variant("count_named_prod", {"count_parameters": COUNT_NAMED_PROD}, frozenset(),
             "correct: named_parameters and math.prod"),
     Variant("eval_batch_mean", {"evaluate": EVAL_BATCH_MEAN}, frozenset({"test_evaluate"}),
@@ -376,8 +387,8 @@ VARIANTS = [
             "divides by len(loader.dataset), wrong when the loader yields part of it"),
     Variant("eval_percent", {"evaluate": EVAL_PERCENT}, frozenset({"test_evaluate", "test_evaluate_modes"}),
             "returns a percentage"),
-    Variant("eval_returns_tensor", {"evaluate": EVAL_RETURNS_TENSOR}, frozenset({"test_evaluate"}),
-            "returns a 0-d tensor instead of a float"),
+    Variant("eval_returns_tensor", {"evaluate": EVAL_RETURNS_TENSOR}, frozenset({"test_evaluate", "test_result_types"}),
+            "returns a float32 0-d tensor: the value loses precision and the type is wrong"),
     Variant("eval_no_eval_mode", {"evaluate": EVAL_NO_EVAL_MODE}, frozenset({"test_evaluate_modes"}),
             "forgets model.eval()"),
     Variant("eval_no_no_grad", {"evaluate": EVAL_NO_NO_GRAD}, frozenset({"test_evaluate_modes"}),

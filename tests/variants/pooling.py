@@ -391,7 +391,7 @@ VARIANTS = [
     Variant("maxpool_naive_zero_padding", {"maxpool2d_naive": MAXPOOL_NAIVE_ZERO_PADDING},
             frozenset({"test_pool_naive_padding"}), "pads max pooling with zeros instead of -inf"),
     Variant("maxpool_naive_float32_output", {"maxpool2d_naive": MAXPOOL_NAIVE_FLOAT32},
-            frozenset({"test_maxpool2d_naive"}), "allocates the output with torch.zeros, losing float64"),
+            frozenset({"test_maxpool2d_naive", "test_pool_dtype"}), "allocates the output with torch.zeros, losing float64"),
     Variant("maxpool_naive_stride_none_is_one", {"maxpool2d_naive": MAXPOOL_NAIVE_STRIDE_NONE_IS_ONE},
             frozenset({"test_maxpool2d_naive"}), "stride=None taken as stride 1, not the kernel size"),
     Variant("avgpool_naive_excludes_padding", {"avgpool2d_naive": AVGPOOL_NAIVE_EXCLUDE_PAD},
