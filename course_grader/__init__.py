@@ -1,10 +1,12 @@
 """The instructor's grader (``course``). See the README's "Architecture" section for the layout."""
 import sys as _sys
 
-from .inside import kernel as _kernel
+from .inside import doubles as _doubles, kernel as _kernel, probes as _probes
 
-# hidden tests import ``course_grader.kernel``: in the grading kernel the guard installs it under
-# that name; here the same name reaches the one file, course_grader/inside/kernel.py
+# hidden tests import ``course_grader.kernel``, ``.probes`` and ``.doubles``: in the grading kernel
+# the guard installs them under those names; here the same names reach the files in inside/
 _sys.modules.setdefault(__name__ + ".kernel", _kernel)
-kernel = _kernel
+_sys.modules.setdefault(__name__ + ".probes", _probes)
+_sys.modules.setdefault(__name__ + ".doubles", _doubles)
+kernel, probes, doubles = _kernel, _probes, _doubles
 del _sys

@@ -140,7 +140,7 @@ def cmd_demo(args) -> int:
     print(f"2/3 writing example submissions (reference, untouched, partial) to {submitted}")
     for assignment in names:
         write_examples(settings, assignment, submitted)
-    print(f"3/3 grading them (reference results of each assignment are computed once and cached)")
+    print("3/3 grading them (reference results of each assignment are computed once and cached)")
     results = grade_folder(settings, submitted, out, jobs=args.jobs, progress=not args.quiet)
     print()
     print(report.table([report.csv_row(r) for r in results]))

@@ -1,10 +1,12 @@
-"""How a function computes, for the visible tests: which torch operators it reaches, how many
-operations it runs, how many lines of your code it runs.
+"""How a function computes and what a figure shows, for the visible tests: which torch operators
+a function reaches, how many operations it runs, how many lines of your code it runs; which
+images, titles and suptitle a figure has.
 
     from course_utils.checks import ops_seen, count_ops, python_lines
     out, ops = ops_seen(conv2d_naive, x, w)     # {"mul", "sum", ...}: no "convolution" in it
     count_ops(im2col, small) == count_ops(im2col, large)          # vectorised over N, H, W
     python_lines(im2col, small) == python_lines(im2col, large)    # no Python loop over them
+    image_axes, titles, arrays, suptitle = figure_content(fig)
 
 The grader's hidden tests use their own copies of these (the grader installs them fresh before
 each test, so redefining these in a notebook changes nothing there).
@@ -87,3 +89,24 @@ def python_lines(fn, *args, **kwargs) -> int:
     finally:
         sys.settrace(previous)
     return lines
+
+
+def figure_content(fig):
+    """What a grid figure shows, for the visible tests of plotting functions.
+
+    Returns ``(image_axes, titles, arrays, suptitle)``: the axes holding an image, in the
+    figure's order (a colorbar's axes holds none); each one's title (centre, else left, else
+    right; ``""`` when untitled); each one's first image as a float64 tensor of shape (H, W) or
+    (H, W, 3) with the values passed to ``imshow`` (masked entries as 0); the figure's suptitle
+    (``""`` when there is none).
+    """
+    import numpy as np
+    import torch
+
+    image_axes = [ax for ax in fig.axes if ax.images]
+    titles = [next((ax.get_title(loc=loc) for loc in ("center", "left", "right") if ax.get_title(loc=loc)), "")
+              for ax in image_axes]
+    arrays = [torch.from_numpy(np.ma.filled(ax.images[0].get_array(), 0).astype("float64"))
+              for ax in image_axes]
+    suptitle = getattr(fig, "_suptitle", None)
+    return image_axes, titles, arrays, (suptitle.get_text() if suptitle is not None else "")

@@ -20,7 +20,8 @@ from nbclient.util import run_sync
 
 from .. import protocol
 from ..config import CourseError, Settings
-from ..inside import guard as guard_module, kernel as kernel_module, prelude as prelude_module
+from ..inside import doubles as doubles_module, guard as guard_module, kernel as kernel_module, \
+    prelude as prelude_module, probes as probes_module
 from ..notebook import is_test
 from . import launch
 from .client import GradingClient, classify, death_reason, kernel_responds, run_guard
@@ -50,8 +51,11 @@ def _source(module) -> str:
 
 
 def guard_source() -> str:
-    """Installs a fresh ``course_grader.kernel`` module in the kernel (before each test cell)."""
-    return (_source(guard_module) + f"_course_guard({_source(kernel_module)!r})\n"
+    """Installs fresh ``course_grader.kernel``, ``.probes`` and ``.doubles`` modules in the kernel
+    (before each test cell); kernel first, as the others import it."""
+    sources = {"kernel": _source(kernel_module), "probes": _source(probes_module),
+               "doubles": _source(doubles_module)}
+    return (_source(guard_module) + f"_course_guard({sources!r})\n"
             "del _course_guard\n")
 
 

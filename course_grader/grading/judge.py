@@ -160,7 +160,6 @@ def _same(exp, act, rtol: float, atol: float, where: str) -> str | None:
             return f"the result holds finite values where NaN or infinite values were expected{at}"
         if torch.allclose(a, e, rtol=rtol, atol=atol, equal_nan=True):
             return None
-        finite = torch.isfinite(e) & torch.isfinite(a)
         infinite = torch.isinf(e)
         if not torch.equal(torch.isnan(a), torch.isnan(e)) or not torch.equal(a[infinite], e[infinite]):
             return f"NaN or infinite values differ{at}"

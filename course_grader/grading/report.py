@@ -180,7 +180,7 @@ def gradescope_results(result: GradeResult) -> dict:
     tests = [{"name": t.name, "score": t.points, "max_score": t.max_points,
               "status": "passed" if t.passed else "failed",
               "output": t.message or "passed", "visibility": "visible"} for t in result.tests]
-    review = ([f"Marked for review (the instructor confirms the score): "
+    review = (["Marked for review (the instructor confirms the score): "
                + "; ".join(review_line(i) for i in result.review[:20])] if result.review else [])
     output = "; ".join(filter(None, [result.error, result.run_error, *result.notes, *review]))
     return {"score": result.score, "output": output or f"{result.assignment}: graded", "tests": tests}

@@ -318,10 +318,10 @@ def trained_predictions(build, max_params: int, max_multiply_adds: int, *, mnist
     total = multiply_adds(model, torch.zeros(1, 1, 28, 28, device=None if first is None else first.device))
     params = sum(p.numel() for p in model.parameters() if p.requires_grad)
     test_images = mnist_tensors(train=False)[0]
-    generator = torch.Generator().manual_seed(seed)
-    test_images = (test_images + noise * torch.randn(test_images.shape, generator=generator)).clamp_(0.0, 1.0)
     if not (params <= max_params and total <= max_multiply_adds):
         return False, False, torch.full((len(test_images),), -1, dtype=torch.long)
+    generator = torch.Generator().manual_seed(seed)
+    test_images = (test_images + noise * torch.randn(test_images.shape, generator=generator)).clamp_(0.0, 1.0)
     images, labels = mnist_tensors(train=True, limit=train_images)
     loader = tensor_loader(images, labels, batch_size=64, shuffle=True, seed=0)
     torch.manual_seed(0)

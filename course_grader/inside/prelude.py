@@ -26,4 +26,5 @@ def _course_prelude(seed: int, threads: int) -> None:
     import matplotlib
     matplotlib.use("Agg")
     # exit() and quit() in a cell must not end the kernel some moments later (at a random cell)
-    get_ipython().ask_exit = lambda: None  # noqa: F821 - IPython's builtin in the kernel
+    from IPython import get_ipython
+    get_ipython().ask_exit = lambda: None

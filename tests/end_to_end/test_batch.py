@@ -11,7 +11,6 @@ import pytest
 
 from course_grader.grading import report
 from course_grader.grading.batch import grade_folder, merge_csvs, shard
-from course_grader.cli import build_parser
 from course_grader.config import CourseError
 from course_grader.authoring.examples import write_examples
 from tests.conftest import ROOT, needs_mnist

@@ -20,7 +20,7 @@ from course_grader.cli import main
 from course_grader.config import CourseError
 from course_grader.grading import intake, report
 from course_grader.grading.batch import discover, grade_folder
-from tests.conftest import ROOT, needs_mnist
+from tests.conftest import needs_mnist
 from tests.helpers import fill_solutions, release_nb, source_nb
 
 A = "pooling"

@@ -31,7 +31,7 @@ from course_grader.execution import cgroups, environment
 from course_grader.grading.batch import grade_folder
 from course_grader.grading.grade import grade_notebook
 from course_grader.notebook import grade_id, is_test, points, read_notebook
-from tests.conftest import ROOT, needs_bwrap, needs_mnist
+from tests.conftest import ROOT, needs_mnist
 from tests.submissions.cases import ALL, CASES, BY_NAME, OS_EXIT, after_setup, reference, to_bytes
 
 pytestmark = [needs_mnist, pytest.mark.slow]

@@ -3,14 +3,12 @@
 import struct
 import time
 import urllib.error
-from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 import torchvision
 
-from course_utils import data
 from tests.conftest import require_mnist
 from course_utils.data import (
     FASHION_CLASSES,

@@ -1,0 +1,195 @@
+"""Stand-ins that hidden tests put in place of the clock, the GPU, a model or a student's own
+earlier function, so that a timing function is graded on what it does, not on how fast this
+machine happens to be.
+
+    from course_grader.doubles import fake_clock
+    with fake_clock([7.0] * 3 + [0.5] * 10) as clock:      # warm-up calls take 7 s, timed 0.5 s
+        seconds = time_it(clock.fn, "cpu")
+    record("time_it: slow warm-up calls are not timed", seconds)
+
+Every stand-in is removed when its ``with`` block ends, also when the student's code raises.
+During grading the guard installs this file, fresh before every test cell, as the module
+``course_grader.doubles``, so it imports only the standard library and torch.
+"""
+from __future__ import annotations
+
+import contextlib
+import statistics
+import time
+
+
+class FakeClock:
+    """A fake ``time.perf_counter`` that only ``fn()`` moves on: the k-th call of ``fn`` takes
+    ``durations[k]`` seconds (1000 s once they run out). ``calls`` counts the calls of ``fn``,
+    ``syncs`` those of the stand-in ``synchronize``."""
+
+    def __init__(self, durations):
+        self.now, self.durations, self.calls, self.syncs = 100.0, list(durations), 0, 0
+
+    def perf_counter(self):
+        return self.now
+
+    def fn(self):
+        self.now += self.durations[self.calls] if self.calls < len(self.durations) else 1000.0
+        self.calls += 1
+
+    def synchronize(self, *args, **kwargs):
+        self.syncs += 1
+
+
+class FakeGPU:
+    """A simulated asynchronous GPU with a fake clock: ``fn()`` only queues its work (the k-th
+    call ``durations[k]`` seconds) and returns at once; ``synchronize()`` waits until the queue is
+    empty (moves the clock on); ``perf_counter()`` reads the clock. ``events`` logs each of them
+    as ``"call"``, ``"sync"`` or ``"clock"``."""
+
+    def __init__(self, durations):
+        self.now, self.queued, self.durations, self.events = 0.0, 0.0, list(durations), []
+
+    def fn(self):
+        n = self.events.count("call")
+        self.queued += self.durations[n] if n < len(self.durations) else 1000.0
+        self.events.append("call")
+
+    def synchronize(self, *args, **kwargs):
+        self.now += self.queued
+        self.queued = 0.0
+        self.events.append("sync")
+
+    def perf_counter(self):
+        self.events.append("clock")
+        return self.now
+
+
+@contextlib.contextmanager
+def _replaced(*triples):
+    """Set ``(owner, attribute, value)`` for the block, then put the old values back."""
+    old = [(owner, name, getattr(owner, name)) for owner, name, _ in triples]
+    try:
+        for owner, name, value in triples:
+            setattr(owner, name, value)
+        yield
+    finally:
+        for owner, name, value in old:
+            setattr(owner, name, value)
+
+
+@contextlib.contextmanager
+def fake_clock(durations):
+    """For the block, ``time.perf_counter`` reads a ``FakeClock(durations)`` and
+    ``torch.cuda.synchronize`` counts into it; yields the clock."""
+    import torch
+
+    clock = FakeClock(durations)
+    with _replaced((time, "perf_counter", clock.perf_counter), (torch.cuda, "synchronize", clock.synchronize)):
+        yield clock
+
+
+@contextlib.contextmanager
+def fake_gpu(durations):
+    """For the block, the clock, ``torch.cuda.synchronize`` and ``torch.cuda.is_available()``
+    (True) belong to a ``FakeGPU(durations)``; yields it."""
+    import torch
+
+    gpu = FakeGPU(durations)
+    with _replaced((time, "perf_counter", gpu.perf_counter), (torch.cuda, "synchronize", gpu.synchronize),
+                   (torch.cuda, "is_available", lambda: True)):
+        yield gpu
+
+
+@contextlib.contextmanager
+def counted_syncs(gpu_available: bool):
+    """For the block, ``torch.cuda.synchronize`` only counts its calls into the yielded list and
+    ``torch.cuda.is_available()`` says ``gpu_available``."""
+    import torch
+
+    syncs = []
+    with _replaced((torch.cuda, "synchronize", lambda *args, **kwargs: syncs.append(1)),
+                   (torch.cuda, "is_available", lambda: gpu_available)):
+        yield syncs
+
+
+def bracketed(events) -> bool:
+    """Whether, in a ``FakeGPU``'s events, at least one call is timed and every timed call (a
+    call between two clock readings with no other call) has a sync after the previous call and
+    before the clock starts, and a sync after the call and before the clock is read."""
+    clocks = [i for i, e in enumerate(events) if e == "clock"]
+    timed = 0
+    for i, e in enumerate(events):
+        if e != "call":
+            continue
+        before = [c for c in clocks if c < i]
+        after = [c for c in clocks if c > i]
+        if not before or not after:
+            continue
+        start, stop = before[-1], after[0]
+        if "call" in events[start + 1:i] + events[i + 1:stop]:
+            continue
+        timed += 1
+        previous_calls = [j for j in range(start) if events[j] == "call"]
+        since = previous_calls[-1] + 1 if previous_calls else 0
+        if "sync" not in events[since:start] or "sync" not in events[i + 1:stop]:
+            return False
+    return timed > 0
+
+
+def reference_time_it(fn, device, warmup=3, repeats=10) -> float:
+    """The reference ``time_it`` (median seconds of ``repeats`` timed calls after ``warmup``
+    untimed ones, synchronising around each timed call on a GPU), so that a later part's test
+    does not depend on the student's own ``time_it``."""
+    import torch
+
+    on_cuda = torch.device(device).type == "cuda"
+    for _ in range(warmup):
+        fn()
+    durations = []
+    for _ in range(repeats):
+        if on_cuda:
+            torch.cuda.synchronize(device)
+        start = time.perf_counter()
+        fn()
+        if on_cuda:
+            torch.cuda.synchronize(device)
+        durations.append(time.perf_counter() - start)
+    return float(statistics.median(durations))
+
+
+def with_reference_time_it(namespace: dict, call):
+    """Run ``call()`` while the name ``time_it`` in ``namespace`` (the notebook's ``globals()``)
+    means ``reference_time_it``; return ``(result, device types time_it was called with)``."""
+    import torch
+
+    missing = object()
+    student_time_it, devices = namespace.get("time_it", missing), []
+
+    def counting_time_it(fn, device, *args, **kwargs):
+        devices.append(torch.device(device).type)
+        return reference_time_it(fn, device, *args, **kwargs)
+
+    namespace["time_it"] = counting_time_it
+    try:
+        return call(), devices
+    finally:
+        if student_time_it is missing:
+            namespace.pop("time_it", None)
+        else:
+            namespace["time_it"] = student_time_it
+
+
+def spy_net():
+    """A linear 1x28x28 -> 10 classifier whose ``seen`` list keeps, per call, (a CPU copy of the
+    batch or None on "meta", its shape, its dtype as a string, its device type)."""
+    from torch import nn
+
+    class SpyNet(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(28 * 28, 10)
+            self.seen = []
+
+        def forward(self, x):
+            kept = x.detach().to("cpu").clone() if x.device.type != "meta" else None
+            self.seen.append((kept, tuple(x.shape), str(x.dtype), x.device.type))
+            return self.fc(x.flatten(1))
+
+    return SpyNet()

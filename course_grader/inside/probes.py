@@ -1,0 +1,135 @@
+"""What hidden tests measure about a student's function, model or figure, in one call each, so
+that test cells hold calls and records instead of pasted helpers.
+
+    from course_grader.probes import outcome, hooks_left, structure
+    record("pad2d: float32 input gives a float32 output", outcome(lambda: pad2d(x, 1)))
+    record("capture_activations: hooks left afterwards", hooks_left(net))
+
+During grading the guard installs this file, fresh before every test cell, as the module
+``course_grader.probes`` (next to ``course_grader.kernel``), so it imports only the standard
+library, torch, numpy and IPython.
+"""
+from __future__ import annotations
+
+import re
+
+from .kernel import figure_content, record
+
+
+def kind_of(value):
+    """A short description of a result's type: a tensor's dtype (``"torch.float32"``), a list
+    as ``["list", <each item's type name, a tuple's as a list of its items' type names>]``, or
+    the type name (``"int"``, ``"float"``, ``"NoneType"``)."""
+    import torch
+
+    if isinstance(value, torch.Tensor):
+        return str(value.dtype)
+    if isinstance(value, list):
+        return ["list"] + [[type(v).__name__ for v in item] if isinstance(item, tuple) else type(item).__name__
+                           for item in value]
+    return type(value).__name__
+
+
+def outcome(call):
+    """``kind_of(call())``, or ``"raised <ExceptionType>"``: one function that raises fails only
+    its own record, never the rest of the cell."""
+    try:
+        result = call()
+    except Exception as error:
+        return f"raised {type(error).__name__}"
+    return kind_of(result)
+
+
+def hooks_left(model) -> int:
+    """How many forward hooks and pre-hooks are still registered on ``model``'s modules, plus
+    torch's global forward hooks: a function that registers hooks must remove them all."""
+    import torch
+
+    global_hooks = getattr(torch.nn.modules.module, "_global_forward_hooks", {})
+    return (sum(len(m._forward_hooks) + len(m._forward_pre_hooks) for m in model.modules())
+            + len(global_hooks))
+
+
+def structure(build, generator) -> dict:
+    """What a fresh ``build()`` (seed 0) is made of and does, for the hidden structure tests of a
+    1x28x28 -> 10 classifier: layers defined and layers run by one forward pass (Conv2d, Linear,
+    other convolutions), output shapes for batches of 1 and 5, whether it is nonlinear, returns
+    logits rather than probabilities, gives finite outputs, and builds a new model on each call.
+    Inputs are drawn from ``generator``."""
+    import torch
+    from torch import nn
+
+    def kind(module):
+        if isinstance(module, nn.Conv2d):
+            return 0
+        if isinstance(module, nn.Linear):
+            return 1
+        if isinstance(module, nn.modules.conv._ConvNd):
+            return 2
+        return None
+
+    torch.manual_seed(0)
+    model = build()
+    model.eval()
+    defined = [0, 0, 0]
+    for m in model.modules():
+        if kind(m) is not None:
+            defined[kind(m)] += 1
+    calls = [0, 0, 0]
+
+    def hook(module, inputs, output):
+        if kind(module) is not None:
+            calls[kind(module)] += 1
+
+    handles = [m.register_forward_hook(hook) for m in model.modules()]
+    try:
+        with torch.no_grad():
+            model(torch.rand(2, 1, 28, 28, generator=generator))
+    finally:
+        for h in handles:
+            h.remove()
+    out = {"layers defined (Conv2d, Linear, other convolutions)": tuple(defined),
+           "layers run by one forward pass (Conv2d, Linear, other convolutions)": tuple(calls)}
+    with torch.no_grad():
+        for n in (1, 5):
+            y = model(torch.rand(n, 1, 28, 28, generator=generator))
+            out[f"output shape for a batch of {n}"] = tuple(y.shape)
+        a = torch.rand(4, 1, 28, 28, generator=generator)
+        b = torch.rand(4, 1, 28, 28, generator=generator)
+        fa, fb, fab, f0 = (model(t).double() for t in (a, b, a + b, torch.zeros_like(a)))
+        residual = (fab - fa - fb + f0).abs().max().item()
+        out["nonlinear (an activation between the layers)"] = bool(
+            residual > 1e-3 * (1.0 + fab.abs().max().item()))
+        probabilities = bool((fa >= 0).all()) and bool(
+            torch.allclose(fa.sum(1), torch.ones(4, dtype=fa.dtype), atol=1e-4))
+        out["returns logits, not softmax probabilities"] = not probabilities
+        out["outputs are finite"] = bool(torch.isfinite(fa).all())
+    other = build()
+    shared = {id(p) for p in model.parameters()} & {id(p) for p in other.parameters()}
+    out["each call builds a new model"] = other is not model and not shared
+    return out
+
+
+def record_images(prefix: str, fig, shows: str) -> None:
+    """Record a grid figure's images, then close it: how many axes hold an image, their shapes,
+    and their values (``shows`` says what axes i should show, as in "axes i shows channel i")."""
+    import matplotlib.pyplot as plt
+
+    image_axes, titles, arrays, suptitle = figure_content(fig)
+    record(f"{prefix} (number of axes with an image)", len(image_axes))
+    record(f"{prefix} (image shapes)", [tuple(a.shape) for a in arrays])
+    record(f"{prefix} (image values, {shows})", arrays, rtol=1e-5, atol=1e-6)
+    plt.close(fig)
+
+
+def record_indexed_titles(prefix: str, fig, letter: str) -> None:
+    """Record whether every image axes k of a grid figure has a title naming its index k (as any
+    number in the title) and whether the figure has a title, then close it."""
+    import matplotlib.pyplot as plt
+
+    image_axes, titles, arrays, suptitle = figure_content(fig)
+    record(f"{prefix} (every axes {letter} titled with its index {letter})",
+           len(titles) > 0 and all(k in [int(t) for t in re.findall(r"\d+", title)]
+                                   for k, title in enumerate(titles)))
+    record(f"{prefix} (figure has a title)", bool(suptitle.strip()))
+    plt.close(fig)

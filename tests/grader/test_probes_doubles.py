@@ -1,0 +1,139 @@
+"""The kernel-side helpers hidden tests call instead of pasting their own
+(``course_grader/inside/probes.py`` and ``doubles.py``), and the guard that installs them fresh
+in the kernel beside ``course_grader.kernel``."""
+from __future__ import annotations
+
+import statistics
+import subprocess
+import sys
+import time
+
+import matplotlib
+import pytest
+import torch
+from torch import nn
+
+from course_grader.execution.session import guard_source
+from course_grader.inside import doubles, probes
+
+matplotlib.use("Agg")
+
+
+def test_outcome_names_dtypes_types_and_what_was_raised():
+    assert probes.outcome(lambda: torch.zeros(2, dtype=torch.float64)) == "torch.float64"
+    assert probes.outcome(lambda: 3) == "int"
+    assert probes.outcome(lambda: 3.0) == "float"
+    assert probes.outcome(lambda: [(1, 2), (3, torch.tensor(4))]) == ["list", ["int", "int"], ["int", "Tensor"]]
+
+    def stub():
+        raise NotImplementedError()
+
+    assert probes.outcome(stub) == "raised NotImplementedError"
+
+
+def test_hooks_left_counts_hooks_on_every_module_and_global_ones():
+    net = nn.Sequential(nn.Conv2d(1, 2, 3), nn.Sequential(nn.ReLU(), nn.Flatten()))
+    assert probes.hooks_left(net) == 0
+    handles = [net[0].register_forward_hook(lambda *a: None), net[1][0].register_forward_pre_hook(lambda *a: None)]
+    assert probes.hooks_left(net) == 2
+    global_handle = nn.modules.module.register_module_forward_hook(lambda *a: None)
+    try:
+        assert probes.hooks_left(net) == 3
+    finally:
+        global_handle.remove()
+        for h in handles:
+            h.remove()
+    assert probes.hooks_left(net) == 0
+
+
+def test_structure_tells_an_mlp_from_a_cnn_and_logits_from_probabilities():
+    def mlp():
+        return nn.Sequential(nn.Flatten(), nn.Linear(784, 16), nn.ReLU(), nn.Linear(16, 10))
+
+    def cnn_softmax():
+        return nn.Sequential(nn.Conv2d(1, 2, 5, stride=4), nn.ReLU(), nn.Flatten(), nn.Linear(72, 10), nn.Softmax(1))
+
+    shared = mlp()
+    found = probes.structure(mlp, torch.Generator().manual_seed(0))
+    assert found["layers defined (Conv2d, Linear, other convolutions)"] == (0, 2, 0)
+    assert found["output shape for a batch of 5"] == (5, 10)
+    assert found["nonlinear (an activation between the layers)"] is True
+    assert found["returns logits, not softmax probabilities"] is True
+    assert found["each call builds a new model"] is True
+    found = probes.structure(cnn_softmax, torch.Generator().manual_seed(0))
+    assert found["layers run by one forward pass (Conv2d, Linear, other convolutions)"] == (1, 1, 0)
+    assert found["returns logits, not softmax probabilities"] is False
+    assert probes.structure(lambda: shared, torch.Generator().manual_seed(0))["each call builds a new model"] is False
+
+
+def test_fake_clock_is_put_back_even_when_the_timed_code_raises():
+    real = (time.perf_counter, torch.cuda.synchronize)
+    with pytest.raises(ZeroDivisionError):
+        with doubles.fake_clock([1.0, 2.0]) as clock:
+            start = time.perf_counter()
+            clock.fn()
+            clock.fn()
+            assert time.perf_counter() - start == 3.0 and clock.calls == 2
+            torch.cuda.synchronize()
+            assert clock.syncs == 1
+            1 / 0
+    assert (time.perf_counter, torch.cuda.synchronize) == real
+
+
+def _time_it_without_sync(fn, device, warmup=3, repeats=10):
+    for _ in range(warmup):
+        fn()
+    durations = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        durations.append(time.perf_counter() - start)
+    return statistics.median(durations)
+
+
+def test_a_simulated_gpu_tells_synchronised_timing_from_unsynchronised():
+    real = torch.cuda.is_available
+    with doubles.fake_gpu([1.5] * 13) as gpu:
+        assert torch.cuda.is_available() is True
+        seconds = doubles.reference_time_it(gpu.fn, "cuda")
+    assert torch.cuda.is_available is real
+    assert seconds == 1.5 and doubles.bracketed(gpu.events)
+    with doubles.fake_gpu([1.5] * 13) as gpu:
+        seconds = _time_it_without_sync(gpu.fn, "cuda")
+    assert seconds == 0.0 and not doubles.bracketed(gpu.events)
+    with doubles.counted_syncs(gpu_available=False) as syncs:
+        doubles.reference_time_it(lambda: None, "cpu", warmup=1, repeats=2)
+    assert syncs == []
+
+
+def test_with_reference_time_it_swaps_the_notebook_name_and_puts_it_back():
+    def student_time_it(fn, device, warmup=3, repeats=10):
+        raise AssertionError("the student's time_it must not run here")
+
+    namespace = {"time_it": student_time_it}
+    exec("def time_training_step():\n    return time_it(lambda: None, 'cpu', warmup=0, repeats=1)", namespace)
+    seconds, devices = doubles.with_reference_time_it(namespace, namespace["time_training_step"])
+    assert isinstance(seconds, float) and devices == ["cpu"]
+    assert namespace["time_it"] is student_time_it
+    del namespace["time_it"]
+    doubles.with_reference_time_it(namespace, namespace["time_training_step"])
+    assert "time_it" not in namespace
+    spy = doubles.spy_net()
+    spy(torch.zeros(3, 1, 28, 28))
+    assert [entry[1:] for entry in spy.seen] == [((3, 1, 28, 28), "torch.float32", "cpu")]
+
+
+def test_the_guard_installs_fresh_kernel_probes_and_doubles_modules():
+    """In a bare Python (as in the kernel, where the course folder is not visible), the guard's
+    source builds the three modules from text; probes uses that very kernel's record."""
+    check = (guard_source() + "import sys\n"
+             "from course_grader import kernel, probes, doubles\n"
+             "assert probes.record is kernel.record, 'probes must use the fresh kernel module'\n"
+             "assert probes.outcome(lambda: 1 / 0) == 'raised ZeroDivisionError'\n"
+             "with doubles.fake_clock([2.0]) as c:\n    c.fn()\n"
+             "print(sorted(m for m in sys.modules if m.startswith('course_grader')), c.calls)\n")
+    done = subprocess.run([sys.executable, "-I", "-c", check], capture_output=True, text=True, timeout=120,
+                          cwd="/")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["['course_grader',", "'course_grader.doubles',", "'course_grader.kernel',",
+                                   "'course_grader.probes']", "1"]
