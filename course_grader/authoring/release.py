@@ -18,6 +18,7 @@ import nbformat
 from ..config import CourseError, Settings
 from ..fsutil import atomic_write, tools_on_path
 from .leaks import LEAK_MARKERS
+from .points import stated_points_problems
 from ..notebook import is_solution, read_notebook
 
 BADGE_ID = "colab-badge"
@@ -65,7 +66,9 @@ def generate_student_notebook(settings: Settings, assignment: str) -> nbformat.N
 
     tools_on_path()                            # nbgrader runs `alembic` by name
     source = settings.source_notebook(assignment)
-    read_notebook(source)  # a clear error for an unreadable source
+    problems = metadata_problems(read_notebook(source), source.relative_to(settings.root).as_posix())
+    if problems:
+        raise CourseError(f"nbgrader cannot generate {assignment}:\n  " + "\n  ".join(problems))
     with tempfile.TemporaryDirectory(prefix=f"course-release-{assignment}-") as tmp:
         course = Path(tmp)
         (course / "source" / assignment).mkdir(parents=True)
@@ -76,9 +79,60 @@ def generate_student_notebook(settings: Settings, assignment: str) -> nbformat.N
         outcome = api.generate_assignment(assignment, force=True, create=True)
         built = course / "release" / assignment / source.name
         if not outcome.get("success") or not built.is_file():
-            log = (outcome.get("error") or outcome.get("log") or "").strip().splitlines()[-15:]
-            raise CourseError(f"nbgrader could not generate {assignment}:\n" + "\n".join(log))
+            raise CourseError(f"nbgrader could not generate {assignment} from {source.name}:\n"
+                              + nbgrader_message(outcome))
         return read_notebook(built)
+
+
+_EXCEPTION_LINE = re.compile(r"^\s*(?:[\w.]+\.)?(\w*(?:Error|Exception)): (.+)$")
+_NOT_A_REASON = ("Please see the", "There was an error processing", "Notebook failed to validate")
+
+
+def nbgrader_message(outcome: dict) -> str:
+    """What went wrong, from what nbgrader's API returned: the exception messages in its log
+    (nbgrader's own error only says "see the above traceback", and the traceback is in the
+    log), else the last lines of the error."""
+    reasons = []
+    for line in (outcome.get("log") or "").splitlines():
+        match = _EXCEPTION_LINE.match(line)
+        if match and not match.group(2).startswith(_NOT_A_REASON) and line.strip() not in reasons:
+            reasons.append(line.strip())
+    if reasons:
+        return "\n".join(reasons)
+    return "\n".join((outcome.get("error") or outcome.get("log") or "no message").strip().splitlines()[-15:])
+
+
+def metadata_problems(nb, where: str) -> list[str]:
+    """nbgrader metadata that generate_assignment would reject, each naming the cell and the fix:
+    a cell marked solution, grade, locked or task without a grade_id, a grade_id used twice, a
+    graded cell without points."""
+    problems, seen = [], {}
+    for i, cell in enumerate(nb.cells):
+        start = cell.source.strip().splitlines()[0][:50] if cell.source.strip() else ""
+        what = f"{where}, cell {i} ({cell.cell_type}, starting {start!r})"
+        for region in ("SOLUTION", "HIDDEN TESTS"):
+            begins, ends = (len(re.findall(rf"^\s*### {edge} {region}\s*$", cell.source, re.M))
+                            for edge in ("BEGIN", "END"))
+            if begins != ends:
+                problems.append(f"{what}: {begins} '### BEGIN {region}' but {ends} '### END {region}' "
+                                "line(s): every region needs both, each on a line of its own")
+        meta = cell.get("metadata", {}).get("nbgrader")
+        if not meta:
+            continue
+        gid = meta.get("grade_id")
+        flags = [k for k in ("solution", "grade", "locked", "task") if meta.get(k)]
+        if flags and not gid:
+            fix = (" A reflection answer cell the student writes and nobody grades carries no nbgrader "
+                   "metadata at all (docs/authoring.md);" if cell.cell_type == "markdown" else "")
+            problems.append(f"{what}: nbgrader metadata {', '.join(f'{k}: true' for k in flags)} but no "
+                            f"grade_id.{fix} give it a unique grade_id, or remove its nbgrader metadata")
+        if gid and gid in seen:
+            problems.append(f"{what}: grade_id {gid!r} is already used by cell {seen[gid]}: grade_ids must be unique")
+        if gid:
+            seen.setdefault(gid, i)
+        if meta.get("grade") and not meta.get("points"):
+            problems.append(f"{what}: a graded cell (grade: true) without points: set \"points\"")
+    return problems
 
 
 def finish_release(nb, settings: Settings, assignment: str) -> nbformat.NotebookNode:
@@ -176,11 +230,26 @@ def check_no_leaks(text: str, where: str) -> None:
                               "that shows solutions or hidden tests")
 
 
+def check_stated_points(settings: Settings, names: list[str]) -> None:
+    """Refuse to release while a notebook's text states other points than its test cells'
+    metadata (``course_grader.authoring.points``)."""
+    problems = []
+    for assignment in names:
+        path = settings.source_notebook(assignment)
+        problems += stated_points_problems(nbformat.read(path, as_version=4),
+                                           path.relative_to(settings.root).as_posix())
+    if problems:
+        raise CourseError("the points written in the notebooks differ from the points of their test cells "
+                          "(nbgrader metadata, what grading uses); change the text (or the metadata), then run "
+                          "`course release` again:\n  " + "\n  ".join(problems))
+
+
 def release(settings: Settings, assignments: list[str] | None = None, log=print) -> list[Path]:
     """Regenerate ``release/<a>/<a>.ipynb`` for each assignment (all when none are named)."""
     names = assignments or settings.assignments()
     if not names:
         raise CourseError(f"no assignments found in {settings.source_dir}")
+    check_stated_points(settings, names)
     built = {}
     for assignment in names:             # build everything first: a failure writes nothing
         nb = finish_release(generate_student_notebook(settings, assignment), settings, assignment)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import ast
 import shutil
 
+import nbformat
 import pytest
 
 from tests.conftest import ROOT, assignments
@@ -137,3 +138,78 @@ def test_failed_release_keeps_the_working_one(tmp_path):
     with pytest.raises(CourseError):
         release_mod.release(settings, [assignment], log=lambda *_: None)
     assert (course / "release" / assignment / f"{assignment}.ipynb").read_bytes() == before
+
+
+def _course_with(tmp_path, assignment, change):
+    """A copy of the course whose source notebook of ``assignment`` went through ``change(nb)``."""
+    course = tmp_path / "course"
+    (course / "source" / assignment).mkdir(parents=True)
+    shutil.copy2(ROOT / "nbgrader_config.py", course / "nbgrader_config.py")
+    nb = nbformat.read(ROOT / "source" / assignment / f"{assignment}.ipynb", as_version=4)
+    change(nb)
+    nbformat.write(nb, course / "source" / assignment / f"{assignment}.ipynb")
+    return load_settings(course)
+
+
+def _release_error(settings, assignment) -> str:
+    with pytest.raises(CourseError) as caught:
+        release_mod.release(settings, [assignment], log=lambda *_: None)
+    return str(caught.value)
+
+
+def test_a_reflection_cell_marked_as_a_solution_is_named_with_the_fix(tmp_path):
+    """Issue 17.1: nbgrader alone says only "Please see the above traceback"."""
+    def mark_reflection(nb):
+        answer = [c for c in nb.cells if c.cell_type == "markdown"][-1]
+        answer.metadata["nbgrader"] = {"solution": True, "grade": False, "locked": False, "schema_version": 3}
+
+    settings = _course_with(tmp_path, "pooling", mark_reflection)
+    message = _release_error(settings, "pooling")
+    last = max(i for i, c in enumerate(nbformat.read(settings.source_notebook("pooling"), as_version=4).cells)
+               if c.cell_type == "markdown")
+    assert f"source/pooling/pooling.ipynb, cell {last} (markdown, starting " in message
+    assert "solution: true but no grade_id" in message and "carries no nbgrader metadata" in message
+    assert "traceback" not in message
+
+
+def test_an_unclosed_solution_region_is_named(tmp_path):
+    def unclose(nb):
+        cell = next(c for c in nb.cells if "### END SOLUTION" in c.source)
+        cell.source = cell.source.replace("### END SOLUTION", "")
+
+    message = _release_error(_course_with(tmp_path, "pooling", unclose), "pooling")
+    assert "1 '### BEGIN SOLUTION' but 0 '### END SOLUTION' line(s)" in message
+
+
+def test_a_duplicate_grade_id_and_a_graded_cell_without_points_are_named():
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell("x = 1", metadata={"nbgrader": {"solution": True, "grade_id": "part"}}),
+        nbformat.v4.new_code_cell("assert x", metadata={"nbgrader": {"grade": True, "grade_id": "part"}}),
+    ])
+    assert release_mod.metadata_problems(nb, "nb") == [
+        "nb, cell 1 (code, starting 'assert x'): grade_id 'part' is already used by cell 0: grade_ids must be unique",
+        "nb, cell 1 (code, starting 'assert x'): a graded cell (grade: true) without points: set \"points\""]
+
+
+def test_what_nbgrader_rejects_is_shown_with_nbgraders_own_reason(tmp_path):
+    """A problem only nbgrader checks (characters a grade_id may not hold): its real reason from
+    its log, not "see the above traceback"."""
+    def bad_id(nb):
+        cell = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade"))
+        cell.metadata["nbgrader"]["grade_id"] = "test pool naive!"
+
+    message = _release_error(_course_with(tmp_path, "pooling", bad_id), "pooling")
+    assert "nbgrader could not generate pooling from pooling.ipynb" in message
+    assert "Error: " in message and "test pool naive!" in message, message
+    assert "Please see the" not in message
+
+
+def test_nbgrader_message_keeps_the_reasons_and_drops_the_noise():
+    log = ("[ERROR] Traceback (most recent call last):\n    File \"x.py\", line 1, in f\n"
+           "    jsonschema.exceptions.ValidationError: nbgrader cell does not have a grade_id: YOUR ANSWER\n"
+           "[ERROR] Notebook failed to validate\n"
+           "    jsonschema.exceptions.ValidationError: Notebook failed to validate; the nbgrader metadata\n"
+           "    nbgrader.converters.base.NbGraderException: Please see the the above traceback\n")
+    assert release_mod.nbgrader_message({"log": log, "error": "Traceback ..."}) == (
+        "jsonschema.exceptions.ValidationError: nbgrader cell does not have a grade_id: YOUR ANSWER")
+    assert release_mod.nbgrader_message({"error": "a\nb"}) == "a\nb"
