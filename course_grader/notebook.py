@@ -1,6 +1,7 @@
 """Reading notebooks and the nbgrader metadata of their cells."""
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from pathlib import Path
@@ -108,6 +109,24 @@ def points(cell) -> float:
         return float(nbgrader_meta(cell).get("points", 0) or 0)
     except (TypeError, ValueError):
         return 0.0
+
+
+#: notebook metadata key of a release notebook: {"assignment": id, "id": release_fingerprint}
+RELEASE_KEY = "course_release"
+
+
+def release_fingerprint(nb) -> str:
+    """12 hex digits that name a release's content: every cell's type, source and nbgrader
+    metadata, in order (the same release always gets the same one)."""
+    cells = [[c.get("cell_type"), c.get("source", ""), nbgrader_meta(c)] for c in nb.cells]
+    return hashlib.sha256(json.dumps(cells, sort_keys=True).encode()).hexdigest()[:12]
+
+
+def release_of(nb) -> str | None:
+    """The release a notebook was made from (``RELEASE_KEY``), or None when it does not say."""
+    meta = nb.get("metadata", {}).get(RELEASE_KEY)
+    value = meta.get("id") if isinstance(meta, dict) else None
+    return value if isinstance(value, str) and value else None
 
 
 def visible_part(source: str) -> str:

@@ -19,7 +19,7 @@ from ..config import CourseError, Settings
 from ..fsutil import atomic_write, tools_on_path
 from .leaks import LEAK_MARKERS
 from .points import stated_points_problems
-from ..notebook import is_solution, read_notebook
+from ..notebook import RELEASE_KEY, is_solution, read_notebook, release_fingerprint
 
 BADGE_ID = "colab-badge"
 SETUP_ID = "colab-setup"
@@ -153,6 +153,9 @@ def finish_release(nb, settings: Settings, assignment: str) -> nbformat.Notebook
     nb.metadata["colab"] = {"provenance": []}
     nb.metadata.setdefault("kernelspec", {"name": "python3", "display_name": "Python 3", "language": "python"})
     nb.nbformat, nb.nbformat_minor = 4, max(5, nb.get("nbformat_minor", 5))
+    # which release a submission was made from (grading says so when it is an earlier one)
+    nb.metadata.pop(RELEASE_KEY, None)
+    nb.metadata[RELEASE_KEY] = {"assignment": assignment, "id": release_fingerprint(nb)}
     return nb
 
 

@@ -11,7 +11,7 @@ from ..config import CourseError, Settings
 from ..execution import bwrap, session
 from ..notebook import NotebookError, notebook_from_json
 from . import intake, labels, scan
-from .merge import build_graded_notebook
+from .merge import build_graded_notebook, release_status
 from .reference import reference_records
 from .results import GradeResult, TestResult, all_failed
 from .verdicts import judge_run
@@ -68,7 +68,8 @@ def grade_notebook(settings: Settings, assignment, path: Path, student: str = ""
         labels.require(reference)          # true labels stay in the grader's process
     except labels.LabelSetError as e:
         raise CourseError(f"{assignment.id}: {e}") from None
-    nb, tamper_notes = build_graded_notebook(assignment.source, submission)
+    nb, tamper_notes = build_graded_notebook(assignment.source, submission, assignment.release_id)
+    result.release = release_status(submission, assignment.release_id)
     result.notes += tamper_notes
     # tampering and evasion primitives, found in the grader's process (the code is parsed, not run)
     review = scan.review_items(assignment.source, nb)

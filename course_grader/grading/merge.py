@@ -14,12 +14,30 @@ import copy
 import nbformat
 
 from ..notebook import (defined_names, grade_id, is_locked, is_solution, is_test, nbgrader_meta,
-                       normalized, points, visible_part)
+                       normalized, points, release_of, visible_part)
 
 
-def build_graded_notebook(source_nb, submission_nb):
-    """Return ``(notebook_to_run, notes)``; notes is a list of sentences about tampering."""
+def release_status(submission_nb, current: str | None) -> str:
+    """Which release the submission was made from: ``"current"``, ``"earlier <id>"``, or
+    ``"unknown"`` (the notebook does not say, or there is no release to compare with)."""
+    theirs = release_of(submission_nb)
+    if not theirs or not current:
+        return "unknown"
+    return "current" if theirs == current else f"earlier {theirs}"
+
+
+def build_graded_notebook(source_nb, submission_nb, current_release: str | None = None):
+    """Return ``(notebook_to_run, notes)``; notes is a list of sentences about what the
+    submission changed. ``current_release``: the fingerprint of the release students get now;
+    a submission made from an earlier one is told so, and its test cells that differ from the
+    current ones are "changed in the current release", never "edited"."""
     notes: list[str] = []
+    status = release_status(submission_nb, current_release)
+    earlier, unknown = status.startswith("earlier"), status == "unknown"
+    if earlier:
+        notes.append(f"this notebook was made from an earlier release of the assignment (release "
+                     f"{status.split()[1]}; the current one is {current_release}): it was graded with the "
+                     "current release's tests and points")
     source_cells = list(source_nb.cells)
     by_id = {grade_id(c): c for c in source_cells if grade_id(c)}
     test_ids = [grade_id(c) for c in source_cells if is_test(c) and grade_id(c)]
@@ -47,9 +65,16 @@ def build_graded_notebook(source_nb, submission_nb):
                              "the instructor's test was run")
             elif normalized(cell.get("source", "")) not in (normalized(visible_part(original.source)),
                                                             normalized(original.source)):
-                notes.append(f"test cell {gid} was edited: the instructor's test was run instead")
+                notes.append(f"test cell {gid} changed in the current release: the current test was run"
+                             if earlier else
+                             f"test cell {gid} differs from the current release (edited, or from an earlier "
+                             "release): the current test was run" if unknown else
+                             f"test cell {gid} was edited: the instructor's test was run instead")
             if points(cell) != points(original) and nbgrader_meta(cell):
-                notes.append(f"the points of test cell {gid} were changed from {points(original):g} "
+                notes.append(f"test cell {gid} is worth {points(original):g} points in the current release "
+                             f"({points(cell):g} in the notebook): the current release's points were used"
+                             if earlier or unknown else
+                             f"the points of test cell {gid} were changed from {points(original):g} "
                              f"to {points(cell):g}: the instructor's points were used")
             continue                   # placed below, from the source
         if gid in by_id:

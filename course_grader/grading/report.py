@@ -19,7 +19,7 @@ from ..fsutil import atomic_write
 from .results import GradeResult
 from ..notebook import grade_id, is_test, visible_part
 
-CSV_FIELDS = ["student", "assignment", "score", "max_score", "status", "message", "review"]
+CSV_FIELDS = ["student", "assignment", "score", "max_score", "status", "message", "review", "release"]
 
 
 def review_line(item: dict) -> str:
@@ -157,7 +157,7 @@ def csv_row(result: GradeResult) -> dict:
         review = review[:500]
     row = {"student": result.student, "assignment": result.assignment, "score": f"{result.score:g}",
            "max_score": f"{result.max_score:g}", "status": result.status, "message": message[:2000],
-           "review": review}
+           "review": review, "release": result.release}
     return {key: _csv_safe(value) for key, value in row.items()}
 
 

@@ -33,6 +33,9 @@ class GradeResult:
     #: what the grader's scan found (``scan.ReviewItem.to_dict()``: cell, grade_id, line,
     #: primitive, why); non-empty makes a graded result's status ``review``
     review: list = field(default_factory=list)
+    #: the release the submission was made from: "current", "earlier <id>" or "unknown"
+    #: (``merge.release_status``); "" when the notebook could not be read
+    release: str = ""
 
     def mark_review(self, items: list) -> None:
         """Record the tamper scan's ``items``; any item turns a ``graded`` result into
