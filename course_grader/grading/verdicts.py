@@ -53,24 +53,71 @@ def _judge(run: RunResult, reference: dict, fatal: str) -> list:
                 message += f" (while checking {checking})"
             message = missing_modules.explain(message, outcome, run, index, is_test)
         else:
-            got, repeated = {}, set()
-            for name, payload in outcome.records:
-                if name in got:
-                    repeated.add(name)
-                got.setdefault(name, payload)
-            problems = []
-            for name, expected in reference.get(gid, []):
-                # the test records each name once (the reference's names are unique): a second
-                # record of the name came from the notebook's own code, and the first may have too
-                problem = (judge.REPEATED if name in repeated else judge.compare(expected, got.get(name)))
-                if problem:
-                    problems.append(f"{name}: {problem}")
+            problems = [f"{name}: {problem}" for name, problem in record_verdicts(outcome, reference.get(gid, []))
+                        if problem]
             message = "; ".join(problems[:3]) + (f" (and {len(problems) - 3} more)" if len(problems) > 3 else "")
         passed = not message
         tests.append(TestResult(name=gid, points=max_points if passed else 0.0, max_points=max_points,
                                 passed=passed, message=message,
                                 status=outcome.status if outcome else "not_run"))
     return tests
+
+
+def record_verdicts(outcome, expected: list) -> list:
+    """``[(name, problem or None)]`` for each of the reference's records of a test cell that ran:
+    None where the run's record of that name matches."""
+    got, repeated = {}, set()
+    for name, payload in outcome.records:
+        if name in got:
+            repeated.add(name)
+        got.setdefault(name, payload)
+    # the test records each name once (the reference's names are unique): a second record of the
+    # name came from the notebook's own code, and the first may have too
+    return [(name, judge.REPEATED if name in repeated else judge.compare(want, got.get(name)))
+            for name, want in expected]
+
+
+#: marks the output grading adds to each test cell of the autograded notebook (instructor only:
+#: the feedback keeps no output of a test cell but its error line)
+INSTRUCTOR_OUTPUT = "course_grader_verdicts"
+
+
+def add_instructor_outputs(run: RunResult, reference: dict, tests: list) -> None:
+    """Give each test cell of the executed notebook an output that says why it got its points:
+    every record of the reference with its verdict, or why the cell failed as a whole, so that
+    nbgrader's formgrader (which shows the autograded notebook) explains every lost point."""
+    import html
+
+    import nbformat
+
+    by_name = {t.name: t for t in tests}
+    for index, cell in enumerate(run.notebook.cells):
+        test = by_name.get(grade_id(cell)) if is_test(cell) else None
+        if test is None:
+            continue
+        outcome = run.cells.get(index)
+        head = (f"course grade: {test.name} {'passed' if test.passed else 'failed'}, "
+                f"{test.points:g} / {test.max_points:g} points")
+        expected = reference.get(test.name, [])
+        if outcome is not None and outcome.status == "ok":
+            verdicts = record_verdicts(outcome, expected)
+        else:                      # the records made before the cell failed, then why it failed
+            made = {name for name, _ in outcome.records} if outcome is not None else set()
+            verdicts = [v for v in record_verdicts(outcome, expected) if v[0] in made] if made else []
+        lines = [f"{'ok  ' if problem is None else 'FAIL'} {name}" + (f": {problem}" if problem else "")
+                 for name, problem in verdicts]
+        if outcome is None or outcome.status != "ok":
+            lines.append(f"FAIL {test.message}" if test.message else "FAIL the cell did not finish")
+            if len(verdicts) < len(expected):
+                lines.append(f"     ({len(expected) - len(verdicts)} of {len(expected)} records not reached)")
+        text = "\n".join([head] + lines) + "\n"
+        rows = "".join(f"<li>{html.escape(line)}</li>" for line in lines)
+        colour = "#1a7f37" if test.passed else "#cf222e"
+        page = (f'<div style="border-left:4px solid {colour};padding:2px 8px">'
+                f"<b>{html.escape(head)}</b><ul style=\"margin:2px 0\">{rows}</ul></div>")
+        output = nbformat.v4.new_output("display_data", data={"text/plain": text, "text/html": page},
+                                        metadata={INSTRUCTOR_OUTPUT: True})
+        cell.setdefault("outputs", []).append(output)
 
 
 def _record_being_checked(outcome, expected: list) -> str:
