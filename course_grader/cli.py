@@ -38,6 +38,24 @@ def cmd_release(args) -> int:
     return 0
 
 
+def cmd_new(args) -> int:
+    from .authoring.scaffold import new_assignment
+
+    settings = _settings()
+    written = new_assignment(settings, args.name, title=args.title)
+    for path in written:
+        print(f"wrote {path.relative_to(settings.root)}")
+    print(f"""next:
+  1. write your assignment in source/{args.name}/{args.name}.ipynb (docs/authoring.md: the notebook's
+     shape, metadata, hidden tests that record); keep the points in the text equal to the metadata;
+  2. course release {args.name}        (the student version; refuses points or metadata that disagree)
+  3. course check source/{args.name}/{args.name}.ipynb   (full marks)  and
+     course check release/{args.name}/{args.name}.ipynb  (0: the untouched stubs)
+  4. replace the variants in tests/variants/{args.name}.py with real students' mistakes, and add a row
+     for {args.name} to the README's assignment table; then `make test`.""")
+    return 0
+
+
 def _warn_placeholder(settings) -> None:
     warning = placeholder_warning(settings)
     if warning:
@@ -193,6 +211,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="course", description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("new", help="start a new assignment: source/NAME/NAME.ipynb and tests/variants/NAME.py")
+    p.add_argument("name", metavar="NAME", help="the assignment id (lower case, digits, underscores)")
+    p.add_argument("--title", help="the notebook's title (default: from NAME)")
+    p.set_defaults(func=cmd_new)
 
     p = sub.add_parser("release", help="regenerate release/ from source/ with nbgrader")
     p.add_argument("assignments", nargs="*", metavar="ASSIGNMENT")

@@ -34,7 +34,22 @@ pytestmark = [needs_mnist, pytest.mark.slow]
 
 
 def variants_of(assignment: str) -> list:
-    return importlib.import_module(f"tests.variants.{assignment}").VARIANTS
+    """The VARIANTS of tests/variants/<assignment>.py, with a message that says what to write when
+    the file or the list is missing (`course new` writes a start)."""
+    try:
+        module = importlib.import_module(f"tests.variants.{assignment}")
+    except ModuleNotFoundError as e:
+        if e.name != f"tests.variants.{assignment}":
+            raise
+        raise AssertionError(f"tests/variants/{assignment}.py is missing: every assignment needs one, with a "
+                             "VARIANTS list of plausible wrong answers and correct alternatives (`course new` "
+                             "writes a start; docs/authoring.md, \"Variants\")") from None
+    variants = getattr(module, "VARIANTS", None)
+    assert isinstance(variants, list) and variants and all(isinstance(v, Variant) for v in variants), (
+        f"tests/variants/{assignment}.py must define VARIANTS, a non-empty list of tests.variants.Variant")
+    assert any(not v.correct for v in variants), (
+        f"tests/variants/{assignment}.py: VARIANTS holds no wrong answer (a Variant with a non-empty lost set)")
+    return variants
 
 
 def _variant_cases() -> list:
@@ -116,7 +131,9 @@ def _cross_check_case(assignment: str) -> Variant:
     source = read_notebook(load_settings(ROOT).source_notebook(assignment))
     variants = sorted(variants_of(assignment), key=lambda v: first_changed(source, v))
     wrong = next(v for v in variants if not v.correct)
-    right = next(v for v in variants if v.correct and not set(v.replace) & set(wrong.replace))
+    right = next((v for v in variants if v.correct and not set(v.replace) & set(wrong.replace)), None)
+    if right is None:                  # no correct alternative of another cell: the wrong one alone
+        return wrong
     return Variant(name=f"{wrong.name}+{right.name}", replace={**wrong.replace, **right.replace},
                    lost=wrong.lost, why=f"{wrong.why}; and a correct alternative: {right.why}")
 
