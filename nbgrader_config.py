@@ -39,3 +39,6 @@ c.Course.seed = 0                    # seed for python, numpy and torch, set by 
 c.Course.grading_epochs = 1          # COURSE_TRAIN_EPOCHS while grading (course_utils.budget)
 c.Course.memory_limit_mb = 6144      # address-space limit of a grading kernel
 c.Course.sandbox = "auto"            # bubblewrap when installed: "auto", "require" or "off"
+c.Course.course_title = "Convolutional neural networks in PyTorch"
+# c.Course.roster = "roster.csv"     # id,first_name,last_name,email: names in nbgrader's gradebook
+# c.Course.due_dates = {"conv_from_scratch": "2027-02-01 23:59"}   # UTC; late flags in formgrader

@@ -11,7 +11,7 @@ Anything not set there takes the default below.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 CONFIG_FILE = "nbgrader_config.py"
@@ -68,6 +68,17 @@ class Settings:
     #: not, a non-root grader goes on with a warning and a root grader refuses), always
     #: ("require": grading refuses to run without it) or never ("off"). See execution/bwrap.py.
     sandbox: str = "auto"
+    #: The course's title: the student README's heading and the feedback pages'.
+    course_title: str = "Convolutional neural networks in PyTorch"
+    #: nbgrader's course id (``c.CourseDirectory.course_id``): the gradebook's course, as
+    #: formgrader opens it. Read from there; "" means nbgrader's "default_course".
+    course_id: str = ""
+    #: A CSV file (path from the course root) with the columns id, first_name, last_name, email:
+    #: grading puts these into the gradebook, so formgrader lists names instead of "None, None".
+    roster: str = ""
+    #: Due dates, {assignment: "YYYY-MM-DD HH:MM" in UTC}: the gradebook's due dates, against which
+    #: nbgrader flags a submission whose timestamp.txt is later as late.
+    due_dates: dict = field(default_factory=dict, hash=False, compare=False)
     #: Size of each of a sandboxed kernel's scratch folders (its working folder, /tmp and
     #: /dev/shm, all tmpfs), in MiB: writes past it fail with "No space left on device".
     scratch_limit_mb: int = 1024
@@ -143,6 +154,9 @@ def load_settings(root: Path | None = None, **overrides) -> Settings:
             raise CourseError(f"{config_path}: unknown setting(s) c.Course.{', c.Course.'.join(unknown)}; "
                               f"known: {', '.join(sorted(names))}")
         values.update(course)
+        course_id = config.get("CourseDirectory", {}).get("course_id")
+        if course_id and "course_id" not in course:
+            values["course_id"] = str(course_id)
     values.update({k: v for k, v in overrides.items() if v is not None})
     settings = Settings(root=root)
     return replace(settings, **values)

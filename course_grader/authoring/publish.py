@@ -93,7 +93,8 @@ def student_readme(settings: Settings, titles: dict) -> str:
                     f"[`release/{name}/{name}.ipynb`](release/{name}/{name}.ipynb) |")
     return _template("student_README.md").format(rows="\n".join(rows), repo=settings.student_repo,
                                   repo_name=settings.student_repo.rsplit("/", 1)[-1],
-                                  install_url=settings.install_url())
+                                  install_url=settings.install_url(), branch=settings.branch,
+                                  title=settings.course_title)
 
 
 def student_pyproject(settings: Settings, version: str) -> str:

@@ -137,7 +137,7 @@ def shard(items: list, spec: str | None) -> list:
 
 
 def _grade_one(settings: Settings, sub: Submission, out: Path, assignment: Assignment | None,
-               hidden: tuple = ()) -> dict:
+               hidden: tuple = (), manual: dict | None = None) -> dict:
     """Grade and write one submission; runs in a worker. Returns the result as a dict.
     assignment: the submission's Assignment with its reference records (None when unknown)."""
     try:
@@ -152,7 +152,9 @@ def _grade_one(settings: Settings, sub: Submission, out: Path, assignment: Assig
             result, executed = grade_notebook(settings, assignment, sub.path, sub.student,
                                               notes=list(sub.notes), hidden=hidden,
                                               student_root=sub.path.parent.parent)
-        report.write_outputs(out, result, executed)
+            if manual:
+                result.apply_manual(manual)   # scores the instructor gave by hand stay
+        report.write_outputs(out, result, executed, settings.course_title)
     except Exception as e:  # a grader bug must not lose the other grades
         result = GradeResult(assignment=sub.assignment, student=sub.student, status="error",
                              error=f"internal grader error: {type(e).__name__}: {e}",
@@ -181,6 +183,14 @@ def grade_folder(settings: Settings, submitted: Path, out: Path, jobs: int = 1,
             assignments[name] = load(settings, name)
         except CourseError:           # an unknown assignment: its row says so
             pass
+    # scores given by hand in formgrader (the gradebook of an earlier batch) stay the instructor's
+    from .gradebook import load_roster, manual_scores
+    load_roster(settings)             # a roster that cannot be used: CourseError before grading
+    try:
+        manual = manual_scores(out / "gradebook.db", settings)
+    except Exception as e:
+        raise CourseError(f"{out / 'gradebook.db'} cannot be read ({type(e).__name__}: {e}): the scores given "
+                          "by hand there would be lost; move it away or repair it, then grade again") from None
     results: list[dict] = []
     # grades.csv is updated per (student, assignment): rows of earlier batches that this one does
     # not grade again are kept (grading one assignment never erases another's grades)
@@ -198,11 +208,13 @@ def grade_folder(settings: Settings, submitted: Path, out: Path, jobs: int = 1,
     bar = tqdm(total=len(subs), desc="grading", unit="notebook", disable=not progress)
     if jobs <= 1 or len(subs) <= 1:
         for sub in subs:
-            done(_grade_one(settings, sub, out, assignments.get(sub.assignment), hidden))
+            done(_grade_one(settings, sub, out, assignments.get(sub.assignment), hidden,
+                            manual.get((sub.student, sub.assignment))))
             bar.update()
     else:
         with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker) as pool:
-            futures = {pool.submit(_grade_one, settings, sub, out, assignments.get(sub.assignment), hidden): sub
+            futures = {pool.submit(_grade_one, settings, sub, out, assignments.get(sub.assignment), hidden,
+                                   manual.get((sub.student, sub.assignment))): sub
                        for sub in subs}
             for future in as_completed(futures):
                 sub = futures[future]

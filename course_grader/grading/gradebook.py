@@ -3,18 +3,115 @@
 SQLite is not safe for concurrent writers, so grading workers never open it: they return their
 results to the parent (``batch.grade_folder``), which records them here in one transaction per
 batch. nbgrader's own tools (``nbgrader export``, formgrader) then read the grades as usual:
-one nbgrader assignment and notebook per course assignment, one grade cell per test cell, and
-each test's points as the grade's ``auto_score``.
+the course's ``course_id``; one nbgrader assignment (with its due date) and notebook per course
+assignment, one grade cell per test cell (each test's points its ``auto_score``) and one
+solution cell per answer cell; students with their names from the roster; each submission with
+the time in its ``timestamp.txt`` (so nbgrader flags late work).
+
+Scores given by hand in formgrader are the instructor's: grading again never overwrites them
+(``manual_score``), ``manual_scores`` reads them back, and ``batch`` applies them to the result,
+so grades.csv, the feedback and report.json show the same score as the gradebook.
 """
 from __future__ import annotations
 
+import csv
+import io
 import warnings
+from datetime import datetime
 from pathlib import Path
 
 from ..config import CourseError, Settings
 from ..assignment import load
 from ..fsutil import tools_on_path
-from ..notebook import grade_id, points
+from ..notebook import grade_id, is_solution, points
+from . import intake
+
+ROSTER_COLUMNS = ("id", "first_name", "last_name", "email")
+
+
+def course_id(settings: Settings) -> str:
+    return settings.course_id or "default_course"
+
+
+def load_roster(settings: Settings) -> dict:
+    """{student id: {first_name, last_name, email}} from ``c.Course.roster`` ({} when unset).
+    CourseError, naming the file and the fix, for a roster that cannot be used."""
+    if not settings.roster:
+        return {}
+    path = settings.root / settings.roster
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as e:
+        raise CourseError(f"c.Course.roster: cannot read {path} ({e}): give a CSV file with the columns "
+                          f"{', '.join(ROSTER_COLUMNS)}") from None
+    reader = csv.DictReader(io.StringIO(text))
+    if "id" not in (reader.fieldnames or []):
+        raise CourseError(f"c.Course.roster: {path} has no 'id' column (found {reader.fieldnames}): its first "
+                          f"line must name the columns {', '.join(ROSTER_COLUMNS)}")
+    roster = {}
+    for line, row in enumerate(reader, start=2):
+        sid = (row.get("id") or "").strip()
+        if not sid:
+            raise CourseError(f"c.Course.roster: {path}, line {line}: no student id")
+        roster[sid] = {k: (row.get(k) or "").strip() or None for k in ROSTER_COLUMNS[1:]}
+    return roster
+
+
+def due_date(settings: Settings, assignment: str) -> datetime | None:
+    """The assignment's due date (``c.Course.due_dates``, UTC), or None."""
+    text = (settings.due_dates or {}).get(assignment)
+    if not text:
+        return None
+    from nbgrader.utils import parse_utc
+
+    try:
+        return parse_utc(str(text))
+    except Exception:
+        raise CourseError(f"c.Course.due_dates[{assignment!r}] = {text!r} is not a date: write it as "
+                          "'YYYY-MM-DD HH:MM' (UTC)") from None
+
+
+def submission_time(result) -> datetime | None:
+    """The time in ``timestamp.txt`` beside the submitted notebook (``nbgrader collect`` writes
+    it), read as untrusted input, or None."""
+    if not result.notebook:
+        return None
+    folder = Path(result.notebook).parent
+    try:
+        text = intake.open_submission(folder / "timestamp.txt", folder, 1000).decode("utf-8").strip()
+    except (intake.SubmissionError, OSError, UnicodeDecodeError):
+        return None
+    from nbgrader.utils import parse_utc
+
+    try:
+        return parse_utc(text)
+    except Exception:
+        return None
+
+
+def _gradebook(db_path: Path, settings: Settings):
+    from nbgrader.api import Gradebook
+
+    tools_on_path()                            # nbgrader runs `alembic` by name
+    return Gradebook(f"sqlite:///{Path(db_path).resolve()}", course_id=course_id(settings))
+
+
+def manual_scores(db_path: Path, settings: Settings) -> dict:
+    """{(student, assignment): {test grade_id: score given by hand}} from the gradebook at
+    ``db_path`` ({} when there is none)."""
+    if not Path(db_path).is_file():
+        return {}
+    found: dict = {}
+    with warnings.catch_warnings(), _gradebook(db_path, settings) as gb:
+        warnings.simplefilter("ignore")
+        for assignment in gb.assignments:
+            for submission in assignment.submissions:
+                for notebook in submission.notebooks:
+                    for grade in notebook.grades:
+                        if grade.manual_score is not None:
+                            found.setdefault((submission.student.id, assignment.name), {})[grade.cell.name] = \
+                                float(grade.manual_score)
+    return found
 
 
 def record_grades(db_path: Path, results: list, settings: Settings, assignments: dict | None = None) -> int:
@@ -24,36 +121,57 @@ def record_grades(db_path: Path, results: list, settings: Settings, assignments:
     Returns the number of submissions recorded. Submissions of unknown assignments are skipped
     (they have a row in grades.csv with the reason).
     """
-    from nbgrader.api import Gradebook, MissingEntry
+    from nbgrader.api import Comment, Grade, MissingEntry
 
-    tools_on_path()                            # nbgrader runs `alembic` by name
     known = set(settings.assignments())
     results = [r for r in results if r.assignment in known and r.student]
     if not results:
         return 0
-    with warnings.catch_warnings(), Gradebook(f"sqlite:///{Path(db_path).resolve()}") as gb:
+    roster = load_roster(settings)
+    with warnings.catch_warnings(), _gradebook(db_path, settings) as gb:
         warnings.simplefilter("ignore")       # SQLAlchemy warnings from inside nbgrader's api
         for assignment in sorted({r.assignment for r in results}):
             try:
                 loaded = (assignments or {}).get(assignment) or load(settings, assignment)
             except CourseError:
                 continue
-            gb.update_or_create_assignment(assignment)
+            due = due_date(settings, assignment)
+            gb.update_or_create_assignment(assignment, **({"duedate": due} if due else {}))
             gb.update_or_create_notebook(assignment, assignment)
             for cell in loaded.test_cells:
                 if grade_id(cell):
                     gb.update_or_create_grade_cell(grade_id(cell), assignment, assignment,
                                                    max_score=points(cell), cell_type="code")
+            for cell in loaded.source.cells:
+                if is_solution(cell) and grade_id(cell):
+                    gb.update_or_create_solution_cell(grade_id(cell), assignment, assignment)
+        for sid, person in roster.items():
+            gb.update_or_create_student(sid, **person)
         recorded = 0
         for result in results:
-            gb.update_or_create_student(result.student)
-            gb.update_or_create_submission(result.assignment, result.student)
+            gb.update_or_create_student(result.student, **roster.get(result.student, {}))
+            when = submission_time(result)
+            submission = gb.update_or_create_submission(result.assignment, result.student,
+                                                        **({"timestamp": when} if when else {}))
+            notebook = submission.notebooks[0] if submission.notebooks else None
+            if notebook is not None:
+                # cells added by a later release: the rows nbgrader creates with a new submission
+                have = {g.cell.name for g in notebook.grades} | {c.cell.name for c in notebook.comments}
+                for cell in notebook.notebook.grade_cells:
+                    if cell.name not in have:
+                        gb.db.add(Grade(cell_id=cell.id, notebook=notebook))
+                for cell in notebook.notebook.solution_cells:
+                    if cell.name not in have:
+                        gb.db.add(Comment(cell_id=cell.id, notebook=notebook))
+                gb.db.flush()
             for test in result.tests:
                 try:
                     grade = gb.find_grade(test.name, result.assignment, result.assignment, result.student)
                 except MissingEntry:
                     continue
-                grade.auto_score = float(test.points)
+                grade.auto_score = float(test.auto_points if test.auto_points is not None else test.points)
+                # as nbgrader's autograde: only a score given by hand asks for a look
+                grade.needs_manual_grade = grade.manual_score is not None
             recorded += 1
         gb.db.commit()
     return recorded

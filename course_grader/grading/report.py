@@ -19,7 +19,8 @@ from ..fsutil import atomic_write
 from .results import GradeResult
 from ..notebook import grade_id, is_test, visible_part
 
-CSV_FIELDS = ["student", "assignment", "score", "max_score", "status", "message", "review", "release"]
+CSV_FIELDS = ["student", "assignment", "score", "max_score", "status", "message", "review", "release",
+              "auto_score", "manual"]
 
 
 def review_line(item: dict) -> str:
@@ -42,11 +43,11 @@ def _number(text: str) -> bool:
         return False
 
 
-def feedback_notebook(nb, result: GradeResult) -> nbformat.NotebookNode:
+def feedback_notebook(nb, result: GradeResult, course_title: str = "") -> nbformat.NotebookNode:
     """A copy of the executed notebook that is safe to show the student."""
     nb = copy.deepcopy(nb)
     by_name = {t.name: t for t in result.tests}
-    cells = [nbformat.v4.new_markdown_cell(summary_markdown(result))]
+    cells = [nbformat.v4.new_markdown_cell(summary_markdown(result, course_title))]
     hidden_ran = False
     for cell in nb.cells:
         if cell.get("cell_type") == "code" and not is_test(cell) and hidden_ran and cell.get("outputs"):
@@ -94,8 +95,10 @@ def _md_escape(text: str) -> str:
     return html.escape(text).replace("*", r"\*").replace("_", r"\_")
 
 
-def summary_markdown(result: GradeResult) -> str:
+def summary_markdown(result: GradeResult, course_title: str = "") -> str:
     lines = [f"# Feedback: {_md_escape(result.assignment)}", ""]
+    if course_title:
+        lines[1:1] = ["", f"*{_md_escape(course_title)}*"]
     if result.student:
         lines.append(f"Student: **{_md_escape(result.student)}**  ")
     lines.append(f"Score: **{result.score:g} / {result.max_score:g}**")
@@ -120,18 +123,19 @@ def summary_markdown(result: GradeResult) -> str:
     return "\n".join(lines)
 
 
-def feedback_html(nb, result: GradeResult) -> str:
+def feedback_html(nb, result: GradeResult, course_title: str = "") -> str:
     from nbconvert import HTMLExporter
 
     if nb is None:
         nb = nbformat.v4.new_notebook()
     exporter = HTMLExporter(template_name="classic")
-    body, _ = exporter.from_notebook_node(feedback_notebook(nb, result))
+    body, _ = exporter.from_notebook_node(feedback_notebook(nb, result, course_title))
     return body
 
 
-def write_outputs(out: Path, result: GradeResult, executed_nb) -> dict:
-    """Write autograded/, feedback/ and the JSON report for one submission; return the paths."""
+def write_outputs(out: Path, result: GradeResult, executed_nb, course_title: str = "") -> dict:
+    """Write autograded/, feedback/ and the JSON report for one submission; return the paths.
+    course_title: shown at the top of the feedback page (``c.Course.course_title``)."""
     student = result.student or "submission"
     name = Path(result.notebook).name or f"{result.assignment}.ipynb"
     paths = {}
@@ -143,7 +147,7 @@ def write_outputs(out: Path, result: GradeResult, executed_nb) -> dict:
         paths["autograded"] = auto_dir / name
         nbformat.write(executed_nb, paths["autograded"])
     paths["feedback"] = feedback_dir / (Path(name).stem + ".html")
-    paths["feedback"].write_text(feedback_html(executed_nb, result), encoding="utf-8")
+    paths["feedback"].write_text(feedback_html(executed_nb, result, course_title), encoding="utf-8")
     paths["report"] = feedback_dir / "report.json"
     paths["report"].write_text(json.dumps(result.to_dict(), indent=2) + "\n", encoding="utf-8")
     return paths
@@ -157,7 +161,10 @@ def csv_row(result: GradeResult) -> dict:
         review = review[:500]
     row = {"student": result.student, "assignment": result.assignment, "score": f"{result.score:g}",
            "max_score": f"{result.max_score:g}", "status": result.status, "message": message[:2000],
-           "review": review, "release": result.release}
+           "review": review, "release": result.release,
+           "auto_score": f"{result.auto_score:g}" if result.tests else "",
+           "manual": "; ".join(f"{t.name} {t.points:g}/{t.max_points:g} (auto {t.auto_points:g})"
+                               for t in result.tests if t.auto_points is not None)}
     return {key: _csv_safe(value) for key, value in row.items()}
 
 

@@ -14,6 +14,9 @@ class TestResult:
     passed: bool
     message: str = ""         # why it failed (never the hidden test's code)
     status: str = "ok"        # how the cell ran: ok | error | timeout | dead | not_run
+    #: the grader's points where the instructor gave this test a score by hand (formgrader),
+    #: which is then ``points``; None otherwise
+    auto_points: float | None = None
 
 
 @dataclass
@@ -43,6 +46,22 @@ class GradeResult:
         self.review = [dict(item) for item in items]
         if self.review and self.status == "graded":
             self.status = "review"
+
+    def apply_manual(self, scores: dict) -> None:
+        """Scores the instructor gave by hand in formgrader ({test grade_id: score}, from the
+        gradebook) replace the grader's for those tests, with a note for each: the same score in
+        grades.csv, the feedback, report.json and the gradebook."""
+        for test in self.tests:
+            if test.name in scores and self.status != "error":
+                test.auto_points, test.points = test.points, float(scores[test.name])
+                self.notes.append(f"{test.name}: {test.points:g} / {test.max_points:g} points given by the "
+                                  f"instructor (the grader gave {test.auto_points:g})")
+        self.score = round(sum(t.points for t in self.tests), 4)
+
+    @property
+    def auto_score(self) -> float:
+        """The grader's score, before any score given by hand."""
+        return round(sum(t.points if t.auto_points is None else t.auto_points for t in self.tests), 4)
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -116,7 +116,8 @@ def test_readme_badges_and_setup_cell_point_at_the_student_repo(settings, publis
     readme = (published / "README.md").read_text()
     install = f"git+https://github.com/{settings.student_repo}@{settings.branch}"
     assert f'pip install "course-utils @ {install}"' in readme
-    assert f"git clone https://github.com/{settings.student_repo}.git" in readme
+    assert f"git clone -b {settings.branch} https://github.com/{settings.student_repo}.git" in readme
+    assert readme.startswith(f"# {settings.course_title}: assignments\n")
     assert re.search(r"(?i)submi", readme) and ".ipynb" in readme and "upload" in readme
     for a in settings.assignments():
         url = settings.colab_url(a)
