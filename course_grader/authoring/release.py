@@ -243,7 +243,7 @@ def check_stated_points(settings: Settings, names: list[str]) -> None:
     problems = []
     for assignment in names:
         path = settings.source_notebook(assignment)
-        problems += stated_points_problems(nbformat.read(path, as_version=4),
+        problems += stated_points_problems(read_notebook(path),
                                            path.relative_to(settings.root).as_posix())
     if problems:
         raise CourseError("the points written in the notebooks differ from the points of their test cells "

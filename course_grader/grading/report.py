@@ -17,6 +17,7 @@ import nbformat
 
 from ..fsutil import atomic_write
 from .results import GradeResult
+from .verdicts import INSTRUCTOR_OUTPUT
 from ..notebook import grade_id, is_test, visible_part
 
 CSV_FIELDS = ["student", "assignment", "score", "max_score", "status", "message", "review", "release",
@@ -43,11 +44,14 @@ def _number(text: str) -> bool:
         return False
 
 
-def feedback_notebook(nb, result: GradeResult, course_title: str = "") -> nbformat.NotebookNode:
-    """A copy of the executed notebook that is safe to show the student."""
+def without_hidden(nb, keep_verdicts: bool = False) -> nbformat.NotebookNode:
+    """A copy of the executed notebook with nothing of the hidden tests in it, whatever the
+    student's code printed: each test cell shows its visible part (a comment where the hidden
+    tests ran) and, of its outputs, only the error line (and, with ``keep_verdicts``, the
+    grader's verdict output: ``verdicts.INSTRUCTOR_OUTPUT``); outputs of the student's cells that
+    ran after a hidden test are replaced by a note. This is what autograded/ holds, so nbgrader's
+    own tools (formgrader, generate_feedback) never show hidden-test code either."""
     nb = copy.deepcopy(nb)
-    by_name = {t.name: t for t in result.tests}
-    cells = [nbformat.v4.new_markdown_cell(summary_markdown(result, course_title))]
     hidden_ran = False
     for cell in nb.cells:
         if cell.get("cell_type") == "code" and not is_test(cell) and hidden_ran and cell.get("outputs"):
@@ -56,13 +60,25 @@ def feedback_notebook(nb, result: GradeResult, course_title: str = "") -> nbform
             cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=HIDDEN_AFTER)]
         if is_test(cell) and "BEGIN HIDDEN TESTS" in str(cell.get("source", "")):
             hidden_ran = True
-        if is_test(cell) and grade_id(cell):
-            test = by_name.get(grade_id(cell))
+        if is_test(cell):
             cell.source = visible_part(cell.source).rstrip() + "\n# (hidden tests ran here)"
             # Only the error line stays: anything else a test cell printed may come from the
             # student's code reading the hidden test's source (frames, In[]) while it ran.
-            cell.outputs = [_short_error(o) for o in cell.get("outputs", [])
-                            if o.get("output_type") == "error"]
+            cell.outputs = [_short_error(o) if o.get("output_type") == "error" else o
+                            for o in cell.get("outputs", [])
+                            if o.get("output_type") == "error"
+                            or (keep_verdicts and o.get("metadata", {}).get(INSTRUCTOR_OUTPUT))]
+    return nb
+
+
+def feedback_notebook(nb, result: GradeResult, course_title: str = "") -> nbformat.NotebookNode:
+    """A copy of the executed notebook that is safe to show the student."""
+    nb = without_hidden(nb)
+    by_name = {t.name: t for t in result.tests}
+    cells = [nbformat.v4.new_markdown_cell(summary_markdown(result, course_title))]
+    for cell in nb.cells:
+        if is_test(cell) and grade_id(cell):
+            test = by_name.get(grade_id(cell))
             cells.append(cell)
             if test is not None:
                 mark = "passed" if test.passed else "failed"
@@ -145,12 +161,35 @@ def write_outputs(out: Path, result: GradeResult, executed_nb, course_title: str
     if executed_nb is not None:
         auto_dir.mkdir(parents=True, exist_ok=True)
         paths["autograded"] = auto_dir / name
-        nbformat.write(executed_nb, paths["autograded"])
+        nbformat.write(without_hidden(executed_nb, keep_verdicts=True), paths["autograded"])
     paths["feedback"] = feedback_dir / (Path(name).stem + ".html")
     paths["feedback"].write_text(feedback_html(executed_nb, result, course_title), encoding="utf-8")
     paths["report"] = feedback_dir / "report.json"
     paths["report"].write_text(json.dumps(result.to_dict(), indent=2) + "\n", encoding="utf-8")
+    # what nbgrader's collect put beside the notebook, where its release_feedback looks for it
+    for extra in EXCHANGE_FILES:
+        data = _beside_submission(result, extra)
+        for folder in ((auto_dir,) if executed_nb is not None else ()) + (feedback_dir,):
+            if data is not None:
+                (folder / extra).write_bytes(data)
     return paths
+
+
+#: files of nbgrader's exchange that travel from submitted/ to autograded/ and feedback/
+EXCHANGE_FILES = ("timestamp.txt", "submission_secret.txt")
+
+
+def _beside_submission(result: GradeResult, name: str) -> bytes | None:
+    """A small file beside the submitted notebook, read as untrusted input, or None."""
+    from . import intake
+
+    if not result.notebook:
+        return None
+    folder = Path(result.notebook).parent
+    try:
+        return intake.open_submission(folder / name, folder, 4096)
+    except (intake.SubmissionError, OSError):
+        return None
 
 
 def csv_row(result: GradeResult) -> dict:

@@ -89,3 +89,35 @@ def test_record_outside_the_grader_raises(monkeypatch):
     monkeypatch.delenv("COURSE_GRADING", raising=False)
     with pytest.raises(RuntimeError, match="course grade"):
         kernel.record("anything", 1)
+
+
+@pytest.mark.needs_mnist
+def test_nbgraders_feedback_tools_work_on_course_grade_output_and_show_no_hidden_test(settings, course, tmp_path):
+    """Issue 10.3: after `course grade`, nbgrader's own generate_feedback renders the autograded
+    notebooks (which hold no hidden-test code) and release_feedback finds what it needs
+    (timestamp.txt, submission_secret.txt from nbgrader's collect)."""
+    from dataclasses import replace
+
+    from course_grader.grading.batch import grade_folder
+
+    folder = course / "submitted" / "alice" / ASSIGNMENT
+    (folder / "timestamp.txt").write_text("2026-12-01 10:00:00.000000 UTC")
+    (folder / "submission_secret.txt").write_text("alice-secret")
+    results = grade_folder(replace(settings, root=ROOT), course / "submitted", course, progress=False)
+    assert [r.score for r in results] == [results[0].max_score]
+    autograded = (course / "autograded" / "alice" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").read_text()
+    assert "BEGIN HIDDEN TESTS" not in autograded and "record(" not in autograded
+    for name in ("timestamp.txt", "submission_secret.txt"):
+        assert (course / "feedback" / "alice" / ASSIGNMENT / name).is_file()
+
+    exchange = tmp_path / "exchange"
+    exchange.mkdir()
+    released = _nbgrader(course, "release_feedback", ASSIGNMENT, f"--Exchange.root={exchange}")
+    assert released.returncode == 0, released.stdout + released.stderr
+    [page] = list((exchange / "cnn-course" / "feedback").glob("*.html"))
+    assert "BEGIN HIDDEN TESTS" not in page.read_text()
+
+    generated = _nbgrader(course, "generate_feedback", ASSIGNMENT, "--force")
+    assert generated.returncode == 0, generated.stdout + generated.stderr
+    html = (course / "feedback" / "alice" / ASSIGNMENT / f"{ASSIGNMENT}.html").read_text()
+    assert "BEGIN HIDDEN TESTS" not in html and "record(" not in html and "_course_guard" not in html

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import ast
+import re
 import shutil
 
 import nbformat
@@ -81,7 +82,8 @@ def test_every_test_cell_asserts_and_records(settings, assignment):
         assert any(isinstance(n, ast.Assert) for n in ast.walk(visible)), \
             f"{grade_id(cell)}: the visible test asserts nothing"
         hidden = "".join(m.group(0) for m in HIDDEN_RE.finditer(cell.source))
-        assert "record(" in hidden, f"{grade_id(cell)}: the hidden tests record nothing"
+        # record(...) itself, or a probe that records (course_grader.probes.record_images, ...)
+        assert re.search(r"\brecord(_\w+)?\(", hidden), f"{grade_id(cell)}: the hidden tests record nothing"
         assert cell.metadata["nbgrader"].get("points", 0) > 0
     solution_ids = [grade_id(c) for c in nb.cells if is_solution(c)]
     assert len(solution_ids) == len(set(solution_ids))
