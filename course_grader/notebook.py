@@ -123,10 +123,11 @@ def release_fingerprint(nb) -> str:
 
 
 def release_of(nb) -> str | None:
-    """The release a notebook was made from (``RELEASE_KEY``), or None when it does not say."""
+    """The release a notebook was made from (``RELEASE_KEY``), or None when it does not say
+    (or says something that is not a fingerprint: the submission is the student's to edit)."""
     meta = nb.get("metadata", {}).get(RELEASE_KEY)
     value = meta.get("id") if isinstance(meta, dict) else None
-    return value if isinstance(value, str) and value else None
+    return value if isinstance(value, str) and re.fullmatch(r"[0-9a-f]{12}", value) else None
 
 
 def visible_part(source: str) -> str:

@@ -1,9 +1,10 @@
 """Feedback never shows hidden test code, even when the student's code tries to print it.
 
 A student function that is called by a hidden test can read the calling cell's source (the
-caller's frame, IPython's ``In`` history) and print it. The instructor's autograded notebook keeps
-such output; the student's feedback keeps only each test cell's visible part, its error line and
-the test results.
+caller's frame, IPython's ``In`` history) and print it. The executed notebook in the grader's
+memory keeps such output; what is written (the student's feedback, and autograded/, which
+nbgrader's own generate_feedback would render) keeps only each test cell's visible part, its
+error line and the test results (the autograded notebook also the grader's verdicts).
 """
 from __future__ import annotations
 
@@ -51,7 +52,7 @@ def test_hidden_test_source_printed_by_student_code_stays_out_of_feedback(settin
     paths = report.write_outputs(tmp_path / "out", result, executed)
     feedback = json.dumps(report.feedback_notebook(executed, result))
     page = paths["feedback"].read_text()
-    for text in (feedback, page, paths["report"].read_text()):
+    for text in (feedback, page, paths["report"].read_text(), paths["autograded"].read_text()):
         assert "BEGIN HIDDEN TESTS" not in text
         assert "record(" not in text
         assert "===LEAK" not in text
@@ -105,7 +106,8 @@ def test_a_last_cell_printing_the_history_and_a_forged_record_reveal_nothing(set
     paths = report.write_outputs(tmp_path / "out", result, executed)
     texts = {"feedback page": paths["feedback"].read_text(), "report.json": paths["report"].read_text(),
              "results.json": json.dumps(report.gradescope_results(result)),
-             "feedback notebook": json.dumps(report.feedback_notebook(executed, result))}
+             "feedback notebook": json.dumps(report.feedback_notebook(executed, result)),
+             "autograded notebook": paths["autograded"].read_text()}
     for what, text in texts.items():
         leaked = [line for line in hidden if line in text or json.dumps(line)[1:-1] in text]
         assert leaked == [], (what, leaked[:3])

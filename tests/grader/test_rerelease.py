@@ -65,6 +65,18 @@ def test_without_a_release_id_the_notes_do_not_guess(settings):
     assert "the current release's points were used" in notes[1]
 
 
+def test_a_forged_release_id_is_no_release_id(settings):
+    """The id comes from the student's notebook: anything but a fingerprint (a long text, markup
+    for the feedback or grades.csv) counts as "unknown" and is never shown."""
+    assignment = load(settings, "pooling")
+    for forged in ("x" * 100_000, "<img src=x onerror=alert(1)>", "=HYPERLINK(1)", 12, ["0123456789ab"]):
+        nb, _ = _from_an_earlier_release(settings)
+        nb.metadata[RELEASE_KEY]["id"] = forged
+        assert release_status(nb, assignment.release_id) == "unknown"
+        _, notes = build_graded_notebook(assignment.source, nb, assignment.release_id)
+        assert all(str(forged)[:20] not in note for note in notes)
+
+
 def test_an_edit_of_the_current_release_is_still_called_an_edit(settings):
     assignment = load(settings, "pooling")
     nb, gid = _from_an_earlier_release(settings)
