@@ -164,7 +164,7 @@ def test_grades_csv_holds_every_row_finished_before_a_crash(settings, tmp_path, 
         (submitted / student / A / f"{A}.ipynb").write_text("{}")
     graded = []
 
-    def grade_one(settings, sub, out, assignment, hidden=()):
+    def grade_one(settings, sub, out, assignment, hidden=(), manual=None):
         if len(graded) == 2:
             raise KeyboardInterrupt("the machine went down")
         graded.append(sub.student)
@@ -186,7 +186,7 @@ def test_grading_one_assignment_keeps_the_others_rows(settings, tmp_path, monkey
     from course_grader.grading import batch
     from course_grader.grading.results import GradeResult
 
-    def grade_one(settings, sub, out, assignment, hidden=()):
+    def grade_one(settings, sub, out, assignment, hidden=(), manual=None):
         return GradeResult(assignment=sub.assignment, student=sub.student, score=len(sub.student),
                            max_score=20).to_dict()
 
