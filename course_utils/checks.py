@@ -1,12 +1,13 @@
 """How a function computes and what a figure shows, for the visible tests: which torch operators
 a function reaches, how many operations it runs, how many lines of your code it runs; which
-images, titles and suptitle a figure has.
+images, titles and suptitle a figure has; a gradient by finite differences.
 
     from course_utils.checks import ops_seen, count_ops, python_lines
     out, ops = ops_seen(conv2d_naive, x, w)     # {"mul", "sum", ...}: no "convolution" in it
     count_ops(im2col, small) == count_ops(im2col, large)          # vectorised over N, H, W
     python_lines(im2col, small) == python_lines(im2col, large)    # no Python loop over them
     image_axes, titles, arrays, suptitle = figure_content(fig)
+    numeric_grad(lambda t: F.conv2d(t, w), x, grad_out)           # dL/dx by finite differences
 
 The grader's hidden tests use their own copies of these (the grader installs them fresh before
 each test, so redefining these in a notebook changes nothing there).
@@ -110,3 +111,34 @@ def figure_content(fig):
               for ax in image_axes]
     suptitle = getattr(fig, "_suptitle", None)
     return image_axes, titles, arrays, (suptitle.get_text() if suptitle is not None else "")
+
+
+def numeric_grad(f, x, grad_out, eps: float = 1e-6):
+    """The gradient of ``sum(f(x) * grad_out)`` with respect to ``x``, by central differences:
+    for each entry, (L(x + eps) - L(x - eps)) / (2 eps). Two calls of ``f`` per entry of ``x``, so
+    for small float64 inputs only: it checks a gradient you derived by hand (as CS231n's
+    ``eval_numerical_gradient_array`` does).
+
+    Inputs:
+    - f: a function of one tensor that returns a tensor of grad_out's shape
+    - x: the input, a float64 tensor (it is not changed)
+    - grad_out: the upstream gradient dL/df(x)
+
+    Returns:
+    - a tensor of x's shape and dtype: dL/dx
+    """
+    import torch
+
+    x = x.detach().clone().contiguous()
+    grad = torch.zeros_like(x)
+    flat, out = x.view(-1), grad.view(-1)
+    with torch.no_grad():
+        for k in range(flat.numel()):
+            old = flat[k].item()
+            flat[k] = old + eps
+            plus = (f(x) * grad_out).sum().item()
+            flat[k] = old - eps
+            minus = (f(x) * grad_out).sum().item()
+            flat[k] = old
+            out[k] = (plus - minus) / (2 * eps)
+    return grad

@@ -499,9 +499,11 @@ CASES = [
                            "test_conv2d_scratch_forward", "test_conv2d_scratch_no_builtin",
                            "test_conv2d_weight_grad_basic", "test_conv2d_weight_grad_stride_padding",
                            "test_conv2d_weight_grad_no_builtin", "test_conv2d_weight_grad_vectorised",
+                           "test_conv2d_input_grad_basic", "test_conv2d_input_grad_stride_padding",
+                           "test_conv2d_input_grad_no_builtin", "test_conv2d_bias_grad",
                            "test_float32_outputs"}),
          run_error="exited with status 1", messages={"test_im2col": "not run"},
-         expect="kernel died (exit status 1); the 6 tests before it keep 11 points: 11/29"),
+         expect="kernel died (exit status 1); the 6 tests before it keep 11 points: 11/35"),
     Case("segfault", P, "`ctypes.string_at(0)` after test_maxpool2d",
          lambda s, x: insert_after(reference(s, P), "test_maxpool2d", SEGFAULT),
          failed=frozenset({"test_avgpool2d", "test_pool_no_builtin", "test_pool_vectorised", "test_pool_dtype",
@@ -529,7 +531,7 @@ CASES = [
                            "test_conv2d_weight_grad_no_builtin", "test_conv2d_weight_grad_vectorised",
                            "test_float32_outputs"}),
          messages={"test_conv2d_weight_grad_basic": "MemoryError"},
-         expect="MemoryError (address-space limit) in the 5 tests that call it, the kernel lives on: 22/29"),
+         expect="MemoryError (address-space limit) in the 5 tests that call it, the kernel lives on: 28/35"),
     Case("fill_memory", P, "after test_maxpool2d_backward, a cell that fills memory 50 MB at a time",
          lambda s, x: insert_after(reference(s, P), "test_maxpool2d_backward", FILL_MEMORY),
          settings={"memory_limit_mb": 5120}, check="memory_error_in_cell",
@@ -555,7 +557,7 @@ CASES = [
          failed=ALL, sandbox=True, check="found_nothing",
          messages={"test_conv_output_size": "NotImplementedError"},
          review=frozenset(['exec', 'grader file path']), status="review",
-         expect="finds nothing: 0/29 (29 if the sandbox leaked the source)"),
+         expect="finds nothing: 0/35 (35 if the sandbox leaked the source)"),
     Case("sandbox_escape", C, "the release stub plus a cell that, as the first release's escape did "
          "as root, makes a user namespace, re-binds / without submounts, reads source/ through it or "
          "/proc/1/root, runs the reference answers and writes into the course root and /root",
@@ -563,7 +565,7 @@ CASES = [
          failed=ALL, sandbox=True, check="escaped_nothing",
          messages={"test_conv_output_size": "NotImplementedError"},
          review=frozenset(['ctypes', 'exec', 'grader file path']), status="review",
-         expect="no namespace, no mount, nothing read or written: 0/29 (29 if it escaped)"),
+         expect="no namespace, no mount, nothing read or written: 0/35 (35 if it escaped)"),
     Case("fill_scratch", P, "a last cell writes 3 GiB into its working folder, /tmp, /dev/shm and HOME",
          lambda s, x: insert_after(reference(s, P), None, FILL_SCRATCH),
          settings={"scratch_limit_mb": 64}, sandbox=True, check="scratch_full",
@@ -571,7 +573,7 @@ CASES = [
     Case("network", C, "a cell connects to a port the test listens on, 8.8.8.8:53 and example.com",
          lambda s, x: after_setup(reference(s, C), NETWORK.format(PORT=x["port"])),
          sandbox=True, check="no_connection", review=frozenset(['socket']), status="review",
-         expect="every connection fails: 29/29"),
+         expect="every connection fails: 35/35"),
 
     # ---------------------------------------------------------------- forging passes
     Case("rewrite_records", C, "the reference plus a cell that wraps get_ipython().display_pub.publish, "
@@ -579,13 +581,13 @@ CASES = [
          lambda s, x: after_setup(reference(s, C), REWRITE_RECORDS),
          review=frozenset({"get_ipython", "display_pub"}), status="review",
          expect="status review (get_ipython, display_pub): cell and line named, score kept for the "
-                "instructor: 29/29"),
+                "instructor: 35/35"),
     Case("dispatch_disabled", C, "conv2d_naive calls F.conv2d inside torch._C._DisableTorchDispatch(), "
          "which hides the op from the in-kernel check",
          lambda s, x: reference(s, C, replace={"conv2d_naive": DISPATCH_OFF_CONV}),
          review=frozenset({"torch._C", "_DisableTorchDispatch"}), status="review",
          expect="the op check is fooled, the scan is not: status review (torch._C, "
-                "_DisableTorchDispatch), 29/29 kept for the instructor to cut"),
+                "_DisableTorchDispatch), 35/35 kept for the instructor to cut"),
     Case("record_bomb", P, "a cell after test_global_avgpool_module emits a record whose zip "
          "inflates to 1 GiB",
          lambda s, x: insert_after(reference(s, P), "test_global_avgpool_module",
@@ -602,7 +604,7 @@ CASES = [
          messages={"test_conv2d_weight_grad_basic": "values differ",
                    "test_conv2d_naive_basic": "the kernel was flipped"},
          review=frozenset(['builtins', 'library patch']), status="review",
-         expect="the records are compared by the grader: 22/29 (the patch even fails a visible "
+         expect="the records are compared by the grader: 28/35 (the patch even fails a visible "
                 "`assert not torch.allclose(...)`)"),
     Case("patch_grader_helpers", C, "conv2d_naive calls F.conv2d; record, aten_ops_used and forbidden "
          "of course_grader.kernel replaced",
@@ -610,7 +612,7 @@ CASES = [
          failed=frozenset({"test_conv2d_naive_no_builtin"}),
          messages={"test_conv2d_naive_no_builtin": "reached torch's own convolution"},
          review=frozenset(['course_grader', 'library patch']), status="review",
-         expect="the grader re-installs its helpers before each test: 28/29 (29 without that)"),
+         expect="the grader re-installs its helpers before each test: 34/35 (35 without that)"),
     Case("lookup_table", "mlp_vs_cnn", "build_cnn's forward answers from a table of the MNIST test "
          "images' bytes read from the data files; its layers are too narrow to learn much",
          lambda s, x: reference(s, "mlp_vs_cnn", replace={"build_cnn": LOOKUP_TABLE_CNN}),

@@ -444,6 +444,70 @@ def conv2d_weight_grad(x, grad_out, kernel_size, stride=1, padding=0):
 NAIVE_NUMPY_FLOAT64 = NAIVE_NUMPY.replace("return torch.from_numpy(out)", "return torch.from_numpy(out.astype(np.float64))")
 
 
+# Part 7: the gradient of the input and of the bias
+IGRAD_REFERENCE_BODY = """    N, C, H, W = x_shape
+    KH, KW = weight.shape[2], weight.shape[3]
+    SH, SW = pair(stride)
+    PH, PW = pair(padding)
+    H_out, W_out = grad_out.shape[2], grad_out.shape[3]
+    grad_padded = grad_out.new_zeros(N, C, H + 2 * PH, W + 2 * PW)
+    for i in range(H_out):
+        for j in range(W_out):
+            share = torch.einsum("nf,fckl->nckl", grad_out[:, :, i, j], weight)
+            grad_padded[:, :, i * SH:i * SH + KH, j * SW:j * SW + KW] += share
+    return grad_padded[:, :, PH:PH + H, PW:PW + W]
+"""
+IGRAD_HEAD = "def conv2d_input_grad(grad_out, weight, x_shape, stride=1, padding=0):\n"
+
+# keeps the padding: the padded input's shape comes back
+IGRAD_NO_CROP = IGRAD_HEAD + IGRAD_REFERENCE_BODY.replace(
+    "return grad_padded[:, :, PH:PH + H, PW:PW + W]", "return grad_padded")
+
+# window (i, j) taken to start at (i, j) whatever the stride
+IGRAD_STRIDE_IGNORED = IGRAD_HEAD + IGRAD_REFERENCE_BODY.replace(
+    "grad_padded[:, :, i * SH:i * SH + KH, j * SW:j * SW + KW] += share",
+    "grad_padded[:, :, i:i + KH, j:j + KW] += share")
+
+# torch's own convolution backward: right values, but the part forbids it
+IGRAD_NN_GRAD = IGRAD_HEAD + """    return torch.nn.grad.conv2d_input(tuple(x_shape), weight, grad_out, stride=stride, padding=padding)
+"""
+
+# the textbook route: spread grad_out by the stride, pad it by K - 1, and correlate with the
+# flipped filters, channels swapped (a "full" convolution), then cut the padding
+IGRAD_FULL_CONVOLUTION = IGRAD_HEAD + """    N, C, H, W = x_shape
+    n_filters, _, KH, KW = weight.shape
+    SH, SW = pair(stride)
+    PH, PW = pair(padding)
+    H_out, W_out = grad_out.shape[2], grad_out.shape[3]
+    HP, WP = H + 2 * PH, W + 2 * PW
+    spread = grad_out.new_zeros(N, n_filters, HP - KH + 1, WP - KW + 1)
+    spread[:, :, 0:H_out * SH:SH, 0:W_out * SW:SW] = grad_out
+    full = grad_out.new_zeros(N, n_filters, spread.shape[2] + 2 * (KH - 1), spread.shape[3] + 2 * (KW - 1))
+    full[:, :, KH - 1:KH - 1 + spread.shape[2], KW - 1:KW - 1 + spread.shape[3]] = spread
+    flipped = weight.flip(2, 3)
+    grad_padded = grad_out.new_zeros(N, C, HP, WP)
+    for p in range(HP):
+        for q in range(WP):
+            grad_padded[:, :, p, q] = torch.einsum("nfkl,fckl->nc", full[:, :, p:p + KH, q:q + KW], flipped)
+    return grad_padded[:, :, PH:PH + H, PW:PW + W]
+"""
+
+# the same full convolution, but without the flip
+IGRAD_FULL_CONVOLUTION_NO_FLIP = IGRAD_FULL_CONVOLUTION.replace("weight.flip(2, 3)", "weight")
+
+BGRAD_MEAN = """def conv2d_bias_grad(grad_out):
+    return grad_out.mean(dim=(0, 2, 3))
+"""
+
+BGRAD_BATCH_ONLY = """def conv2d_bias_grad(grad_out):
+    return grad_out.sum(dim=0)
+"""
+
+BGRAD_EINSUM = """def conv2d_bias_grad(grad_out):
+    return torch.einsum("nfij->f", grad_out)
+"""
+
+
 VARIANTS = [
     # Part 1
     Variant("conv_output_size_ceil", {"conv_output_size": OUTPUT_SIZE_CEIL},
@@ -557,6 +621,25 @@ VARIANTS = [
     Variant("weight_grad_loop_over_images", {"conv2d_weight_grad": WGRAD_LOOP_OVER_IMAGES},
             frozenset({"test_conv2d_weight_grad_vectorised"}),
             "right values from a loop over images: not im2col and one matrix multiply"),
+    # Part 7
+    Variant("input_grad_keeps_padding", {"conv2d_input_grad": IGRAD_NO_CROP},
+            frozenset({"test_conv2d_input_grad_stride_padding"}),
+            "returns the gradient of the padded input (forgets to cut the padding off)"),
+    Variant("input_grad_stride_ignored", {"conv2d_input_grad": IGRAD_STRIDE_IGNORED},
+            frozenset({"test_conv2d_input_grad_stride_padding"}),
+            "sends window (i, j) back to (i, j) instead of (i * stride, j * stride)"),
+    Variant("input_grad_nn_grad", {"conv2d_input_grad": IGRAD_NN_GRAD},
+            frozenset({"test_conv2d_input_grad_no_builtin"}), "calls torch.nn.grad.conv2d_input"),
+    Variant("input_grad_full_convolution_no_flip", {"conv2d_input_grad": IGRAD_FULL_CONVOLUTION_NO_FLIP},
+            frozenset({"test_conv2d_input_grad_basic", "test_conv2d_input_grad_stride_padding"}),
+            "the full convolution without flipping the filters"),
+    Variant("input_grad_full_convolution", {"conv2d_input_grad": IGRAD_FULL_CONVOLUTION}, frozenset(),
+            "correct: spread by the stride, pad by K - 1, correlate with the flipped filters"),
+    Variant("bias_grad_mean", {"conv2d_bias_grad": BGRAD_MEAN}, frozenset({"test_conv2d_bias_grad"}),
+            "averages instead of summing"),
+    Variant("bias_grad_batch_only", {"conv2d_bias_grad": BGRAD_BATCH_ONLY}, frozenset({"test_conv2d_bias_grad"}),
+            "sums over the batch only: shape (F, H_out, W_out)"),
+    Variant("bias_grad_einsum", {"conv2d_bias_grad": BGRAD_EINSUM}, frozenset(), "correct: einsum"),
 ]
 
 #: A wrong variant that passes every visible test and loses exactly one hidden test
