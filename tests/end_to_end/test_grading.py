@@ -7,12 +7,15 @@
 """
 from __future__ import annotations
 
+import ast
+import re
+
 import pytest
 
 from tests.conftest import assignments, needs_mnist
 from tests.helpers import (fill_solutions, grade_nb, points_by_test, release_nb, solution_ids,
                            source_nb)
-from course_grader.notebook import grade_id, is_solution, is_test
+from course_grader.notebook import defined_names, grade_id, is_solution, is_test
 
 pytestmark = [needs_mnist, pytest.mark.slow]
 
@@ -46,18 +49,41 @@ def test_untouched_release_earns_zero_without_grader_error(settings, assignment,
     assert result.notes == []
 
 
+def _uses(source_text: str, names: list) -> bool:
+    """Whether the code names one of ``names`` (as a name in the code, not in a string)."""
+    try:
+        used = {n.id for n in ast.walk(ast.parse(source_text)) if isinstance(n, ast.Name)}
+    except SyntaxError:
+        return any(re.search(rf"\b{re.escape(n)}\b", source_text) for n in names)
+    return bool(used & set(names))
+
+
+def depends_on(source) -> dict:
+    """{test grade_id: the answer cells it needs}: those whose functions or classes its code
+    names, and, through their reference code, the answer cells those use in turn."""
+    answers = {grade_id(c): c for c in source.cells
+               if is_solution(c) and c.cell_type == "code" and grade_id(c)}
+    names = {a: defined_names(c.source) for a, c in answers.items()}
+
+    def needs(text: str, seen: frozenset) -> set:
+        direct = {a for a in answers if a not in seen and _uses(text, names[a])}
+        found = set(direct)
+        for a in direct:
+            found |= needs(answers[a].source, seen | direct)
+        return found
+
+    return {grade_id(c): needs(c.source, frozenset()) for c in source.cells if is_test(c)}
+
+
 @pytest.mark.parametrize("assignment", assignments())
 def test_partial_submission_earns_exactly_its_parts(settings, assignment, tmp_path):
+    """The first half of the answers filled in: exactly the tests whose code needs none of the
+    other answers pass (the grader judges each test cell on its own, no cascade beyond that)."""
     source = source_nb(settings, assignment)
     ids = solution_ids(source)
     filled = set(ids[: max(1, len(ids) // 2)])
-    expected = 0.0
-    seen_solutions: list[str] = []
-    for cell in source.cells:
-        if is_solution(cell) and cell.cell_type == "code" and grade_id(cell):
-            seen_solutions.append(grade_id(cell))
-        elif is_test(cell) and all(s in filled for s in seen_solutions):
-            expected += points_by_test(source)[grade_id(cell)]
+    needs = depends_on(source)
+    expected = sum(points_by_test(source)[t] for t, answers in needs.items() if answers <= filled)
     assert 0 < expected < sum(points_by_test(source).values())
     nb = fill_solutions(release_nb(settings, assignment), source, filled)
     result = grade_nb(settings, assignment, nb, tmp_path)

@@ -415,7 +415,7 @@ def test_course_check_reports_review_items(settings, tmp_path, monkeypatch, caps
     code, out, err = _check([str(path), "--json"], monkeypatch, capsys)
     data = json.loads(out)
     assert code == 0, err
-    assert data["status"] == "review" and data["score"] == data["max_score"] == 29
+    assert data["status"] == "review" and data["score"] == data["max_score"] == 35
     assert {i["primitive"] for i in data["review"]} == {"get_ipython", "display_pub"}
     assert all(set(i) == {"cell", "grade_id", "line", "primitive", "why"} and i["why"] for i in data["review"])
     code, out, err = _check([str(path)], monkeypatch, capsys)
