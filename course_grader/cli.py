@@ -74,7 +74,20 @@ def cmd_grade(args) -> int:
     print(report.table(rows))
     print(f"\n{len(results)} submission(s) graded; grades: {out / 'grades.csv'}; "
           f"feedback: {out / 'feedback'}")
+    note = formgrader_note(settings, Path(args.submitted), out)
+    if note:
+        print(note, file=sys.stderr)
     return 0
+
+
+def formgrader_note(settings, submitted: Path, out: Path) -> str:
+    """A note when nbgrader's formgrader will not count these submissions: it reads the
+    gradebook in the course root but counts the folders of the course's own submitted/."""
+    if out.resolve() != settings.root.resolve() or submitted.resolve() == (settings.root / "submitted").resolve():
+        return ""
+    return (f"note: the grades are in {out / 'gradebook.db'}, but nbgrader's formgrader counts submissions "
+            f"by the folders of {settings.root / 'submitted'}, so it will list these as 0 submissions: "
+            "grade that folder (copy the submissions into it) for formgrader's counts")
 
 
 def infer_assignment(settings, notebook: Path, given: str | None) -> str:

@@ -129,3 +129,13 @@ def test_the_parent_writes_nbgraders_gradebook(one_at_a_time):
             submission = gb.find_submission(ASSIGNMENT, student)
             assert submission.score == pytest.approx(by_student[student].score)
             assert submission.max_score == pytest.approx(by_student[student].max_score)
+
+
+def test_formgrader_note_only_when_formgrader_would_not_count_the_submissions(settings, tmp_path):
+    """formgrader counts submitted/<student>/<assignment> folders in the course root (issue 17.6)."""
+    from course_grader.cli import formgrader_note
+
+    root = settings.root
+    assert "0 submissions" in formgrader_note(settings, tmp_path / "elsewhere", root)
+    assert formgrader_note(settings, root / "submitted", root) == ""
+    assert formgrader_note(settings, tmp_path / "elsewhere", tmp_path / "out") == ""
