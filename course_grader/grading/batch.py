@@ -20,6 +20,7 @@ from ..config import CourseError, Settings
 from ..execution import bwrap
 from ..assignment import Assignment, load
 from .grade import grade_notebook
+from .gradebook import load_roster, manual_scores, record_grades
 from .reference import attach
 from .results import GradeResult, all_failed
 
@@ -184,7 +185,6 @@ def grade_folder(settings: Settings, submitted: Path, out: Path, jobs: int = 1,
         except CourseError:           # an unknown assignment: its row says so
             pass
     # scores given by hand in formgrader (the gradebook of an earlier batch) stay the instructor's
-    from .gradebook import load_roster, manual_scores
     load_roster(settings)             # a roster that cannot be used: CourseError before grading
     try:
         manual = manual_scores(out / "gradebook.db", settings)
@@ -229,7 +229,6 @@ def grade_folder(settings: Settings, submitted: Path, out: Path, jobs: int = 1,
     graded = [GradeResult.from_dict(r) for r in results]
     report.write_csv(out / "grades.csv", kept + [report.csv_row(r) for r in graded])
     try:   # nbgrader's gradebook, for nbgrader's own tools; grades.csv above is already safe
-        from .gradebook import record_grades
         record_grades(out / "gradebook.db", graded, settings, assignments)
     except Exception as e:
         print(f"warning: grades.csv is written, but {out / 'gradebook.db'} could not be updated: "

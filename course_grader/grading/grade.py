@@ -14,7 +14,7 @@ from . import intake, labels, scan
 from .merge import build_graded_notebook, release_status
 from .reference import reference_records
 from .results import GradeResult, TestResult, all_failed
-from .verdicts import add_instructor_outputs, judge_run
+from .verdicts import judge_run
 
 __all__ = ["grade_notebook", "reference_records", "judge_run", "GradeResult", "TestResult",
            "MAX_SCRATCH_BYTES"]
@@ -83,8 +83,7 @@ def grade_notebook(settings: Settings, assignment, path: Path, student: str = ""
         result.status = "error"
         result.error = (f"the grading kernel could not run this notebook (a problem of the grading "
                         f"machine, not of the submission; grade it again once fixed): {run.fatal}")
-    result.tests, run_notes, result.score = judge_run(run, reference, settings)
-    add_instructor_outputs(run, reference, result.tests)    # autograded/ only, never the feedback
+    result.tests, run_notes, result.score = judge_run(run, reference, settings, annotate=True)
     result.notes += run_notes
     result.mark_review(review)             # status review: the score stands until confirmed
     result.seconds = round(time.monotonic() - started, 2)

@@ -74,12 +74,12 @@ def due_date(settings: Settings, assignment: str) -> datetime | None:
 def submission_time(result) -> datetime | None:
     """The time in ``timestamp.txt`` beside the submitted notebook (``nbgrader collect`` writes
     it), read as untrusted input, or None."""
-    if not result.notebook:
-        return None
-    folder = Path(result.notebook).parent
+    data = intake.beside(result.notebook, "timestamp.txt", 1000)
     try:
-        text = intake.open_submission(folder / "timestamp.txt", folder, 1000).decode("utf-8").strip()
-    except (intake.SubmissionError, OSError, UnicodeDecodeError):
+        text = data.decode("utf-8").strip() if data is not None else ""
+    except UnicodeDecodeError:
+        return None
+    if not text:
         return None
     from nbgrader.utils import parse_utc
 

@@ -231,3 +231,16 @@ def _shown(path: Path, root: Path) -> str:
 
 def _size(n: int) -> str:
     return f"{n / (1024 * 1024):.1f} MB" if n >= 1024 * 1024 else f"{n:,} bytes"
+
+
+def beside(notebook: str | Path, name: str, max_bytes: int = 4096) -> bytes | None:
+    """The small regular file ``name`` in the folder of the submitted ``notebook`` (nbgrader's
+    ``timestamp.txt``, ``submission_secret.txt``), read under the rules of ``open_submission``;
+    None when there is none or it is refused."""
+    if not notebook:
+        return None
+    folder = Path(notebook).parent
+    try:
+        return open_submission(folder / name, folder, max_bytes)
+    except (SubmissionError, OSError):
+        return None

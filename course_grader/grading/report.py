@@ -16,6 +16,7 @@ from pathlib import Path
 import nbformat
 
 from ..fsutil import atomic_write
+from . import intake
 from .results import GradeResult
 from .verdicts import INSTRUCTOR_OUTPUT
 from ..notebook import grade_id, is_test, visible_part
@@ -168,7 +169,7 @@ def write_outputs(out: Path, result: GradeResult, executed_nb, course_title: str
     paths["report"].write_text(json.dumps(result.to_dict(), indent=2) + "\n", encoding="utf-8")
     # what nbgrader's collect put beside the notebook, where its release_feedback looks for it
     for extra in EXCHANGE_FILES:
-        data = _beside_submission(result, extra)
+        data = intake.beside(result.notebook, extra)
         for folder in ((auto_dir,) if executed_nb is not None else ()) + (feedback_dir,):
             if data is not None:
                 (folder / extra).write_bytes(data)
@@ -177,19 +178,6 @@ def write_outputs(out: Path, result: GradeResult, executed_nb, course_title: str
 
 #: files of nbgrader's exchange that travel from submitted/ to autograded/ and feedback/
 EXCHANGE_FILES = ("timestamp.txt", "submission_secret.txt")
-
-
-def _beside_submission(result: GradeResult, name: str) -> bytes | None:
-    """A small file beside the submitted notebook, read as untrusted input, or None."""
-    from . import intake
-
-    if not result.notebook:
-        return None
-    folder = Path(result.notebook).parent
-    try:
-        return intake.open_submission(folder / name, folder, 4096)
-    except (intake.SubmissionError, OSError):
-        return None
 
 
 def csv_row(result: GradeResult) -> dict:

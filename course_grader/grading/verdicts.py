@@ -13,10 +13,14 @@ from . import judge, missing_modules
 from .results import TestResult
 
 
-def judge_run(run: RunResult, reference: dict, settings: Settings) -> tuple:
+def judge_run(run: RunResult, reference: dict, settings: Settings, annotate: bool = False) -> tuple:
     """What grading makes of an executed notebook: ``(tests, notes on the run, score)``.
-    (grade_notebook; the variant tests' harness judges its runs with it too.)"""
-    tests = _judge(run, reference, run.fatal)
+    (grade_notebook; the variant tests' harness judges its runs with it too.) ``annotate``: also
+    give each test cell its verdicts as an output (``add_instructor_outputs``; for autograded/,
+    never the feedback), from the same comparisons."""
+    tests, verdicts = _judge(run, reference, run.fatal)
+    if annotate:
+        add_instructor_outputs(run, reference, tests, verdicts)
     notes = missing_modules.notes(run, is_test) + _stopped_cells(run, settings)
     return tests, notes, round(sum(t.points for t in tests), 4)
 
@@ -35,8 +39,9 @@ def _stopped_cells(run: RunResult, settings: Settings) -> list:
     return notes
 
 
-def _judge(run: RunResult, reference: dict, fatal: str) -> list:
-    tests = []
+def _judge(run: RunResult, reference: dict, fatal: str) -> tuple:
+    """``(tests, {test grade_id: record_verdicts of a cell that ran without error})``."""
+    tests, verdicts = [], {}
     for index, cell in enumerate(run.notebook.cells):
         if not (is_test(cell) and grade_id(cell)):
             continue
@@ -53,14 +58,14 @@ def _judge(run: RunResult, reference: dict, fatal: str) -> list:
                 message += f" (while checking {checking})"
             message = missing_modules.explain(message, outcome, run, index, is_test)
         else:
-            problems = [f"{name}: {problem}" for name, problem in record_verdicts(outcome, reference.get(gid, []))
-                        if problem]
+            verdicts[gid] = record_verdicts(outcome, reference.get(gid, []))
+            problems = [f"{name}: {problem}" for name, problem in verdicts[gid] if problem]
             message = "; ".join(problems[:3]) + (f" (and {len(problems) - 3} more)" if len(problems) > 3 else "")
         passed = not message
         tests.append(TestResult(name=gid, points=max_points if passed else 0.0, max_points=max_points,
                                 passed=passed, message=message,
                                 status=outcome.status if outcome else "not_run"))
-    return tests
+    return tests, verdicts
 
 
 def record_verdicts(outcome, expected: list) -> list:
@@ -82,10 +87,11 @@ def record_verdicts(outcome, expected: list) -> list:
 INSTRUCTOR_OUTPUT = "course_grader_verdicts"
 
 
-def add_instructor_outputs(run: RunResult, reference: dict, tests: list) -> None:
+def add_instructor_outputs(run: RunResult, reference: dict, tests: list, verdicts: dict) -> None:
     """Give each test cell of the executed notebook an output that says why it got its points:
-    every record of the reference with its verdict, or why the cell failed as a whole, so that
-    nbgrader's formgrader (which shows the autograded notebook) explains every lost point."""
+    every record of the reference with its verdict (``verdicts``, from ``_judge``), or the
+    records made before the cell failed and why, so that nbgrader's formgrader (which shows the
+    autograded notebook) explains every lost point."""
     import html
 
     import nbformat
@@ -99,17 +105,17 @@ def add_instructor_outputs(run: RunResult, reference: dict, tests: list) -> None
         head = (f"course grade: {test.name} {'passed' if test.passed else 'failed'}, "
                 f"{test.points:g} / {test.max_points:g} points")
         expected = reference.get(test.name, [])
-        if outcome is not None and outcome.status == "ok":
-            verdicts = record_verdicts(outcome, expected)
+        if test.name in verdicts:
+            judged = verdicts[test.name]
         else:                      # the records made before the cell failed, then why it failed
             made = {name for name, _ in outcome.records} if outcome is not None else set()
-            verdicts = [v for v in record_verdicts(outcome, expected) if v[0] in made] if made else []
+            judged = [v for v in record_verdicts(outcome, expected) if v[0] in made] if made else []
         lines = [f"{'ok  ' if problem is None else 'FAIL'} {name}" + (f": {problem}" if problem else "")
-                 for name, problem in verdicts]
-        if outcome is None or outcome.status != "ok":
+                 for name, problem in judged]
+        if test.name not in verdicts:
             lines.append(f"FAIL {test.message}" if test.message else "FAIL the cell did not finish")
-            if len(verdicts) < len(expected):
-                lines.append(f"     ({len(expected) - len(verdicts)} of {len(expected)} records not reached)")
+            if len(judged) < len(expected):
+                lines.append(f"     ({len(expected) - len(judged)} of {len(expected)} records not reached)")
         text = "\n".join([head] + lines) + "\n"
         rows = "".join(f"<li>{html.escape(line)}</li>" for line in lines)
         colour = "#1a7f37" if test.passed else "#cf222e"

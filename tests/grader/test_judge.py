@@ -355,7 +355,7 @@ REFERENCE = {"t0": _records(("a", 1), ("b", [1, 2])), "t1": _records(("c", torch
 
 
 def _judged(records_by_cell, **kwargs) -> dict:
-    tests = verdicts._judge(_run(records_by_cell, **kwargs), REFERENCE, kwargs.get("fatal", ""))
+    tests, _ = verdicts._judge(_run(records_by_cell, **kwargs), REFERENCE, kwargs.get("fatal", ""))
     return {t.name: (t.passed, t.points, t.message) for t in tests}
 
 
@@ -399,7 +399,7 @@ def test_a_cell_that_failed_or_did_not_run():
 
 
 def test_a_test_without_hidden_records_passes_when_its_cell_ran():
-    tests = verdicts._judge(_run({"t9": []}), {}, "")
+    tests, _ = verdicts._judge(_run({"t9": []}), {}, "")
     assert [(t.name, t.passed, t.points) for t in tests] == [("t9", True, 2)]
 
 
