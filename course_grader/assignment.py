@@ -13,7 +13,7 @@ from pathlib import Path
 import nbformat
 
 from .config import CourseError, Settings
-from .notebook import grade_id, is_solution, is_test, points, read_notebook, release_of
+from .notebook import grade_id, is_hand_graded, is_solution, is_test, points, read_notebook, release_of
 
 
 @dataclass
@@ -35,8 +35,24 @@ class Assignment:
         return {grade_id(c): points(c) for c in self.test_cells}
 
     @property
-    def max_score(self) -> float:
+    def hand_cells(self) -> list:
+        """The answers graded by hand (reflections) of the source notebook, in order."""
+        return [c for c in self.source.cells if is_hand_graded(c) and grade_id(c)]
+
+    @property
+    def hand_points(self) -> dict:
+        """{hand-graded answer's grade_id: points}, in notebook order."""
+        return {grade_id(c): points(c) for c in self.hand_cells}
+
+    @property
+    def auto_max(self) -> float:
+        """The points the autograder gives: its test cells'."""
         return sum(points(c) for c in self.test_cells)
+
+    @property
+    def max_score(self) -> float:
+        """The assignment's total: the test cells' points and the answers graded by hand."""
+        return self.auto_max + sum(self.hand_points.values())
 
     @property
     def solution_ids(self) -> list[str]:

@@ -129,7 +129,11 @@ def cmd_check(args) -> int:
             print(f"review: {report.review_line(item)}")
         if result.run_error:
             print(f"stopped: {result.run_error}")
-        print(f"{assignment}: {result.score:g} / {result.max_score:g}")
+        for answer in result.hand:
+            print(f"HAND {report.hand_line(answer)}")
+        pending = (f" ({result.hand_pending:g} of them graded by hand, not yet graded)"
+                   if result.hand_pending else "")
+        print(f"{assignment}: {result.score:g} / {result.max_score:g}{pending}")
     if result.status not in ("graded", "review"):
         print(f"error: {result.error}", file=sys.stderr)
         return EXIT_CANNOT_GRADE

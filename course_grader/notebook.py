@@ -99,6 +99,13 @@ def is_solution(cell) -> bool:
     return bool(nbgrader_meta(cell).get("solution"))
 
 
+def is_hand_graded(cell) -> bool:
+    """An answer graded by hand (nbgrader's "manually graded answer", e.g. a reflection): graded
+    and a solution cell. The autograder gives it no points; the instructor does, in formgrader."""
+    meta = nbgrader_meta(cell)
+    return bool(meta.get("grade")) and bool(meta.get("solution"))
+
+
 def is_locked(cell) -> bool:
     meta = nbgrader_meta(cell)
     return bool(meta.get("locked")) and not meta.get("solution")

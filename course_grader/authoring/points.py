@@ -6,8 +6,9 @@ Three forms are read, the ones this course's notebooks use:
 - the total, in the first markdown cells: ``**Grading** (18 points``, ``**Grading.** 29 points``,
   ``**Grading (25 points).**``;
 - a heading that ends in points, ``## Part 2: zero padding (3 points)``, ``### 4a. ... (2 + 1
-  points)``: the sum of the numbers in the brackets against the test cells between the heading
-  and the next heading of the same or a higher level;
+  points)``: the sum of the numbers in the brackets against the graded cells (test cells and
+  answers graded by hand, such as a reflection) between the heading and the next heading of the
+  same or a higher level;
 - a test named in backticks, ``- `test_pad2d` (2 points)``, ``- `test_a` / `test_b` (1 point
   each)`` (without "each", the named tests together).
 
@@ -33,6 +34,11 @@ def _is_test(cell) -> bool:
     return cell.cell_type == "code" and bool(meta.get("grade")) and not meta.get("solution")
 
 
+def _is_graded(cell) -> bool:
+    """A test cell or an answer graded by hand (a reflection): its points count."""
+    return bool(cell.metadata.get("nbgrader", {}).get("grade"))
+
+
 def _fmt(value: float) -> str:
     return f"{value:g}"
 
@@ -41,7 +47,7 @@ def stated_points_problems(nb, where: str) -> list[str]:
     """Every place in ``nb``'s markdown whose points differ from the metadata, as messages that
     name ``where``, the cell and the number to write."""
     tests = {c.metadata["nbgrader"]["grade_id"]: _points(c) for c in nb.cells if _is_test(c)}
-    total = sum(tests.values())
+    total = sum(_points(c) for c in nb.cells if _is_graded(c))
     problems = []
     # headings with their level and position, in order: (cell index, line, level, stated or None)
     headings = []
@@ -57,7 +63,7 @@ def stated_points_problems(nb, where: str) -> list[str]:
         for match in _TOTAL.finditer(cell.source):
             if float(match.group(1)) != total:
                 problems.append(f"{where}, markdown cell {i}: says the assignment is worth {match.group(1)} "
-                                f"points, its test cells give {_fmt(total)}: write {_fmt(total)}")
+                                f"points, its graded cells give {_fmt(total)}: write {_fmt(total)}")
         for match in _NAMED.finditer(cell.source):
             names = re.findall(r"`(test_\w+)`", match.group(1))
             stated, each = float(match.group(2)), bool(match.group(3))
@@ -79,8 +85,8 @@ def stated_points_problems(nb, where: str) -> list[str]:
         if numbers is None:
             continue
         end = next((j for j, _, lv, _ in headings[k + 1:] if lv <= level), len(nb.cells))
-        section = sum(_points(c) for c in nb.cells[i + 1:end] if _is_test(c))
+        section = sum(_points(c) for c in nb.cells[i + 1:end] if _is_graded(c))
         if float(sum(numbers)) != section:
             problems.append(f"{where}, markdown cell {i}: the heading {line!r} states {sum(numbers)} points, "
-                            f"the test cells under it give {_fmt(section)}: write {_fmt(section)}")
+                            f"the graded cells under it give {_fmt(section)}: write {_fmt(section)}")
     return problems

@@ -126,8 +126,8 @@ def metadata_problems(nb, where: str) -> list[str]:
         gid = meta.get("grade_id")
         flags = [k for k in ("solution", "grade", "locked", "task") if meta.get(k)]
         if flags and not gid:
-            fix = (" A reflection answer cell the student writes and nobody grades carries no nbgrader "
-                   "metadata at all (docs/authoring.md);" if cell.cell_type == "markdown" else "")
+            fix = (" A reflection answer cell is graded by hand: grade: true, solution: true, points and "
+                   "the grade_id 'reflection' (docs/authoring.md);" if cell.cell_type == "markdown" else "")
             problems.append(f"{what}: nbgrader metadata {', '.join(f'{k}: true' for k in flags)} but no "
                             f"grade_id.{fix} give it a unique grade_id, or remove its nbgrader metadata")
         if gid and gid in seen:

@@ -8,6 +8,8 @@ alternative). The template is a script whose cells are separated by ``# %%`` lin
     # %% [markdown]               a markdown cell (each line without its leading "# ")
     # %% solution <grade_id>      an answer cell (nbgrader: solution)
     # %% test <grade_id> <points> a test cell (nbgrader: grade, locked, points)
+    # %% [markdown] answer <grade_id> <points>
+    #                             an answer graded by hand (nbgrader: grade, solution, points)
     # %%                          an ordinary code cell
 
 Everything before the first ``# %%`` line is a comment about the template and is dropped.
@@ -26,6 +28,9 @@ NAME_RE = re.compile(r"^[a-z][a-z0-9_]{1,48}$")
 
 
 def _meta(kind: str, args: list[str]) -> dict:
+    if kind == "answer":
+        return {"grade": True, "grade_id": args[0], "locked": False, "points": int(args[1]),
+                "schema_version": 3, "solution": True, "task": False}
     if kind == "solution":
         return {"grade": False, "grade_id": args[0], "locked": False, "schema_version": 3,
                 "solution": True, "task": False}
@@ -45,6 +50,8 @@ def notebook_from_template(text: str, name: str) -> nbformat.NotebookNode:
         if words[:1] == ["[markdown]"]:
             cell = nbformat.v4.new_markdown_cell("\n".join(
                 line[2:] if line.startswith("# ") else line.lstrip("#") for line in source.splitlines()))
+            if words[1:2] == ["answer"]:
+                cell.metadata["nbgrader"] = _meta("answer", words[2:])
         else:
             cell = nbformat.v4.new_code_cell(source)
             if words[:1] in (["solution"], ["test"]):

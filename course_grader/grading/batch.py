@@ -22,7 +22,7 @@ from ..assignment import Assignment, load
 from .grade import grade_notebook
 from .gradebook import load_roster, manual_scores, record_grades
 from .reference import attach
-from .results import GradeResult, all_failed
+from .results import GradeResult, all_failed, hand_results
 
 
 @dataclass(frozen=True)
@@ -148,6 +148,7 @@ def _grade_one(settings: Settings, sub: Submission, out: Path, assignment: Assig
             if assignment is not None:
                 result.max_score = assignment.max_score
                 result.tests = all_failed(assignment, f"not graded: {sub.error}")
+                result.hand = hand_results(assignment)
             executed = None
         else:
             result, executed = grade_notebook(settings, assignment, sub.path, sub.student,

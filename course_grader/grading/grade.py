@@ -13,7 +13,7 @@ from ..notebook import NotebookError, notebook_from_json
 from . import intake, labels, scan
 from .merge import build_graded_notebook, release_status
 from .reference import reference_records
-from .results import GradeResult, TestResult, all_failed
+from .results import GradeResult, TestResult, all_failed, hand_results
 from .verdicts import judge_run
 
 __all__ = ["grade_notebook", "reference_records", "judge_run", "GradeResult", "TestResult",
@@ -58,6 +58,7 @@ def grade_notebook(settings: Settings, assignment, path: Path, student: str = ""
     except NotebookError as e:
         result.status, result.error = "error", str(e)
         result.tests = all_failed(assignment, f"not graded: {e}")
+        result.hand = hand_results(assignment)
         result.seconds = time.monotonic() - started
         return result, None
     if reference is None:
@@ -83,11 +84,21 @@ def grade_notebook(settings: Settings, assignment, path: Path, student: str = ""
         result.status = "error"
         result.error = (f"the grading kernel could not run this notebook (a problem of the grading "
                         f"machine, not of the submission; grade it again once fixed): {run.fatal}")
-    result.tests, run_notes, result.score = judge_run(run, reference, settings, annotate=True)
+    result.tests, run_notes, _ = judge_run(run, reference, settings, annotate=True)
     result.notes += run_notes
+    result.hand = hand_results(assignment, nb, _release_or_none(assignment))
+    result.rescore()
     result.mark_review(review)             # status review: the score stands until confirmed
     result.seconds = round(time.monotonic() - started, 2)
     return result, run.notebook
+
+
+def _release_or_none(assignment):
+    """The release notebook (what an unanswered hand-graded cell holds), or None."""
+    try:
+        return assignment.release()
+    except (CourseError, OSError):
+        return None
 
 
 def _prepare_scratch(notebook_path: Path, workdir: Path) -> list[str]:

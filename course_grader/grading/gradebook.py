@@ -4,8 +4,9 @@ SQLite is not safe for concurrent writers, so grading workers never open it: the
 results to the parent (``batch.grade_folder``), which records them here in one transaction per
 batch. nbgrader's own tools (``nbgrader export``, formgrader) then read the grades as usual:
 the course's ``course_id``; one nbgrader assignment (with its due date) and notebook per course
-assignment, one grade cell per test cell (each test's points its ``auto_score``) and one
-solution cell per answer cell; students with their names from the roster; each submission with
+assignment, one grade cell per test cell (each test's points its ``auto_score``), one
+solution cell per answer cell, and a grade cell for each answer graded by hand (a reflection:
+"needs manual grade" once answered, 0 at once when left as released, as nbgrader's autograde); students with their names from the roster; each submission with
 the time in its ``timestamp.txt`` (so nbgrader flags late work).
 
 Scores given by hand in formgrader are the instructor's: grading again never overwrites them
@@ -142,6 +143,9 @@ def record_grades(db_path: Path, results: list, settings: Settings, assignments:
                 if grade_id(cell):
                     gb.update_or_create_grade_cell(grade_id(cell), assignment, assignment,
                                                    max_score=points(cell), cell_type="code")
+            for cell in loaded.hand_cells:          # answers graded by hand: a grade and a solution cell
+                gb.update_or_create_grade_cell(grade_id(cell), assignment, assignment,
+                                               max_score=points(cell), cell_type=cell.cell_type)
             for cell in loaded.source.cells:
                 if is_solution(cell) and grade_id(cell):
                     gb.update_or_create_solution_cell(grade_id(cell), assignment, assignment)
@@ -172,6 +176,15 @@ def record_grades(db_path: Path, results: list, settings: Settings, assignments:
                 grade.auto_score = float(test.auto_points if test.auto_points is not None else test.points)
                 # as nbgrader's autograde: only a score given by hand asks for a look
                 grade.needs_manual_grade = grade.manual_score is not None
+            for answer in result.hand:
+                try:
+                    grade = gb.find_grade(answer.name, result.assignment, result.assignment, result.student)
+                except MissingEntry:
+                    continue
+                # as nbgrader's autograde: an unanswered cell gets 0 at once; an answer waits for
+                # the instructor until a score is given by hand
+                grade.auto_score = None if answer.answered else 0.0
+                grade.needs_manual_grade = answer.answered and grade.manual_score is None
             recorded += 1
         gb.db.commit()
     return recorded

@@ -192,7 +192,7 @@ def run(settings: Settings, assignment_id: str, submission: Path, results: Path,
     1 (and no results) when the grader itself failed, so that Gradescope reports the run as
     failed instead of a student's 0."""
     from .grade import grade_notebook
-    from .results import GradeResult, all_failed
+    from .results import GradeResult, all_failed, hand_results
 
     started = time.monotonic()
     assignment = as_assignment(settings, assignment_id)
@@ -201,11 +201,13 @@ def run(settings: Settings, assignment_id: str, submission: Path, results: Path,
         result = GradeResult(assignment=assignment.id, max_score=assignment.max_score,
                              status="error", error=message)
         result.tests = all_failed(assignment, f"not graded: {message}")
+        result.hand = hand_results(assignment)
     elif notebook.stat().st_size > MAX_NOTEBOOK_BYTES:
         message = f"{notebook.name} is larger than {MAX_NOTEBOOK_BYTES // 2**20} MB: clear its outputs and upload it again"
         result = GradeResult(assignment=assignment.id, max_score=assignment.max_score,
                              status="error", error=message)
         result.tests = all_failed(assignment, f"not graded: {message}")
+        result.hand = hand_results(assignment)
         message = ""
     else:
         result, _ = grade_notebook(settings, assignment, notebook, student="gradescope")

@@ -22,7 +22,7 @@ from .verdicts import INSTRUCTOR_OUTPUT
 from ..notebook import grade_id, is_test, visible_part
 
 CSV_FIELDS = ["student", "assignment", "score", "max_score", "status", "message", "review", "release",
-              "auto_score", "manual"]
+              "auto_score", "manual", "hand"]
 
 
 def review_line(item: dict) -> str:
@@ -76,8 +76,12 @@ def feedback_notebook(nb, result: GradeResult, course_title: str = "") -> nbform
     """A copy of the executed notebook that is safe to show the student."""
     nb = without_hidden(nb)
     by_name = {t.name: t for t in result.tests}
+    hand = {a.name: a for a in result.hand}
     cells = [nbformat.v4.new_markdown_cell(summary_markdown(result, course_title))]
     for cell in nb.cells:
+        if grade_id(cell) in hand:
+            cells += [cell, nbformat.v4.new_markdown_cell(f"**{_md_escape(hand_line(hand[grade_id(cell)]))}**")]
+            continue
         if is_test(cell) and grade_id(cell):
             test = by_name.get(grade_id(cell))
             cells.append(cell)
@@ -137,7 +141,20 @@ def summary_markdown(result: GradeResult, course_title: str = "") -> str:
     for t in result.tests:
         outcome = "passed" if t.passed else _md_escape(t.message or "failed").replace("|", "\\|").replace("\n", " ")
         lines.append(f"| {t.name} | {t.points:g} / {t.max_points:g} | {outcome} |")
+    for a in result.hand:
+        got = "-" if a.pending else f"{a.points:g}"
+        lines.append(f"| {_md_escape(a.name)} | {got} / {a.max_points:g} | {_md_escape(hand_line(a))} |")
     return "\n".join(lines)
+
+
+def hand_line(answer) -> str:
+    """An answer graded by hand, in words for the student."""
+    if answer.pending:
+        return (f"{answer.name}: graded by hand by your instructor ({answer.max_points:g} points); "
+                "not graded yet")
+    if not answer.answered:
+        return f"{answer.name}: not answered, 0 / {answer.max_points:g} points"
+    return f"{answer.name}: {answer.points:g} / {answer.max_points:g} points, graded by your instructor"
 
 
 def feedback_html(nb, result: GradeResult, course_title: str = "") -> str:
@@ -191,7 +208,8 @@ def csv_row(result: GradeResult) -> dict:
            "review": review, "release": result.release,
            "auto_score": f"{result.auto_score:g}" if result.tests else "",
            "manual": "; ".join(f"{t.name} {t.points:g}/{t.max_points:g} (auto {t.auto_points:g})"
-                               for t in result.tests if t.auto_points is not None)}
+                               for t in result.tests if t.auto_points is not None),
+           "hand": "; ".join(a.describe() for a in result.hand)}
     return {key: _csv_safe(value) for key, value in row.items()}
 
 
@@ -216,8 +234,12 @@ def gradescope_results(result: GradeResult) -> dict:
               "output": t.message or "passed", "visibility": "visible"} for t in result.tests]
     review = (["Marked for review (the instructor confirms the score): "
                + "; ".join(review_line(i) for i in result.review[:20])] if result.review else [])
-    output = "; ".join(filter(None, [result.error, result.run_error, *result.notes, *review]))
-    return {"score": result.score, "output": output or f"{result.assignment}: graded", "tests": tests}
+    # answers graded by hand are not the autograder's: on Gradescope they are manual questions
+    hand = ([f"not in this score, graded by hand: {', '.join(f'{a.name} ({a.max_points:g} points)' for a in result.hand)}"]
+            if result.hand else [])
+    output = "; ".join(filter(None, [result.error, result.run_error, *result.notes, *review, *hand]))
+    return {"score": round(result.score - sum(a.points or 0.0 for a in result.hand), 4),
+            "output": output or f"{result.assignment}: graded", "tests": tests}
 
 
 def table(rows: list) -> str:

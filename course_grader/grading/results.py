@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
-from ..notebook import grade_id, points
+from ..notebook import grade_id, normalized, points
 
 
 @dataclass
@@ -17,6 +17,28 @@ class TestResult:
     #: the grader's points where the instructor gave this test a score by hand (formgrader),
     #: which is then ``points``; None otherwise
     auto_points: float | None = None
+
+
+@dataclass
+class HandGraded:
+    """An answer graded by hand (a reflection): the autograder gives it no points. As nbgrader's
+    autograde does, an answer left as released (or deleted) gets 0 at once; any other waits for
+    the instructor (``points`` None) until a score is given in formgrader."""
+    name: str                 # the answer cell's grade_id
+    max_points: float
+    answered: bool = False
+    points: float | None = None
+
+    @property
+    def pending(self) -> bool:
+        return self.points is None
+
+    def describe(self) -> str:
+        """Where this answer stands, in words (grades.csv's ``hand`` column, the feedback)."""
+        if self.points is not None:
+            how = "not answered" if not self.answered else "graded by the instructor"
+            return f"{self.name} {self.points:g}/{self.max_points:g} ({how})"
+        return f"{self.name} to grade by hand ({self.max_points:g} points)"
 
 
 @dataclass
@@ -39,6 +61,9 @@ class GradeResult:
     #: the release the submission was made from: "current", "earlier <id>" or "unknown"
     #: (``merge.release_status``); "" when the notebook could not be read
     release: str = ""
+    #: the answers graded by hand (``HandGraded``); their points are part of ``max_score``, and
+    #: of ``score`` once given
+    hand: list = field(default_factory=list)
 
     def mark_review(self, items: list) -> None:
         """Record the tamper scan's ``items``; any item turns a ``graded`` result into
@@ -48,15 +73,36 @@ class GradeResult:
             self.status = "review"
 
     def apply_manual(self, scores: dict) -> None:
-        """Scores the instructor gave by hand in formgrader ({test grade_id: score}, from the
-        gradebook) replace the grader's for those tests, with a note for each: the same score in
-        grades.csv, the feedback, report.json and the gradebook."""
+        """Scores the instructor gave by hand in formgrader ({grade_id: score}, from the
+        gradebook) replace the grader's for those tests, with a note for each, and are the points
+        of the answers graded by hand: the same score in grades.csv, the feedback, report.json
+        and the gradebook."""
+        if self.status == "error":
+            return
         for test in self.tests:
-            if test.name in scores and self.status != "error":
+            if test.name in scores:
                 test.auto_points, test.points = test.points, float(scores[test.name])
                 self.notes.append(f"{test.name}: {test.points:g} / {test.max_points:g} points given by the "
                                   f"instructor (the grader gave {test.auto_points:g})")
-        self.score = round(sum(t.points for t in self.tests), 4)
+        for answer in self.hand:
+            if answer.name in scores:
+                answer.points = float(scores[answer.name])
+        self.rescore()
+
+    def rescore(self) -> None:
+        """``score``: the tests' points and those given to the answers graded by hand."""
+        self.score = round(sum(t.points for t in self.tests)
+                           + sum(a.points or 0.0 for a in self.hand), 4)
+
+    @property
+    def hand_pending(self) -> float:
+        """Points of answers that wait for the instructor's grade."""
+        return sum(a.max_points for a in self.hand if a.pending)
+
+    @property
+    def auto_max(self) -> float:
+        """The points the autograder gives (``max_score`` without the answers graded by hand)."""
+        return round(self.max_score - sum(a.max_points for a in self.hand), 4)
 
     @property
     def auto_score(self) -> float:
@@ -70,6 +116,7 @@ class GradeResult:
     def from_dict(cls, data: dict) -> "GradeResult":
         data = dict(data)
         data["tests"] = [TestResult(**t) for t in data.get("tests", [])]
+        data["hand"] = [HandGraded(**a) for a in data.get("hand", [])]
         return cls(**data)
 
 
@@ -78,3 +125,20 @@ def all_failed(assignment, message: str) -> list:
     return [TestResult(name=gid, points=0.0, max_points=pts, passed=False,
                        message=message, status="not_run")
             for gid, pts in ((grade_id(c), points(c)) for c in assignment.test_cells)]
+
+
+def hand_results(assignment, notebook=None, release=None) -> list:
+    """A ``HandGraded`` for each answer of ``assignment`` graded by hand, read from the merged
+    ``notebook`` (None: the submission could not be read). As nbgrader's autograde does, an
+    answer that is missing, empty or as in the ``release`` notebook gets 0 at once; any other
+    waits for the instructor."""
+    cells = {grade_id(c): c for c in (notebook.cells if notebook is not None else []) if grade_id(c)}
+    released = {grade_id(c): c for c in (release.cells if release is not None else []) if grade_id(c)}
+    found = []
+    for gid, pts in assignment.hand_points.items():
+        text = normalized(str(cells[gid].get("source", ""))) if gid in cells else ""
+        stub = normalized(str(released[gid].get("source", ""))) if gid in released else None
+        answered = bool(text) and text != stub and text.strip("*_ ").upper() != "YOUR ANSWER HERE"
+        found.append(HandGraded(name=gid, max_points=pts, answered=answered,
+                                points=None if answered else 0.0))
+    return found

@@ -52,7 +52,11 @@ def test_batch_grades_every_submission(one_at_a_time, settings):
     rows = {(r["student"], r["assignment"]): r for r in report.read_csv(out / "grades.csv")}
     assert set(rows) == {(s, ASSIGNMENT) for s in ("broken", "partial", "reference", "untouched")}
     full = rows[("reference", ASSIGNMENT)]
-    assert full["score"] == full["max_score"] != "0"
+    # every test point; the reflection waits for the instructor (conv_from_scratch: 3 points)
+    assert full["score"] == full["auto_score"] != "0"
+    assert float(full["max_score"]) == float(full["score"]) + 3
+    assert full["hand"] == "reflection to grade by hand (3 points)"
+    assert rows[("untouched", ASSIGNMENT)]["hand"] == "reflection 0/3 (not answered)"
     assert rows[("untouched", ASSIGNMENT)]["score"] == "0"
     assert 0 < float(rows[("partial", ASSIGNMENT)]["score"]) < float(full["max_score"])
     broken = rows[("broken", ASSIGNMENT)]

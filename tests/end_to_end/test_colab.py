@@ -137,7 +137,7 @@ def test_notebook_saved_by_colab_grades_full_marks(settings, assignment, tmp_pat
     assert all("id" not in c and c["metadata"]["id"] for c in saved["cells"])  # Colab's ids only
     result = grade_nb(settings, assignment, text, tmp_path)
     assert result.status == "graded" and not result.error and not result.run_error, result
-    assert result.score == result.max_score, [(t.name, t.message) for t in result.tests if not t.passed]
+    assert result.score == result.auto_max, [(t.name, t.message) for t in result.tests if not t.passed]
     assert result.notes == []
 
 
@@ -173,7 +173,7 @@ def test_feedback_on_a_subtle_mistake_teaches_without_showing_hidden_tests(setti
     failed = {t.name: t for t in result.tests if not t.passed}
     assert set(failed) == {lost}, [(t.name, t.message) for t in failed.values()]
     assert result.notes == [] and not result.run_error, (result.notes, result.run_error)
-    assert result.score == result.max_score - failed[lost].max_points
+    assert result.score == result.auto_max - failed[lost].max_points
     message = failed[lost].message
     names = [name for name, _ in reference_records(settings, assignment)[lost]]
     named = [n for n in names if message.startswith(f"{n}:") or f"; {n}:" in message

@@ -1,7 +1,7 @@
 """The gradebook is nbgrader's own (issue 10.3) and there is one score everywhere (issue 17.3):
 after `course grade`, nbgrader's export and formgrader see the course's id, students' names from
 the roster, due dates and late flags from `timestamp.txt`, solution cells, and no automatic grade
-"needing manual grading"; a score the instructor gives by hand (through nbgrader's API, as
+"needing manual grading" (only an answered reflection does); a score the instructor gives by hand (through nbgrader's API, as
 formgrader does) survives grading again and appears in grades.csv, report.json and the feedback."""
 from __future__ import annotations
 
@@ -64,9 +64,16 @@ def test_nbgraders_gradebook_holds_what_its_own_autograde_would(graded):
         assert late.total_seconds_late > 0 and on_time.total_seconds_late == 0
         assert gb.find_submission(ASSIGNMENT, "partial").timestamp is None       # no timestamp.txt
         for submission in (late, on_time):
-            assert not submission.needs_manual_grade
-            assert all(not g.needs_manual_grade for nb in submission.notebooks for g in nb.grades)
             assert all(c.cell.name for nb in submission.notebooks for c in nb.comments)
+        # automatic grades never need a look; the reflection does once answered (the reference's
+        # model answer), as nbgrader's autograde marks a changed manually graded answer
+        assert not late.needs_manual_grade
+        assert {g.cell.name: (g.auto_score, g.needs_manual_grade) for g in late.notebooks[0].grades
+                if g.cell.name == "reflection"} == {"reflection": (0.0, False)}
+        assert on_time.needs_manual_grade
+        assert [(g.cell.name, g.auto_score, g.max_score) for g in on_time.notebooks[0].grades
+                if g.needs_manual_grade] == [("reflection", None, 3.0)]
+        assert assignment.max_score == 28
 
 
 def test_a_score_given_by_hand_stays_and_is_the_score_everywhere(graded):
@@ -75,21 +82,31 @@ def test_a_score_given_by_hand_stays_and_is_the_score_everywhere(graded):
         grade = gb.find_grade("test_pool_dtype", ASSIGNMENT, ASSIGNMENT, "untouched")
         assert grade.auto_score == 0
         grade.manual_score = 1.0                     # what formgrader's score box does
+        gb.find_grade("reflection", ASSIGNMENT, ASSIGNMENT, "reference").manual_score = 2.0
         gb.db.commit()
     grade_folder(course, submitted, out, progress=False)          # grading again
     rows = {r["student"]: r for r in report.read_csv(out / "grades.csv")}
     row = rows["untouched"]
     assert (row["score"], row["auto_score"], row["manual"]) == ("1", "0", "test_pool_dtype 1/1 (auto 0)")
-    assert rows["reference"]["manual"] == "" and rows["reference"]["score"] == rows["reference"]["auto_score"]
+    # the reflection graded by hand is in the total
+    assert rows["reference"]["manual"] == "" and rows["untouched"]["hand"] == "reflection 0/3 (not answered)"
+    assert (rows["reference"]["score"], rows["reference"]["auto_score"], rows["reference"]["max_score"]) == \
+        ("27", "25", "28")
+    assert rows["reference"]["hand"] == "reflection 2/3 (graded by the instructor)"
+    reference_page = (out / "feedback" / "reference" / ASSIGNMENT / f"{ASSIGNMENT}.html").read_text()
+    assert "Score: <strong>27 / 28</strong>" in reference_page
+    assert "reflection: 2 / 3 points, graded by your instructor" in reference_page
     data = json.loads((out / "feedback" / "untouched" / ASSIGNMENT / "report.json").read_text())
     assert data["score"] == 1
     assert "test_pool_dtype: 1 / 1 points given by the instructor (the grader gave 0)" in data["notes"]
     page = (out / "feedback" / "untouched" / ASSIGNMENT / f"{ASSIGNMENT}.html").read_text()
-    assert "Score: <strong>1 / 25</strong>" in page
+    assert "Score: <strong>1 / 28</strong>" in page
     with _gradebook(out, course) as gb:
         grade = gb.find_grade("test_pool_dtype", ASSIGNMENT, ASSIGNMENT, "untouched")
         assert (grade.manual_score, grade.auto_score, grade.score) == (1.0, 0.0, 1.0)
         assert gb.find_submission(ASSIGNMENT, "untouched").score == 1.0
+        assert gb.find_submission(ASSIGNMENT, "reference").score == 27.0
+        assert not gb.find_submission(ASSIGNMENT, "reference").needs_manual_grade
 
     # nbgrader's own export says the same
     shutil.copy2(course.root / "nbgrader_config.py", out / "nbgrader_config.py")

@@ -26,7 +26,10 @@ def test_source_notebook_earns_full_marks(settings, assignment, tmp_path):
     assert result.status == "graded" and not result.run_error, result
     assert result.max_score > 0
     assert [t.name for t in result.tests if not t.passed] == [], result.tests
-    assert result.score == result.max_score
+    # every test point; the reflection (its model answer) waits for the instructor
+    assert result.score == result.auto_max
+    assert [(a.name, a.answered, a.points) for a in result.hand] == [("reflection", True, None)]
+    assert result.max_score == result.auto_max + result.hand_pending
     assert result.notes == []
 
 
@@ -34,7 +37,7 @@ def test_source_notebook_earns_full_marks(settings, assignment, tmp_path):
 def test_release_with_reference_answers_earns_full_marks(settings, assignment, tmp_path):
     nb = fill_solutions(release_nb(settings, assignment), source_nb(settings, assignment))
     result = grade_nb(settings, assignment, nb, tmp_path)
-    assert result.score == result.max_score, [(t.name, t.message) for t in result.tests if not t.passed]
+    assert result.score == result.auto_max, [(t.name, t.message) for t in result.tests if not t.passed]
     assert result.notes == []
 
 

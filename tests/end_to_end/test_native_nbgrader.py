@@ -104,7 +104,7 @@ def test_nbgraders_feedback_tools_work_on_course_grade_output_and_show_no_hidden
     (folder / "timestamp.txt").write_text("2026-12-01 10:00:00.000000 UTC")
     (folder / "submission_secret.txt").write_text("alice-secret")
     results = grade_folder(replace(settings, root=ROOT), course / "submitted", course, progress=False)
-    assert [r.score for r in results] == [results[0].max_score]
+    assert [r.score for r in results] == [results[0].auto_max]
     autograded = (course / "autograded" / "alice" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").read_text()
     assert "BEGIN HIDDEN TESTS" not in autograded and "record(" not in autograded
     for name in ("timestamp.txt", "submission_secret.txt"):

@@ -59,12 +59,16 @@ def test_the_new_notebook_passes_every_check_a_course_notebook_passes(course):
     assert stated_points_problems(source, "nb") == [] and metadata_problems(source, "nb") == []
 
 
-@pytest.mark.parametrize("folder, score", [("source", 3), ("release", 0)])
-def test_the_reference_earns_full_marks_and_the_untouched_release_none(course, folder, score):
+@pytest.mark.parametrize("folder, score, hand", [
+    ("source", 3, {"name": "reflection", "max_points": 1, "answered": True, "points": None}),
+    ("release", 0, {"name": "reflection", "max_points": 1, "answered": False, "points": 0.0})])
+def test_the_reference_earns_full_marks_and_the_untouched_release_none(course, folder, score, hand):
     checked = _course(course, "check", f"{folder}/{NAME}/{NAME}.ipynb", "--json")
     assert checked.returncode == 0, checked.stderr
     result = json.loads(checked.stdout)
-    assert (result["score"], result["max_score"], result["status"]) == (score, 3, "graded"), result
+    # the reflection is graded by hand: the reference's answer waits for it, the release's gets 0
+    assert (result["score"], result["max_score"], result["status"]) == (score, 4, "graded"), result
+    assert result["hand"] == [hand]
 
 
 def test_the_scaffolded_variants_lose_exactly_their_tests(course, tmp_path):

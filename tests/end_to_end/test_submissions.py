@@ -187,7 +187,7 @@ def test_submission(case, settings, tmp_path, listener):
     failed = set(pts) if case.failed == ALL else set(case.failed)
     assert {t.name for t in result.tests} == set(pts), summary
     assert {t.name for t in result.tests if not t.passed} == failed, summary
-    assert result.max_score == sum(pts.values()), summary
+    assert result.auto_max == sum(pts.values()), summary
     assert result.score == sum(p for g, p in pts.items() if g not in failed), summary
     assert result.status == case.status, summary
     assert case.error in result.error if case.error else result.error == "", summary
@@ -339,7 +339,7 @@ def test_batch_grades_every_submission(settings, tmp_path):
     rows = {r["student"]: r for r in report.read_csv(out / "grades.csv")}
     assert set(rows) == {"good", "renamed", "cut_off", "empty", "lost", "nothing"}
     assert len(results) == 6
-    assert (rows["good"]["score"], rows["good"]["max_score"], rows["good"]["status"]) == ("25", "25", "graded")
+    assert (rows["good"]["score"], rows["good"]["max_score"], rows["good"]["status"]) == ("25", "28", "graded")
     assert (rows["renamed"]["score"], rows["renamed"]["status"]) == ("25", "graded")
     assert "renamed to pooling (1) final.ipynb" in rows["renamed"]["message"]
     for student, fragment in [("cut_off", "not valid notebook JSON"), ("empty", "not valid notebook JSON"),
@@ -364,7 +364,7 @@ def test_course_grade_command(settings, tmp_path):
     assert proc.returncode == 0, proc.stderr[-3000:]
     rows = {r["student"]: r for r in report.read_csv(out / "grades.csv")}
     assert set(rows) == {"good", "cut_off", "lost"}
-    assert (rows["good"]["score"], rows["good"]["max_score"]) == ("25", "25")
+    assert (rows["good"]["score"], rows["good"]["max_score"]) == ("25", "28")
     assert rows["cut_off"]["status"] == rows["lost"]["status"] == "error"
     assert "3 submission(s) graded" in proc.stdout
 
@@ -415,7 +415,7 @@ def test_course_check_reports_review_items(settings, tmp_path, monkeypatch, caps
     code, out, err = _check([str(path), "--json"], monkeypatch, capsys)
     data = json.loads(out)
     assert code == 0, err
-    assert data["status"] == "review" and data["score"] == data["max_score"] == 35
+    assert data["status"] == "review" and data["score"] == 35 and data["max_score"] == 38
     assert {i["primitive"] for i in data["review"]} == {"get_ipython", "display_pub"}
     assert all(set(i) == {"cell", "grade_id", "line", "primitive", "why"} and i["why"] for i in data["review"])
     code, out, err = _check([str(path)], monkeypatch, capsys)

@@ -43,27 +43,43 @@ def test_each_form_that_disagrees_is_named_with_the_number_to_write():
     nb = _notebook()
     nb.cells[2].metadata["nbgrader"]["points"] = 2          # test_pad_a: one more point
     assert stated_points_problems(nb, "nb") == [
-        "nb, markdown cell 0: says the assignment is worth 6 points, its test cells give 7: write 7",
+        "nb, markdown cell 0: says the assignment is worth 6 points, its graded cells give 7: write 7",
         "nb, markdown cell 1: says test_pad_a / test_pad_b are worth 1 points each, the metadata gives 2, 1",
-        "nb, markdown cell 1: the heading '## Part 1: padding (3 points)' states 3 points, the test cells "
+        "nb, markdown cell 1: the heading '## Part 1: padding (3 points)' states 3 points, the graded cells "
         "under it give 4: write 4"]
     nb = _notebook()
     nb.cells[8].metadata["nbgrader"]["points"] = 2          # test_types, under a sub-heading
     problems = stated_points_problems(nb, "nb")
-    assert "the heading '## Part 2: shapes (2 + 1 points)' states 3 points, the test cells under it give 4" \
+    assert "the heading '## Part 2: shapes (2 + 1 points)' states 3 points, the graded cells under it give 4" \
         in "\n".join(problems)
-    assert "the heading '### 2b. types (1 point)' states 1 points, the test cells under it give 2" \
+    assert "the heading '### 2b. types (1 point)' states 1 points, the graded cells under it give 2" \
         in "\n".join(problems)
     nb = _notebook(named="- `test_pad_a` (1 point), `test_pad_x` (1 point)")
     assert stated_points_problems(nb, "nb") == [
         "nb, markdown cell 1: names test_pad_x, which is not a test cell's grade_id"]
 
 
+def test_an_answer_graded_by_hand_counts_in_the_total_and_its_heading():
+    """A reflection graded by hand (grade and solution, markdown) is part of the points stated."""
+    nb = _notebook(total_text="**Grading** (8 points: 6 autograded, 2 for the reflection)")
+    nb.cells[-1].source = "## Reflection (2 points)"
+    answer = nbformat.v4.new_markdown_cell("### BEGIN SOLUTION\nA model answer.\n### END SOLUTION")
+    answer.metadata["nbgrader"] = {"grade": True, "solution": True, "grade_id": "reflection", "points": 2,
+                                   "locked": False, "schema_version": 3, "task": False}
+    nb.cells.append(answer)
+    assert stated_points_problems(nb, "nb") == []
+    answer.metadata["nbgrader"]["points"] = 3
+    assert stated_points_problems(nb, "nb") == [
+        "nb, markdown cell 0: says the assignment is worth 8 points, its graded cells give 9: write 9",
+        "nb, markdown cell 9: the heading '## Reflection (2 points)' states 2 points, the graded cells "
+        "under it give 3: write 3"]
+
+
 @pytest.mark.parametrize("total_text", ["**Grading.** 6 points, in two parts.", "**Grading (6 points).** Hidden"])
 def test_the_total_is_read_in_each_wording_the_notebooks_use(total_text):
     nb = _notebook(total_text=total_text.replace("6", "5"))
     assert stated_points_problems(nb, "nb") == [
-        "nb, markdown cell 0: says the assignment is worth 5 points, its test cells give 6: write 6"]
+        "nb, markdown cell 0: says the assignment is worth 5 points, its graded cells give 6: write 6"]
 
 
 def test_release_refuses_a_notebook_that_states_other_points(settings, tmp_path):
@@ -81,7 +97,7 @@ def test_release_refuses_a_notebook_that_states_other_points(settings, tmp_path)
     with pytest.raises(CourseError) as caught:
         check_stated_points(replace(settings, root=course), ["conv_from_scratch"])
     assert (f"source/conv_from_scratch/conv_from_scratch.ipynb, markdown cell {i}: the heading "
-            "'## Part 2: zero padding (2 points)' states 2 points, the test cells under it give 3: write 3"
+            "'## Part 2: zero padding (2 points)' states 2 points, the graded cells under it give 3: write 3"
             in str(caught.value))
 
 

@@ -141,7 +141,7 @@ def test_non_root_without_sandbox_grades_with_a_note(settings, failing_bwrap, mo
     monkeypatch.setattr(bwrap, "running_as_root", lambda: False)
     path = _reference_file(settings, tmp_path)
     result, _ = grade_notebook(replace(settings, sandbox="auto"), "pooling", path)
-    assert (result.status, result.score, result.max_score) == ("graded", 25, 25), result
+    assert (result.status, result.score, result.max_score) == ("graded", 25, 28), result
     assert [n for n in result.notes if n.startswith("WARNING: grading without the sandbox")], result.notes
 
 

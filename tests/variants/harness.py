@@ -185,7 +185,8 @@ class AssignmentHarness:
         self.workdir.mkdir(parents=True, exist_ok=True)
         loaded = attach(settings, load(settings, assignment))
         self.source, self.release = loaded.source, loaded.release()
-        self.reference, self.max_score, self.points = loaded.reference, loaded.max_score, loaded.points
+        # the autograder's part: variants leave the answers graded by hand (reflections) as released
+        self.reference, self.max_score, self.points = loaded.reference, loaded.auto_max, loaded.points
         self.submission = fill_solutions(self.release, self.source)
         self.base, notes = build_graded_notebook(self.source, self.submission)
         if notes:

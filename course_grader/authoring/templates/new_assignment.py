@@ -12,8 +12,8 @@
 # - scale a tensor by a number, keeping its shape and dtype;
 # - read a test's message and fix what it names.
 #
-# **Grading** (3 points, all autograded): hidden tests call your function on inputs you have not
-# seen; the visible tests below show the common mistakes.
+# **Grading** (4 points: 3 autograded, 1 for the reflection, graded by hand): hidden tests call
+# your function on inputs you have not seen; the visible tests below show the common mistakes.
 # %%
 import torch
 import matplotlib.pyplot as plt
@@ -77,8 +77,15 @@ fig = plots.plot_lines(xs, {f"factor {f}": scale(xs, f) for f in (0.5, 1, 2)}, "
                        "Scaling a tensor")
 plt.show()
 # %% [markdown]
-# ## Reflection (not graded)
+# ## Reflection (1 point)
+#
+# Graded by hand by your instructor: answer in a few sentences in the cell below (a cell left as
+# it is gets 0).
 #
 # 1. What would change if `scale` had to keep integer tensors integer for any factor?
-# %% [markdown]
-# *Your answer here.*
+# %% [markdown] answer reflection 1
+# ### BEGIN SOLUTION
+# **What a full answer says** (for the grader; students see "YOUR ANSWER HERE"): a factor such as
+# 0.5 makes fractions, so the result must be rounded (say how) or the dtype must change; the
+# function would have to choose one and document it. *No point:* "nothing changes".
+# ### END SOLUTION
