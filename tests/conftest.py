@@ -128,14 +128,19 @@ def browser_paths() -> tuple[str, str, str]:
     return chromium, driver, ""
 
 
+def browser_unavailable(problem: str):
+    """Skips the calling test because of ``problem``; fails it instead under COURSE_REQUIRE_BROWSER=1."""
+    if os.environ.get(REQUIRE_BROWSER_ENV, "").strip() not in ("", "0"):
+        pytest.fail(f"{problem} ({REQUIRE_BROWSER_ENV}=1: the browser test must run here)", pytrace=False)
+    pytest.skip(problem)
+
+
 def require_browser() -> tuple[str, str]:
-    """(chromium, chromedriver); skips the calling test where they cannot be used, fails it
-    instead under COURSE_REQUIRE_BROWSER=1."""
+    """(chromium, chromedriver); skips the calling test where they are missing, fails it instead
+    under COURSE_REQUIRE_BROWSER=1."""
     chromium, driver, problem = browser_paths()
     if problem:
-        if os.environ.get(REQUIRE_BROWSER_ENV, "").strip() not in ("", "0"):
-            pytest.fail(f"{problem} ({REQUIRE_BROWSER_ENV}=1: the browser test must run here)", pytrace=False)
-        pytest.skip(problem)
+        browser_unavailable(problem)
     return chromium, driver
 
 

@@ -37,7 +37,7 @@ import pytest
 from course_grader.authoring.examples import write_examples
 from course_grader.grading import report
 from course_grader.grading.batch import grade_folder
-from tests.conftest import ROOT, needs_mnist, require_browser
+from tests.conftest import ROOT, browser_unavailable, needs_mnist, require_browser
 from tests.helpers import nbgrader_env, open_gradebook
 
 ASSIGNMENTS = ("pooling", "conv_from_scratch")
@@ -123,6 +123,7 @@ def browser(browser_paths, tmp_path_factory):
     never runs, nothing is downloaded)."""
     from selenium import webdriver
     from selenium.webdriver.chrome.options import Options
+    from selenium.common.exceptions import WebDriverException
     from selenium.webdriver.chrome.service import Service
 
     chromium, driver_path = browser_paths
@@ -134,7 +135,11 @@ def browser(browser_paths, tmp_path_factory):
                      "--window-size=1280,1024"):
         options.add_argument(argument)
     service = Service(driver_path, log_output=str(profile / "chromedriver.log"))
-    driver = webdriver.Chrome(service=service, options=options)
+    try:
+        driver = webdriver.Chrome(service=service, options=options)
+    except WebDriverException as e:     # e.g. a chromedriver of another version than chromium
+        browser_unavailable(f"chromium ({chromium}) did not start through {driver_path}: "
+                            f"{(e.msg or type(e).__name__).splitlines()[0]}")
     driver.set_page_load_timeout(WAIT)
     try:
         yield driver
@@ -217,9 +222,9 @@ def _expected(root: Path, assignments) -> dict:
     return expected
 
 
-# ---- the tests ----
+# ---- the tests (browser first: a browser that cannot start skips before anything is graded) ----
 
-def test_formgrader_shows_the_names_scores_and_counts_of_grades_csv(course, formgrader, browser):
+def test_formgrader_shows_the_names_scores_and_counts_of_grades_csv(browser, course, formgrader):
     _, root = course
     rows = report.read_csv(root / "grades.csv")
     assert {(r["student"], r["assignment"]) for r in rows} == {
@@ -238,7 +243,7 @@ def test_formgrader_shows_the_names_scores_and_counts_of_grades_csv(course, form
         ("pooling", "untouched")}
 
 
-def test_a_score_given_by_hand_shows_and_is_grades_csvs_after_grading_again(course, formgrader, browser):
+def test_a_score_given_by_hand_shows_and_is_grades_csvs_after_grading_again(browser, course, formgrader):
     graded, root = course
     with open_gradebook(root / "gradebook.db", graded.course_id) as gb:
         grade = gb.find_grade("test_pool_dtype", "pooling", "pooling", "untouched")
