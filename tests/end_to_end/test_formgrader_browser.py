@@ -49,6 +49,7 @@ ROSTER = ("id,first_name,last_name,email\n"
           "absent,Edsger,Dijkstra,\n")          # on the roster, no submission
 TOKEN = "course-formgrader-browser-test"
 WAIT = 60                                        # seconds a page's table may take to load
+SERVER_LIFETIME = 1800                           # seconds formgrader may run at most
 
 pytestmark = [needs_mnist, pytest.mark.slow, pytest.mark.xdist_group("formgrader_browser")]
 
@@ -92,21 +93,23 @@ def formgrader(course, tmp_path_factory):
     env.update(JUPYTER_CONFIG_DIR=str(home / "config"), JUPYTER_DATA_DIR=str(home / "data"),
                JUPYTER_RUNTIME_DIR=str(home / "runtime"))
     log = (home / "server.log").open("w")
+    # `timeout`: a server left behind by a killed pytest still stops (the finalizer stops it first)
     server = subprocess.Popen(
-        [str(Path(sys.prefix) / "bin" / "jupyter"), "server", "--no-browser", "--allow-root",
+        ["timeout", "--kill-after=30", str(SERVER_LIFETIME),
+         str(Path(sys.prefix) / "bin" / "jupyter"), "server", "--no-browser", "--allow-root",
          "--ip=127.0.0.1", "--port=0", f"--ServerApp.root_dir={root}",
          f"--IdentityProvider.token={TOKEN}"],
         cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     try:
-        # the server writes runtime/jpserver-<pid>.json, with its port, once it listens
-        info = home / "runtime" / f"jpserver-{server.pid}.json"
         deadline = time.monotonic() + 120
-        while not info.is_file() and server.poll() is None and time.monotonic() < deadline:
+        port = None
+        while port is None and server.poll() is None and time.monotonic() < deadline:
             time.sleep(0.2)
-        if not info.is_file():
+            port = _listening_port(home / "runtime")
+        if port is None:
             raise RuntimeError(f"formgrader did not start (exit status {server.poll()}): "
                                f"{(home / 'server.log').read_text()[-3000:]}")
-        yield f"http://127.0.0.1:{json.loads(info.read_text())['port']}"
+        yield f"http://127.0.0.1:{port}"
     finally:
         server.terminate()
         try:
@@ -115,6 +118,17 @@ def formgrader(course, tmp_path_factory):
             server.kill()
             server.wait(timeout=30)
         log.close()
+
+
+def _listening_port(runtime: Path) -> int | None:
+    """The port in runtime/jpserver-<pid>.json, which the server writes once it listens (None
+    before, or while the file is being written)."""
+    for info in runtime.glob("jpserver-*.json"):
+        try:
+            return int(json.loads(info.read_text())["port"])
+        except (OSError, ValueError, KeyError):
+            return None
+    return None
 
 
 @pytest.fixture(scope="module")
