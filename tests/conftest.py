@@ -8,10 +8,16 @@ folder, into which MNIST is downloaded once (when the network allows, and unless
 A test marked ``needs_mnist`` is skipped when MNIST cannot be found or downloaded, unless
 ``COURSE_REQUIRE_DATA=1`` (CI: ``.ci/run`` and ``.github/workflows/ci.yml`` set it): then it
 FAILS, so that a CI run that could not check the data-dependent tests never passes.
+
+The browser test (``tests/end_to_end/test_formgrader_browser.py``) drives Debian's headless
+``chromium`` through ``chromedriver`` (``apt-get install chromium chromium-driver``) with
+``selenium``; it is skipped where one of them is missing, unless ``COURSE_REQUIRE_BROWSER=1``
+(``.ci/run`` sets it once they are installed): then it FAILS with the reason.
 """
 from __future__ import annotations
 
 import fcntl
+import importlib.util
 import json
 import os
 import shutil
@@ -103,6 +109,39 @@ needs_mnist = pytest.mark.needs_mnist
 def pytest_runtest_setup(item):
     if item.get_closest_marker("needs_mnist") is not None:
         require_mnist()
+
+
+REQUIRE_BROWSER_ENV = "COURSE_REQUIRE_BROWSER"
+
+
+def browser_paths() -> tuple[str, str, str]:
+    """(chromium, chromedriver, why not): the paths of Debian's chromium and its driver, and ""
+    or the reason the browser test cannot run here."""
+    chromium = shutil.which("chromium") or ""
+    driver = shutil.which("chromedriver") or ""
+    missing = [name for name, path in (("chromium", chromium), ("chromium-driver", driver)) if not path]
+    if missing:
+        return chromium, driver, (f"{' and '.join(missing)} not installed (apt-get install chromium "
+                                  "chromium-driver; .ci/run does as root)")
+    if importlib.util.find_spec("selenium") is None:
+        return chromium, driver, "selenium is not installed (pip install -e '.[dev]')"
+    return chromium, driver, ""
+
+
+def browser_unavailable(problem: str):
+    """Skips the calling test because of ``problem``; fails it instead under COURSE_REQUIRE_BROWSER=1."""
+    if os.environ.get(REQUIRE_BROWSER_ENV, "").strip() not in ("", "0"):
+        pytest.fail(f"{problem} ({REQUIRE_BROWSER_ENV}=1: the browser test must run here)", pytrace=False)
+    pytest.skip(problem)
+
+
+def require_browser() -> tuple[str, str]:
+    """(chromium, chromedriver); skips the calling test where they are missing, fails it instead
+    under COURSE_REQUIRE_BROWSER=1."""
+    chromium, driver, problem = browser_paths()
+    if problem:
+        browser_unavailable(problem)
+    return chromium, driver
 
 
 needs_bwrap = pytest.mark.skipif(shutil.which("bwrap") is None,

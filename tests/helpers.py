@@ -1,6 +1,8 @@
 """Helpers for the grading tests: build submissions and grade them."""
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 
 import nbformat
@@ -39,5 +41,20 @@ def points_by_test(source) -> dict:
     return {grade_id(c): points(c) for c in source.cells if is_test(c)}
 
 
+def nbgrader_env() -> dict:
+    """The environment of an nbgrader user (nbgrader's commands, formgrader's server): this venv's
+    tools first on PATH, no course variables."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COURSE_")}
+    env["PATH"] = f"{Path(sys.prefix) / 'bin'}{os.pathsep}{env.get('PATH', '')}"
+    return env
+
+
+def open_gradebook(db_path: Path, course_id: str):
+    """nbgrader's own Gradebook on ``db_path`` (a context manager), as formgrader opens it."""
+    from nbgrader.api import Gradebook
+
+    return Gradebook(f"sqlite:///{db_path}", course_id=course_id)
+
+
 __all__ = ["fill_solutions", "solution_ids", "source_nb", "release_nb", "grade_nb", "failed",
-           "points_by_test"]
+           "points_by_test", "nbgrader_env", "open_gradebook"]

@@ -22,6 +22,7 @@ from course_grader.grading import report
 from course_grader.grading.batch import grade_folder
 from course_grader.grading.gradebook import load_roster
 from tests.conftest import needs_mnist
+from tests.helpers import open_gradebook
 
 ASSIGNMENT = "pooling"
 pytestmark = [needs_mnist, pytest.mark.slow]
@@ -46,8 +47,7 @@ def graded(tmp_path_factory, settings):
 
 
 def _gradebook(out, course):
-    from nbgrader.api import Gradebook
-    return Gradebook(f"sqlite:///{out / 'gradebook.db'}", course_id=course.course_id)
+    return open_gradebook(out / "gradebook.db", course.course_id)
 
 
 def test_nbgraders_gradebook_holds_what_its_own_autograde_would(graded):

@@ -7,7 +7,6 @@ These run the real nbgrader commands, in a copy of the course laid out as nbgrad
 """
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
@@ -17,22 +16,15 @@ import nbformat
 import pytest
 
 from tests.conftest import ROOT
-from tests.helpers import fill_solutions, release_nb, source_nb
+from tests.helpers import fill_solutions, nbgrader_env, release_nb, source_nb
 
 ASSIGNMENT = "pooling"
 NBGRADER = str(Path(sys.prefix) / "bin" / "nbgrader")
 pytestmark = pytest.mark.slow
 
 
-def _env() -> dict:
-    """The environment of an nbgrader user: this venv's tools first on PATH, no course variables."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("COURSE_")}
-    env["PATH"] = f"{Path(sys.prefix) / 'bin'}{os.pathsep}{env.get('PATH', '')}"
-    return env
-
-
 def _nbgrader(course: Path, *args) -> subprocess.CompletedProcess:
-    env = _env()
+    env = nbgrader_env()
     return subprocess.run([NBGRADER, *args], cwd=course, capture_output=True, text=True,
                           timeout=600, env=env)
 
@@ -74,7 +66,7 @@ def test_formgraders_autograde_button_refuses_too(course):
             "app = NbGrader(); app.load_config_file()\n"
             "api = NbGraderAPI(CourseDirectory(config=app.config), config=app.config)\n"
             f"print(json.dumps(api.autograde({ASSIGNMENT!r}, 'alice', force=True)))\n")
-    env = _env()
+    env = nbgrader_env()
     result = subprocess.run([sys.executable, "-c", code], cwd=course, capture_output=True,
                             text=True, timeout=600, env=env)
     assert result.returncode == 0, result.stdout + result.stderr
