@@ -11,9 +11,11 @@ JavaScript has filled their tables:
   out of every assignment's maximum);
 - Manage Submissions: one row per graded submission, with the roster's name, grades.csv's score,
   its timestamp where `timestamp.txt` gave one, and "graded": no "needs manual grading" badge for
-  automatic grades;
-- a score given by hand through nbgrader's Gradebook API (as formgrader's score box stores it)
-  shows at once; after grading again grades.csv has the same score, and formgrader flags the
+  automatic grades, one where a reflection was answered and waits for the instructor (grades.csv's
+  `hand` column: "to grade by hand");
+- a score given by hand through nbgrader's Gradebook API (as formgrader's score box stores it), to
+  a test and to a reflection, shows at once; after grading again grades.csv has the same score
+  (the reflection's in the total), the graded reflection no longer waits, and formgrader flags the
   submission "needs manual grading", as nbgrader's own autograde does after a regrade of a
   submission with a score given by hand (grades.csv lists it in its `manual` column).
 
@@ -227,9 +229,11 @@ def _expected(root: Path, assignments) -> dict:
         expected["students"][sid] = (name(sid), roster.get(sid, {}).get("email") or "None",
                                      (round(total, 2), round(sum(maximum.values()), 2)))
     for assignment in assignments:
-        # "needs manual grading" only where a score was given by hand (grades.csv's `manual`)
+        # "needs manual grading" only where a test's score was given by hand (grades.csv's `manual`)
+        # or a reflection waits for one (its `hand` column)
         expected[assignment] = {
-            r["student"]: (name(r["student"]), "needs manual grading" if r["manual"] else "graded",
+            r["student"]: (name(r["student"]),
+                           "needs manual grading" if r["manual"] or "to grade by hand" in r["hand"] else "graded",
                            (round(float(r["score"]), 2), round(float(r["max_score"]), 2)),
                            (root / "submitted" / r["student"] / assignment / "timestamp.txt").is_file())
             for r in rows if r["assignment"] == assignment}
@@ -243,18 +247,20 @@ def test_formgrader_shows_the_names_scores_and_counts_of_grades_csv(browser, cou
     rows = report.read_csv(root / "grades.csv")
     assert {(r["student"], r["assignment"]) for r in rows} == {
         (p.parent.name, p.name) for p in (root / "submitted").glob("*/*") if p.is_dir()}
-    assert {r["status"] for r in rows} == {"graded"}            # all automatic, none for review
+    assert {r["status"] for r in rows} == {"graded"}            # none for review
 
     seen, expected = _seen(browser, formgrader, ASSIGNMENTS), _expected(root, ASSIGNMENTS)
     assert seen["assignments"] == expected["assignments"] == {"pooling": 3, "conv_from_scratch": 2}
     assert seen["students"] == expected["students"]
-    assert seen["students"]["absent"] == ("Dijkstra, Edsger", "None", (0, 60))
+    assert seen["students"]["absent"] == ("Dijkstra, Edsger", "None", (0, 66))     # 28 + 38
     assert seen["students"]["partial"][2][0] > 0
     for assignment in ASSIGNMENTS:
         assert seen[assignment] == expected[assignment], assignment
-    # before any score is given by hand (the other test may run first: then it is the only one)
-    assert {(a, s) for a in ASSIGNMENTS for s, row in seen[a].items() if row[1] != "graded"} <= {
-        ("pooling", "untouched")}
+    # the reference answers' reflections wait for the instructor; the untouched ones got 0 at once
+    # (the other test may run first: then the untouched pooling has a test scored by hand)
+    waiting = {(a, s) for a in ASSIGNMENTS for s, row in seen[a].items() if row[1] != "graded"}
+    assert {("conv_from_scratch", "reference")} <= waiting <= {
+        ("pooling", "reference"), ("conv_from_scratch", "reference"), ("pooling", "untouched")}
 
 
 def test_a_score_given_by_hand_shows_and_is_grades_csvs_after_grading_again(browser, course, formgrader):
@@ -265,12 +271,17 @@ def test_a_score_given_by_hand_shows_and_is_grades_csvs_after_grading_again(brow
         # what formgrader's score box stores (its API handler for a grade)
         grade.manual_score = 1.0
         grade.needs_manual_grade = False
+        reflection = gb.find_grade("reflection", "pooling", "pooling", "reference")
+        assert (reflection.auto_score, reflection.max_score, reflection.needs_manual_grade) == (None, 3, True)
+        reflection.manual_score = 2.0
+        reflection.needs_manual_grade = False
         gb.db.commit()
     before = {(r["student"], r["assignment"]): float(r["score"]) for r in report.read_csv(root / "grades.csv")}
 
     seen = _seen(browser, formgrader, ["pooling"])
     name, status, (score, max_score), _ = seen["pooling"]["untouched"]
-    assert (name, status, score, max_score) == ("Turing, Alan", "graded", before["untouched", "pooling"] + 1, 25)
+    assert (name, status, score, max_score) == ("Turing, Alan", "graded", before["untouched", "pooling"] + 1, 28)
+    assert seen["pooling"]["reference"][1:3] == ("graded", (before["reference", "pooling"] + 2, 28))
     assert seen["students"]["untouched"][2][0] == (
         before["untouched", "pooling"] + before["untouched", "conv_from_scratch"] + 1)
 
@@ -280,6 +291,10 @@ def test_a_score_given_by_hand_shows_and_is_grades_csvs_after_grading_again(brow
     assert (row["score"], row["auto_score"], row["manual"]) == ("1", "0", "test_pool_dtype 1/1 (auto 0)")
     seen, expected = _seen(browser, formgrader, ASSIGNMENTS), _expected(root, ASSIGNMENTS)
     assert seen == expected
-    assert seen["pooling"]["untouched"][1:3] == ("needs manual grading", (1, 25))
+    assert seen["pooling"]["untouched"][1:3] == ("needs manual grading", (1, 28))
+    reference = rows["reference", "pooling"]
+    assert (reference["score"], reference["auto_score"], reference["hand"]) == (
+        "27", "25", "reflection 2/3 (graded by the instructor)")
+    assert seen["pooling"]["reference"][1:3] == ("graded", (27, 28))
     assert {(a, s) for a in ASSIGNMENTS for s, r in seen[a].items() if r[1] != "graded"} == {
-        ("pooling", "untouched")}
+        ("pooling", "untouched"), ("conv_from_scratch", "reference")}
