@@ -129,6 +129,7 @@ def record_grades(db_path: Path, results: list, settings: Settings, assignments:
     if not results:
         return 0
     roster = load_roster(settings)
+    hand_names: dict = {}
     with warnings.catch_warnings(), _gradebook(db_path, settings) as gb:
         warnings.simplefilter("ignore")       # SQLAlchemy warnings from inside nbgrader's api
         for assignment in sorted({r.assignment for r in results}):
@@ -143,6 +144,7 @@ def record_grades(db_path: Path, results: list, settings: Settings, assignments:
                 if grade_id(cell):
                     gb.update_or_create_grade_cell(grade_id(cell), assignment, assignment,
                                                    max_score=points(cell), cell_type="code")
+            hand_names[assignment] = [grade_id(c) for c in loaded.hand_cells]
             for cell in loaded.hand_cells:          # answers graded by hand: a grade and a solution cell
                 gb.update_or_create_grade_cell(grade_id(cell), assignment, assignment,
                                                max_score=points(cell), cell_type=cell.cell_type)
@@ -174,17 +176,20 @@ def record_grades(db_path: Path, results: list, settings: Settings, assignments:
                 except MissingEntry:
                     continue
                 grade.auto_score = float(test.auto_points if test.auto_points is not None else test.points)
-                # as nbgrader's autograde: only a score given by hand asks for a look
-                grade.needs_manual_grade = grade.manual_score is not None
-            for answer in result.hand:
+                # as nbgrader's autograde: only a score given by hand asks for a look; and a
+                # submission marked for review (grades.csv status `review`): the instructor
+                # confirms its score, so formgrader lists it as needing manual grading
+                grade.needs_manual_grade = grade.manual_score is not None or result.status == "review"
+            answered = {a.name: a.answered for a in result.hand}
+            for name in hand_names.get(result.assignment, ()):
                 try:
-                    grade = gb.find_grade(answer.name, result.assignment, result.assignment, result.student)
+                    grade = gb.find_grade(name, result.assignment, result.assignment, result.student)
                 except MissingEntry:
                     continue
-                # as nbgrader's autograde: an unanswered cell gets 0 at once; an answer waits for
-                # the instructor until a score is given by hand
-                grade.auto_score = None if answer.answered else 0.0
-                grade.needs_manual_grade = answer.answered and grade.manual_score is None
+                # as nbgrader's autograde: an unanswered cell (or one of a result that could not
+                # read it) gets 0 at once; an answer waits for the instructor until a score is given
+                grade.auto_score = None if answered.get(name) else 0.0
+                grade.needs_manual_grade = bool(answered.get(name)) and grade.manual_score is None
             recorded += 1
         gb.db.commit()
     return recorded

@@ -187,3 +187,25 @@ def test_the_feedback_notebook_opens_with_the_review_and_no_test_code(settings):
     first = report.feedback_notebook(merged, result).cells[0].source
     assert "marked for review" in first.lower() and f"cell {items[0]['cell']}, line 2: exec" in first
     assert "BEGIN HIDDEN TESTS" not in first and "record(" not in first
+
+
+def test_a_submission_marked_for_review_needs_manual_grading_in_formgrader(settings, tmp_path):
+    """grades.csv says `review`; nbgrader's gradebook (what formgrader lists) says the same."""
+    from nbgrader.api import Gradebook
+
+    from course_grader.grading.gradebook import record_grades
+
+    items = [{"cell": 3, "grade_id": "", "line": 1, "primitive": "display_pub", "why": "rewrites records"}]
+    from course_grader.assignment import load
+    from course_grader.grading.results import all_failed
+
+    flagged, honest = _result(items), _result([])
+    honest.student = "bob"
+    for result in (flagged, honest):                     # a grade for every test, as grading gives
+        result.tests = all_failed(load(settings, A), "wrong")
+    assert (flagged.status, honest.status) == ("review", "graded")
+    db = tmp_path / "gradebook.db"
+    assert record_grades(db, [flagged, honest], settings) == 2
+    with Gradebook(f"sqlite:///{db}", course_id=settings.course_id or "default_course") as gb:
+        assert gb.find_submission(A, "ada").needs_manual_grade
+        assert not gb.find_submission(A, "bob").needs_manual_grade
