@@ -11,6 +11,7 @@ from ..config import CourseError, Settings
 from ..execution import bwrap, session
 from ..notebook import NotebookError, notebook_from_json
 from . import intake, labels, scan
+from .safe_text import HiddenCode
 from .merge import build_graded_notebook, release_status
 from .reference import reference_records
 from .results import GradeResult, TestResult, all_failed, hand_results
@@ -84,9 +85,11 @@ def grade_notebook(settings: Settings, assignment, path: Path, student: str = ""
         result.status = "error"
         result.error = (f"the grading kernel could not run this notebook (a problem of the grading "
                         f"machine, not of the submission; grade it again once fixed): {run.fatal}")
-    result.tests, run_notes, _ = judge_run(run, reference, settings, annotate=True)
+    release = _release_or_none(assignment)
+    result.tests, run_notes, _ = judge_run(run, reference, settings, annotate=True,
+                                           hidden=HiddenCode(assignment.source, release))
     result.notes += run_notes
-    result.hand = hand_results(assignment, nb, _release_or_none(assignment))
+    result.hand = hand_results(assignment, nb, release)
     result.rescore()
     result.mark_review(review)             # status review: the score stands until confirmed
     result.seconds = round(time.monotonic() - started, 2)

@@ -27,3 +27,55 @@ def csv_cell(value) -> str:
 def html_text(value) -> str:
     """``value`` as text escaped for HTML (element content and quoted attribute values)."""
     return html.escape("" if value is None else str(value), quote=True)
+
+
+class HiddenCode:
+    """The hidden tests' code of an assignment, to recognise text that quotes it.
+
+    Student code that a hidden test calls can read that test's source (frames, ``In``) and raise
+    it as an error message or an exception's class name, which the feedback would show. Text
+    quotes the hidden tests when it shares :attr:`WINDOW` consecutive letters and digits (case,
+    spaces and punctuation ignored, so ``record("a b")`` and ``record__a_b`` are the same) with
+    them that the release (what students have) does not also contain. Encoded text (base64, one
+    character in two) is not recognised: see docs/authoring.md, "What the grader can and cannot
+    check".
+    """
+    WINDOW = 20
+
+    def __init__(self, source_nb, release_nb=None):
+        from ..notebook import HIDDEN_RE
+
+        hidden = " ".join(m.group(0) for c in source_nb.cells for m in HIDDEN_RE.finditer(str(c.get("source", ""))))
+        public = " ".join(str(c.get("source", "")) for c in (release_nb.cells if release_nb is not None else []))
+        self.windows = self._windows(hidden) - self._windows(public)
+
+    @classmethod
+    def _flat(cls, text: str) -> str:
+        return re.sub(r"[^0-9a-z]", "", str(text).lower())
+
+    @classmethod
+    def _windows(cls, text: str) -> set:
+        flat = cls._flat(text)
+        return {flat[i:i + cls.WINDOW] for i in range(len(flat) - cls.WINDOW + 1)}
+
+    def quotes(self, text) -> bool:
+        """Whether ``text`` quotes the hidden tests."""
+        flat = self._flat(text)
+        return any(flat[i:i + self.WINDOW] in self.windows for i in range(len(flat) - self.WINDOW + 1))
+
+
+#: What the feedback shows instead of an error message that quotes the hidden tests.
+QUOTED = "(message not shown: it quotes the hidden tests' code)"
+_EXCEPTION_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,59}(\.[A-Za-z_][A-Za-z0-9_]{0,59}){0,4}")
+
+
+def error_parts(ename, evalue, hidden: HiddenCode | None) -> tuple:
+    """``(ename, evalue)`` of an error raised by student code, safe to show a student: a name
+    that is not a plain (dotted) identifier of at most 60 characters a part, or that quotes the
+    hidden tests, becomes ``"Exception"``; a message that quotes them becomes :data:`QUOTED`."""
+    ename, evalue = str(ename or ""), str(evalue or "")
+    if not _EXCEPTION_NAME.fullmatch(ename) or (hidden is not None and hidden.quotes(ename)):
+        ename = "Exception"
+    if hidden is not None and hidden.quotes(evalue):
+        evalue = QUOTED
+    return ename, evalue

@@ -11,18 +11,42 @@ from ..config import Settings
 from ..notebook import grade_id, is_test, points
 from . import judge, missing_modules
 from .results import TestResult
+from .safe_text import HiddenCode, error_parts
 
 
-def judge_run(run: RunResult, reference: dict, settings: Settings, annotate: bool = False) -> tuple:
+def judge_run(run: RunResult, reference: dict, settings: Settings, annotate: bool = False,
+              hidden: HiddenCode | None = None) -> tuple:
     """What grading makes of an executed notebook: ``(tests, notes on the run, score)``.
     (grade_notebook; the variant tests' harness judges its runs with it too.) ``annotate``: also
     give each test cell its verdicts as an output (``add_instructor_outputs``; for autograded/,
-    never the feedback), from the same comparisons."""
+    never the feedback), from the same comparisons. ``hidden``: the assignment's hidden tests;
+    errors of the test cells that quote them (student code can read them while a test runs) are
+    shown without their message, in the results and in the notebook's error outputs."""
+    if hidden is not None:
+        _clean_test_errors(run, hidden)
     tests, verdicts = _judge(run, reference, run.fatal)
     if annotate:
         add_instructor_outputs(run, reference, tests, verdicts)
     notes = missing_modules.notes(run, is_test) + _stopped_cells(run, settings)
     return tests, notes, round(sum(t.points for t in tests), 4)
+
+
+def _clean_test_errors(run: RunResult, hidden: HiddenCode) -> None:
+    """Make every test cell's error (its outcome and its error outputs) safe to show: no
+    exception name or message that quotes the hidden tests (``safe_text.error_parts``)."""
+    for index, cell in enumerate(run.notebook.cells):
+        if not is_test(cell):
+            continue
+        outcome = run.cells.get(index)
+        if outcome is not None and (outcome.ename or outcome.evalue):
+            outcome.ename, outcome.evalue = error_parts(outcome.ename, outcome.evalue, hidden)
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "error":
+                ename, evalue = error_parts(output.get("ename"), output.get("evalue"), hidden)
+                if (ename, evalue) != (output.get("ename"), output.get("evalue")) or any(
+                        hidden.quotes(line) for line in output.get("traceback", [])):
+                    output["ename"], output["evalue"] = ename, evalue
+                    output["traceback"] = [f"{ename}: {evalue}"]
 
 
 def _stopped_cells(run: RunResult, settings: Settings) -> list:

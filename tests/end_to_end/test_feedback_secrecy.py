@@ -112,3 +112,61 @@ def test_a_last_cell_printing_the_history_and_a_forged_record_reveal_nothing(set
         leaked = [line for line in hidden if line in text or json.dumps(line)[1:-1] in text]
         assert leaked == [], (what, leaked[:3])
     assert report.HIDDEN_AFTER.strip()[:40] in texts["feedback notebook"]
+
+
+QUOTE_IN_ERRORS = '''
+import inspect as _inspect
+
+def _hidden_part():
+    """The hidden part of the test cell that called the student's function (from its frame)."""
+    for frame in _inspect.stack():
+        cell = frame.frame.f_globals.get("In", [""])[-1]
+        if "BEGIN HIDDEN TESTS" in cell:
+            return cell.split("BEGIN HIDDEN TESTS", 1)[1]
+    return ""
+
+def global_avgpool(x):
+    """Raises with the hidden test's code as the message (one line, as the feedback shows it)."""
+    raise ValueError(" ".join(_hidden_part().split())[:480])
+
+class MaxPool2dScratch(torch.nn.Module):
+    """Raises an exception whose class name is the hidden test's code."""
+    def __init__(self, *args, **kwargs):
+        super().__init__()
+        name = "".join(ch if ch.isalnum() else "_" for ch in _hidden_part())[:200] or "Leak"
+        raise type(name, (Exception,), {})("see the name")
+'''
+
+
+def test_an_error_message_quoting_the_hidden_tests_is_not_shown(settings, tmp_path):
+    """Issue 12 (no leaks): a student's function, called by a hidden test, raises with that test's
+    code as its message, or as its exception's class name. The test fails (the student's error),
+    and neither the message nor the name reaches the feedback, report.json, Gradescope's
+    results.json or autograded/: the grader (in its own process) replaces a message that quotes
+    the hidden tests and any exception name that is not a plain identifier."""
+    assignment = "pooling"
+    source = source_nb(settings, assignment)
+    nb = fill_solutions(release_nb(settings, assignment), source)
+    target = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "global_avgpool_module")
+    target.source = target.source + "\n" + QUOTE_IN_ERRORS
+    path = tmp_path / "student" / assignment / f"{assignment}.ipynb"
+    path.parent.mkdir(parents=True)
+    nbformat.write(nb, path)
+    result, executed = grade_notebook(settings, assignment, path, student="student")
+    failed = {t.name: t.message for t in result.tests if not t.passed}
+    assert set(failed) == {"test_global_avgpool", "test_global_avgpool_module", "test_pool_module_no_builtin"}, failed
+    assert failed["test_global_avgpool"].startswith("ValueError: (message not shown: it quotes the hidden tests"), failed
+    hidden = _hidden_lines(source, release_nb(settings, assignment))
+    words = {w for line in hidden for w in line.replace("(", " ").replace(")", " ").split() if len(w) >= 25}
+    paths = report.write_outputs(tmp_path / "out", result, executed)
+    texts = {"feedback page": paths["feedback"].read_text(), "report.json": paths["report"].read_text(),
+             "results.json": json.dumps(report.gradescope_results(result)),
+             "feedback notebook": json.dumps(report.feedback_notebook(executed, result)),
+             "autograded notebook": paths["autograded"].read_text()}
+    for what, text in texts.items():
+        flat = " ".join(text.split())
+        leaked = [line for line in hidden if " ".join(line.split()) in flat]
+        assert leaked == [], (what, leaked[:3])
+        named = "".join(ch if ch.isalnum() else "_" for ch in "\n".join(hidden))
+        assert not [w for w in words if "".join(ch if ch.isalnum() else "_" for ch in w) in text], what
+        assert named[:60] not in text, what

@@ -1,4 +1,5 @@
-"""Names and messages made safe for CSV (no formulas) and HTML (no markup)."""
+"""Names and messages made safe for CSV (no formulas) and HTML (no markup), and error messages
+that quote the hidden tests kept from students."""
 from __future__ import annotations
 
 import csv
@@ -6,7 +7,10 @@ import io
 
 import pytest
 
-from course_grader.grading.safe_text import csv_cell, html_text
+from course_grader.grading.safe_text import QUOTED, HiddenCode, csv_cell, error_parts, html_text
+from course_grader.notebook import HIDDEN_RE
+from tests.conftest import assignments
+from tests.helpers import release_nb, source_nb
 
 
 @pytest.mark.parametrize("value, expected", [
@@ -48,3 +52,38 @@ def test_html_is_escaped():
     assert html_text("O'Brien & co") == "O&#x27;Brien &amp; co"
     assert html_text(None) == ""
     assert html_text(3) == "3"
+
+
+# ---- error messages that quote the hidden tests (issue 12: no leaks) ----
+
+@pytest.mark.parametrize("assignment", assignments())
+def test_a_message_quoting_the_hidden_tests_is_recognised_however_it_is_spaced(settings, assignment):
+    source = source_nb(settings, assignment)
+    hidden = HiddenCode(source, release_nb(settings, assignment))
+    code = "\n".join(m.group(0) for c in source.cells for m in HIDDEN_RE.finditer(c.source))
+    longest = max(code.splitlines()[1:-1], key=len)
+    for text in (longest, " ".join(longest.split()), longest.upper(),
+                 "".join(ch if ch.isalnum() else "_" for ch in longest)):
+        assert hidden.quotes(text), text
+        assert error_parts("ValueError", "see: " + text, hidden) == ("ValueError", QUOTED)
+    assert error_parts("".join(ch if ch.isalnum() else "_" for ch in longest)[:50], "x", hidden)[0] == "Exception"
+
+
+@pytest.mark.parametrize("assignment", assignments())
+def test_the_messages_students_meet_are_shown_as_they_are(settings, assignment):
+    """The release's stub messages, the visible tests' text and torch's errors are not quotes."""
+    source, release = source_nb(settings, assignment), release_nb(settings, assignment)
+    hidden = HiddenCode(source, release)
+    stubs = [line.strip() for c in release.cells for line in c.source.splitlines() if "NotImplementedError" in line]
+    visible = [line for c in release.cells for line in c.source.splitlines() if len(line.strip()) > 30]
+    for text in stubs + visible + [
+            "The size of tensor a (5) must match the size of tensor b (4) at non-singleton dimension 3",
+            "mat1 and mat2 shapes cannot be multiplied (64x784 and 400x10)",
+            "expected scalar type Double but found Float"]:
+        assert error_parts("RuntimeError", text, hidden) == ("RuntimeError", text), text
+
+
+def test_exception_names_must_be_plain_identifiers():
+    assert error_parts("torch.OutOfMemoryError", "m", None) == ("torch.OutOfMemoryError", "m")
+    for name in ("a b", "x" * 61, "<script>", "", "1abc", "a." * 6 + "b"):
+        assert error_parts(name, "m", None) == ("Exception", "m"), name
