@@ -10,7 +10,7 @@ from ..assignment import as_assignment
 from ..config import CourseError, Settings
 from ..execution import bwrap, session
 from ..notebook import NotebookError, notebook_from_json
-from . import intake, labels, scan
+from . import cascade, intake, labels, scan
 from .safe_text import HiddenCode
 from .merge import build_graded_notebook, release_status
 from .reference import reference_records
@@ -88,6 +88,7 @@ def grade_notebook(settings: Settings, assignment, path: Path, student: str = ""
     release = _release_or_none(assignment)
     result.tests, run_notes, _ = judge_run(run, reference, settings, annotate=True,
                                            hidden=HiddenCode(assignment.source, release))
+    cascade.explain(result.tests, assignment.source, nb)   # "fix im2col first"
     result.notes += run_notes
     result.hand = hand_results(assignment, nb, release)
     result.rescore()

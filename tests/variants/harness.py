@@ -49,6 +49,7 @@ import nbformat
 
 from course_grader.assignment import load
 from course_grader.grading.reference import attach
+from course_grader.grading import cascade
 from course_grader.grading.verdicts import judge_run
 from course_grader.execution.session import CellResult, KernelSession, RunResult
 from course_grader.config import Settings
@@ -310,6 +311,7 @@ class AssignmentHarness:
                 self.close_kernel()
         run = RunResult(notebook=self._executed(nb, executed), cells=results, fatal=run_error)
         tests, run_notes, score = judge_run(run, self.reference, settings)
+        cascade.explain(tests, self.source, nb)          # as grade_notebook: "fix im2col first"
         return VariantResult(
             assignment=self.assignment, variant=variant.name, tests=tests,
             score=score, max_score=self.max_score, notes=notes + run_notes,

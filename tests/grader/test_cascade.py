@@ -1,0 +1,66 @@
+"""A failure that follows from an earlier part says so (issue 13: cascades and hints that point
+elsewhere): the message of a later test whose function calls a failed earlier function names that
+function and its failed test. Read from the student's code in the grader's process."""
+from __future__ import annotations
+
+import pytest
+
+from course_grader.grading import cascade
+from course_grader.grading.merge import build_graded_notebook
+from course_grader.grading.results import TestResult
+from tests.helpers import fill_solutions, release_nb, source_nb
+from tests.variants.conv_from_scratch import VARIANTS
+
+A = "conv_from_scratch"
+
+
+def _explained(settings, variant_name: str) -> dict:
+    """{failed test: message} after ``cascade.explain``, for the tests the variant loses (each
+    with the message "wrong")."""
+    variant = next(v for v in VARIANTS if v.name == variant_name)
+    source = source_nb(settings, A)
+    nb, _ = build_graded_notebook(source, fill_solutions(release_nb(settings, A), source,
+                                                         replace=variant.replace))
+    tests = [TestResult(gid, 0.0, 1.0, False, "wrong") for gid in sorted(variant.lost)]
+    cascade.explain(tests, source, nb)
+    return {t.name: t.message for t in tests}
+
+
+def test_a_wrong_im2col_is_named_in_every_test_it_fails_after_its_own(settings):
+    fix = "calls your im2col, which failed test_im2col: fix im2col first"
+    assert _explained(settings, "im2col_kernel_major_rows") == {
+        "test_im2col": "wrong",
+        "test_conv2d_im2col": f"wrong (conv2d_im2col {fix})",
+        # the first cause only: conv2d_im2col failed too, because of im2col
+        "test_conv2d_scratch_forward": f"wrong (Conv2dScratch {fix})",
+        "test_conv2d_weight_grad_basic": f"wrong (conv2d_weight_grad {fix})",
+        "test_conv2d_weight_grad_stride_padding": f"wrong (conv2d_weight_grad {fix})"}
+
+
+def test_a_gate_is_explained_by_a_gate_only(settings):
+    assert _explained(settings, "im2col_F_unfold") == {
+        "test_im2col_no_builtin": "wrong",
+        "test_conv2d_scratch_no_builtin": "wrong (Conv2dScratch calls your conv2d_im2col, which failed "
+                                          "test_im2col_no_builtin: fix conv2d_im2col first)",
+        "test_conv2d_weight_grad_no_builtin": "wrong"}
+    # a loop in im2col costs the gates; no value test is blamed on it
+    assert _explained(settings, "im2col_loop_over_windows") == {
+        "test_im2col_vectorised": "wrong", "test_conv2d_weight_grad_vectorised": "wrong"}
+
+
+@pytest.mark.parametrize("variant_name", ["conv2d_im2col_no_permute"])
+def test_a_function_that_does_not_call_the_failed_one_gets_no_note(settings, variant_name):
+    """Conv2dScratch calls conv2d_im2col (failed); nothing blames im2col, which passed."""
+    assert _explained(settings, variant_name) == {
+        "test_conv2d_im2col": "wrong",
+        "test_conv2d_scratch_forward": "wrong (Conv2dScratch calls your conv2d_im2col, which failed "
+                                       "test_conv2d_im2col: fix conv2d_im2col first)"}
+
+
+def test_code_that_does_not_parse_adds_nothing(settings):
+    source = source_nb(settings, A)
+    nb = fill_solutions(release_nb(settings, A), source, replace={"im2col": "def im2col(:\n"})
+    nb, _ = build_graded_notebook(source, nb)
+    tests = [TestResult("test_im2col", 0.0, 2.0, False, ""), TestResult("test_conv2d_im2col", 0.0, 2.0, False, "x")]
+    cascade.explain(tests, source, nb)
+    assert [t.message for t in tests] == ["", "x"]
