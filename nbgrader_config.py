@@ -32,7 +32,7 @@ c.Autograde.autograde_preprocessors = [GradeWithCourseGrade]
 # `pip install git+https://github.com/<student_repo>` all point here.
 c.Course.student_repo = "example-org/cnn-course-student"
 c.Course.branch = "main"
-c.Course.cell_timeout = 120          # seconds one cell may run while grading
+c.Course.cell_timeout = 120          # seconds of CPU time one cell may use while grading (README)
 c.Course.notebook_timeout = 900      # seconds a whole notebook may run while grading
 c.Course.torch_threads = 1           # torch threads per grading kernel
 c.Course.seed = 0                    # seed for python, numpy and torch, set by the grader

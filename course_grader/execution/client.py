@@ -6,19 +6,58 @@ strings them together.
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
+from queue import Empty
 
 import nbformat
 from nbclient import NotebookClient
+from nbclient.util import ensure_async
 
 from .. import protocol
 from ..config import Settings
 
 
+@dataclass
+class CellBudget:
+    """How long one cell may run, robust to the machine's load (issue 17).
+
+    nbclient's own time-out (``client.timeout``, the cell limit in seconds) is when the first
+    check happens: a cell whose processes all wait (sleep, input, a lock) is stopped then, as is
+    one that has used ``cpu_seconds`` of CPU time. A cell that still computes but has had less
+    CPU time than that (a loaded machine gave it less than a core) runs on until it has, or
+    until ``wall_deadline`` (``time.monotonic()``), a backstop that no code outlives.
+    """
+    usage: object                  # callable() -> (CPU seconds used by the cell so far, runnable)
+    cpu_seconds: float
+    wall_deadline: float
+    wall_seconds: float            # the backstop, in seconds from the cell's start (for messages)
+    why: str = ""                  # why the cell was stopped, once it was
+
+    def decide(self) -> str:
+        """"" to let the cell run on, else why it must stop, in words."""
+        try:
+            cpu, runnable = self.usage()
+        except Exception:          # the processes could not be read: the wall-clock limit holds
+            cpu, runnable = 0.0, False
+        if cpu >= self.cpu_seconds:
+            return f"the cell used more than {self.cpu_seconds:g} s of CPU time and was stopped"
+        if not runnable:
+            return f"the cell ran longer than {self.cpu_seconds:g} s and was stopped"
+        if time.monotonic() >= self.wall_deadline:
+            return (f"the cell ran longer than {self.wall_seconds:g} s ({cpu:.0f} s of CPU time on a "
+                    "busy machine) and was stopped")
+        return ""
+
+
 class GradingClient(NotebookClient):
-    """nbclient, with a cap on output size and a flag for cells that timed out."""
+    """nbclient, with a cap on output size, a flag for cells that timed out, and a cell limit in
+    CPU time (``budget``: a ``CellBudget`` for the cell that runs, or None for nbclient's own
+    wall-clock limit)."""
 
     timed_out = False
     _bytes_in_cell: dict
+    budget: "CellBudget | None" = None
+    _waiting_for: str = ""
 
     def output(self, outs, msg, display_id, cell_index):
         budget = self._bytes_in_cell.setdefault(cell_index, 0)
@@ -64,9 +103,34 @@ class GradingClient(NotebookClient):
             return f"record past the limit of {protocol.MAX_CELL_RECORD_BYTES // 2**20} MB of records in one cell"
         return ""
 
+    async def _async_poll_for_reply(self, msg_id, *args, **kwargs):
+        self._waiting_for = msg_id        # the reply _run_on_while_starved waits for
+        return await super()._async_poll_for_reply(msg_id, *args, **kwargs)
+
     async def _async_handle_timeout(self, timeout, cell=None):
+        reply = await self._run_on_while_starved()
+        if reply is not None:
+            return reply                  # the cell finished within its CPU time
         self.timed_out = True
         return await super()._async_handle_timeout(timeout, cell)
+
+    async def _run_on_while_starved(self):
+        """After nbclient's time-out: wait for the cell's reply as long as ``budget`` allows;
+        the reply, or None when the cell must be stopped (``budget.why`` says why)."""
+        budget = self.budget
+        if budget is None:
+            return None
+        while True:
+            verdict = budget.decide()
+            if verdict:
+                budget.why = verdict
+                return None
+            try:
+                msg = await ensure_async(self.kc.shell_channel.get_msg(timeout=0.5))
+            except Empty:
+                continue
+            if msg.get("parent_header", {}).get("msg_id") == self._waiting_for:
+                return msg
 
 
 def _shorten_error(content: dict, limit: int = 2000) -> None:
@@ -91,13 +155,15 @@ def death_reason(km, wait: float = 2.0) -> str:
     return reason or "the code exited the process, crashed, or ran out of memory"
 
 
-def classify(cell, result, timed_out: bool, settings: Settings) -> None:
-    """Fill in ``result`` (a CellResult) from how ``cell`` ended: timeout, error or ok."""
+def classify(cell, result, timed_out: bool, settings: Settings, why: str = "") -> None:
+    """Fill in ``result`` (a CellResult) from how ``cell`` ended: timeout, error or ok. ``why``:
+    the ``CellBudget``'s reason for stopping it, when it was stopped for its CPU time."""
     errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
     if timed_out:
         result.status = "timeout"
         result.ename = "CellTimeoutError"
-        result.evalue = f"the cell ran longer than {settings.cell_timeout} s and was stopped"
+        result.evalue = (why if why.startswith("the cell") else
+                         f"the cell ran longer than {settings.cell_timeout} s and was stopped")
         cell.outputs.append(nbformat.v4.new_output("error", ename=result.ename, evalue=result.evalue,
                                                    traceback=[f"{result.ename}: {result.evalue}"]))
     elif errors:

@@ -42,3 +42,47 @@ def kill_until_gone(list_pids, rounds: int, pause: float) -> None:
             except OSError:
                 pass
         time.sleep(pause)
+
+
+def _stat(pid: str):
+    """(ppid, state, CPU seconds of the process and of its children it has waited for) from
+    /proc/<pid>/stat, or None."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            text = f.read().decode("ascii", "replace")
+    except OSError:
+        return None
+    fields = text[text.rfind(")") + 2:].split()     # after "pid (comm) ": comm may hold anything
+    try:
+        state, ppid = fields[0], int(fields[1])
+        ticks = sum(int(x) for x in fields[11:15])  # utime, stime, cutime, cstime
+    except (IndexError, ValueError):
+        return None
+    return ppid, state, ticks / _CLOCK_TICKS
+
+
+_CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def tree_usage(root: int) -> tuple[float, bool]:
+    """``(cpu, runnable)`` of process ``root`` and all its descendants: the CPU seconds they have
+    used (with those of descendants already waited for), and whether any of them is running or
+    waiting for a CPU (state R). A process that sleeps, waits for input or is stopped is not
+    runnable: it is not slowed by the machine's load."""
+    table = {}
+    for entry in os.scandir("/proc") if os.path.isdir("/proc") else []:
+        if entry.name.isdigit():
+            found = _stat(entry.name)
+            if found is not None:
+                table[int(entry.name)] = found
+    children: dict = {}
+    for pid, (ppid, _, _) in table.items():
+        children.setdefault(ppid, []).append(pid)
+    cpu, runnable, todo = 0.0, False, [root] if root in table else []
+    while todo:
+        pid = todo.pop()
+        _, state, seconds = table[pid]
+        cpu += seconds
+        runnable = runnable or state == "R"
+        todo += children.get(pid, [])
+    return cpu, runnable

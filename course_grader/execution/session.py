@@ -24,8 +24,15 @@ from ..inside import doubles as doubles_module, guard as guard_module, kernel as
     prelude as prelude_module, probes as probes_module
 from ..notebook import is_test
 from . import launch
-from .client import GradingClient, classify, death_reason, kernel_responds, run_guard
+from .client import CellBudget, GradingClient, classify, death_reason, kernel_responds, run_guard
+from .processes import tree_usage
 from .environment import KERNEL_MARK, kernel_env
+
+
+#: a cell that still computes when its limit is reached, on a machine too busy to give it a whole
+#: core, runs on until it has used its limit in CPU time, at most this many times the limit in
+#: wall-clock time (``client.CellBudget``)
+WALL_FACTOR = 3
 
 
 @dataclass
@@ -150,6 +157,7 @@ class KernelSession:
                                  "test (the notebook's code changed Python itself); the test "
                                  "was not run")
             else:
+                client.budget = self._budget(min(settings.cell_timeout, remaining), remaining)
                 client.execute_cell(cell, i + 1)
         except DeadKernelError:
             reason = death_reason(self.km)
@@ -162,8 +170,9 @@ class KernelSession:
             result.ename, result.evalue = "CellTimeoutError", "the cell ran too long"
         finally:
             result.seconds = time.monotonic() - t0
+            budget, client.budget = client.budget, None
         if result.status == "not_run":
-            classify(cell, result, client.timed_out, settings)
+            classify(cell, result, client.timed_out, settings, budget.why if budget else "")
         result.records = protocol.take_records(cell)
         if result.status == "timeout" and not fatal:
             # an interrupted kernel normally recovers; one that ignores interrupts does not
@@ -172,6 +181,28 @@ class KernelSession:
                          "did not stop when interrupted; later cells were not run")
         self.fatal = self.fatal or fatal
         return result
+
+    def _budget(self, limit: float, remaining: float) -> CellBudget | None:
+        """The cell's limit in CPU time (``CellBudget``): ``limit`` seconds of CPU time of the
+        kernel and every process it started, with a wall-clock backstop of
+        ``WALL_FACTOR * limit`` (at most ``remaining``); None when the kernel's processes cannot
+        be read (then nbclient's wall-clock limit alone holds)."""
+        process = getattr(self.km, "process", None)
+        pid = getattr(process, "pid", None)
+        if not pid:
+            return None
+        try:
+            start = tree_usage(pid)[0]
+        except OSError:
+            return None
+
+        def usage():
+            cpu, runnable = tree_usage(pid)
+            return cpu - start, runnable
+
+        wall = max(limit, min(WALL_FACTOR * limit, remaining))
+        return CellBudget(usage=usage, cpu_seconds=limit, wall_deadline=time.monotonic() + wall,
+                          wall_seconds=round(wall))
 
     def close(self) -> None:
         """Stop the kernel, whatever state it is in, and everything it started; never raises.

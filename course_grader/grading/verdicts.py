@@ -59,7 +59,10 @@ def _stopped_cells(run: RunResult, settings: Settings) -> list:
         first = next((line.strip() for line in str(cell.get("source", "")).splitlines() if line.strip()), "")
         first = first if len(first) <= 60 else first[:57] + "..."
         what = f"the cell starting {first!r}" if first else "an empty cell"
-        notes.append(f"{what} ran longer than {settings.cell_timeout} s and was stopped")
+        why = str(outcome.evalue or "")
+        why = (why[len("the cell "):] if why.startswith("the cell ")      # CPU time, waiting, backstop
+               else f"ran longer than {settings.cell_timeout} s and was stopped")
+        notes.append(f"{what} {why}")
     return notes
 
 

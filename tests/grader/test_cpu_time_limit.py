@@ -1,0 +1,120 @@
+"""A cell's time limit does not depend on the machine's load (issue 17): a cell is stopped when
+it has used ``cell_timeout`` seconds of CPU time, or when it has run that long waiting (sleep,
+input), never because a busy machine gave it less than a core; a wall-clock backstop of
+``WALL_FACTOR`` times the limit stops everything."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from course_grader.execution import session as session_module
+from course_grader.execution.client import CellBudget
+from course_grader.execution.processes import tree_usage
+from course_grader.execution.session import KernelSession
+
+BUSY = "import time\nstart = time.process_time()\nwhile time.process_time() - start < {cpu}:\n    pass\nprint('done')"
+
+
+def _budget(cpu, runnable, deadline_in=100.0):
+    return CellBudget(usage=lambda: (cpu, runnable), cpu_seconds=3, wall_deadline=time.monotonic() + deadline_in,
+                      wall_seconds=9)
+
+
+def test_the_budget_stops_a_cell_for_cpu_time_waiting_or_the_backstop_only():
+    assert _budget(1.0, True).decide() == ""                         # starved: runs on
+    assert _budget(3.0, True).decide() == "the cell used more than 3 s of CPU time and was stopped"
+    assert _budget(0.1, False).decide() == "the cell ran longer than 3 s and was stopped"   # sleeps
+    assert _budget(1.0, True, deadline_in=-1).decide() == (
+        "the cell ran longer than 9 s (1 s of CPU time on a busy machine) and was stopped")
+    broken = CellBudget(usage=lambda: 1 / 0, cpu_seconds=3, wall_deadline=0, wall_seconds=9)
+    assert broken.decide() == "the cell ran longer than 3 s and was stopped"
+
+
+def test_tree_usage_counts_children_and_sees_who_computes():
+    child = subprocess.Popen([sys.executable, "-c", BUSY.format(cpu=0.5) + "\nimport time; time.sleep(30)"],
+                             stdout=subprocess.DEVNULL)
+    try:
+        cpu, runnable = tree_usage(os.getpid())
+        deadline = time.monotonic() + 30
+        while tree_usage(child.pid)[0] < 0.5 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        time.sleep(0.3)
+        cpu, runnable = tree_usage(child.pid)
+        assert cpu >= 0.5 and runnable is False                     # done computing, sleeps
+        mine, _ = tree_usage(os.getpid())
+        assert mine >= cpu                                          # the child is in my tree
+    finally:
+        child.kill()
+        child.wait()
+    assert tree_usage(child.pid) == (0.0, False)                   # gone
+
+
+def _run(settings, code, hogs=0):
+    """Run ``code`` as one cell in a grading kernel; with ``hogs`` busy processes sharing one CPU
+    with the kernel (the kernel and its processes pinned to that CPU too)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        session = KernelSession(settings, Path(tmp))
+        busy = []
+        try:
+            assert session.start() == ""
+            if hogs:
+                cpu = min(os.sched_getaffinity(0))
+                for pid in _tree(session.km.process.pid):
+                    os.sched_setaffinity(pid, {cpu})
+                busy = [subprocess.Popen([sys.executable, "-c", f"import os\nos.sched_setaffinity(0, {{{cpu}}})\n"
+                                          "while True:\n    pass"], start_new_session=True)
+                        for _ in range(hogs)]             # own sessions: own autogroups, as other programs
+            cell = nbformat.v4.new_code_cell(code)
+            started = time.monotonic()
+            result = session.run(cell, 0)
+            return result, time.monotonic() - started, cell
+        finally:
+            for p in busy:
+                p.kill()
+                p.wait()
+            session.close()
+
+
+def _tree(root):
+    found, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        for entry in os.scandir("/proc"):
+            if entry.name.isdigit():
+                try:
+                    with open(f"/proc/{entry.name}/stat") as f:
+                        text = f.read()
+                    if int(text[text.rfind(")") + 2:].split()[1]) == pid:
+                        todo.append(int(entry.name))
+                except (OSError, ValueError, IndexError):
+                    pass
+    return found
+
+
+@pytest.mark.slow
+def test_a_cell_starved_by_a_busy_machine_finishes(settings):
+    """1 s of CPU work under a 3 s limit, on a CPU shared with 4 busy processes: it takes about
+    5 s of wall-clock time and is not stopped (a wall-clock limit would have)."""
+    result, seconds, cell = _run(replace(settings, cell_timeout=3), BUSY.format(cpu=1.0), hogs=4)
+    assert result.status == "ok", (result, cell.outputs)
+    assert seconds > 3, f"the machine was not busy enough to test anything ({seconds:.1f} s)"
+    assert "done" in "".join(o.get("text", "") for o in cell.outputs)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("code, why", [
+    ("while True:\n    pass", "the cell used more than 2 s of CPU time and was stopped"),
+    ("import time\ntime.sleep(10 ** 6)", "the cell ran longer than 2 s and was stopped")])
+def test_a_cell_that_computes_or_waits_too_long_is_stopped(settings, code, why):
+    result, seconds, _ = _run(replace(settings, cell_timeout=2), code)
+    assert (result.status, result.evalue) == ("timeout", why)
+    assert seconds < 2 * session_module.WALL_FACTOR + 10
