@@ -213,3 +213,44 @@ def plot_lines(
     fig.suptitle(title)
     fig.tight_layout()
     return fig
+
+
+def plot_confusion_errors(cm, title: str = "Mistakes: share of each true class taken for another") -> Figure:
+    """Draw only the mistakes of a confusion matrix, as shares of each true class.
+
+    The diagonal (correct predictions) outweighs every mistake, so on a plain confusion matrix
+    the cells that matter are near white. Here each row is divided by its class's count and the
+    diagonal is left blank: cell (t, p) is the share of class t's examples predicted as p.
+
+    Inputs:
+    - cm: integer tensor or array of shape (C, C), rows = true class, columns = predicted class.
+    - title: title of the axes.
+
+    Returns the Figure with one axes (imshow of the shares, the diagonal masked, a colorbar in
+    percent, ticks 0..C-1, each mistake's share written in percent where it is at least 0.5%).
+    """
+    counts = _to_numpy(cm).astype(float)
+    if counts.ndim != 2 or counts.shape[0] != counts.shape[1]:
+        raise ValueError(f"plot_confusion_errors: cm must be square (C, C), got shape {counts.shape}")
+    num_classes = counts.shape[0]
+    totals = counts.sum(axis=1, keepdims=True)
+    shares = np.divide(counts, totals, out=np.zeros_like(counts), where=totals > 0) * 100
+    masked = np.ma.masked_where(np.eye(num_classes, dtype=bool), shares)
+    fig, ax = plt.subplots(figsize=(6, 5))
+    cmap = plt.get_cmap("Reds").copy()
+    cmap.set_bad("#dddddd")                      # the diagonal: not a mistake
+    image = ax.imshow(masked, cmap=cmap, vmin=0, vmax=max(float(masked.max() or 0), 1e-9))
+    fig.colorbar(image, ax=ax, label="% of the true class")
+    ax.set_xticks(range(num_classes))
+    ax.set_yticks(range(num_classes))
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    ax.set_title(title)
+    high = float(masked.max() or 0) / 2
+    for t in range(num_classes):
+        for p in range(num_classes):
+            if t != p and shares[t, p] >= 0.5:
+                ax.text(p, t, f"{shares[t, p]:.0f}" if shares[t, p] >= 10 else f"{shares[t, p]:.1f}",
+                        ha="center", va="center", fontsize=7, color="white" if shares[t, p] > high else "black")
+    fig.tight_layout()
+    return fig

@@ -158,3 +158,20 @@ def test_show_signed_images_rejects_bad_input():
         show_signed_images(torch.rand(2, 1, 4, 4))
     with pytest.raises(ValueError, match="titles"):
         show_signed_images(torch.rand(2, 4, 4), titles=["a"])
+
+
+def test_plot_confusion_errors_shows_row_shares_without_the_diagonal():
+    from course_utils.plots import plot_confusion_errors
+
+    cm = torch.tensor([[90, 10, 0], [5, 45, 0], [0, 0, 0]])      # class 2 never occurs
+    fig = plot_confusion_errors(cm)
+    [ax] = [a for a in fig.axes if a.images]
+    shown = ax.images[0].get_array()
+    assert np.ma.is_masked(shown) and list(np.ma.getmaskarray(shown).diagonal()) == [True, True, True]
+    assert shown[0, 1] == pytest.approx(10.0) and shown[1, 0] == pytest.approx(100 * 5 / 50)
+    assert shown[2, 0] == 0                                       # an empty row: no division by zero
+    assert ax.get_xlabel() == "predicted" and ax.get_ylabel() == "true"
+    assert sorted(t.get_text() for t in ax.texts) == ["10", "10"]   # the two mistakes, in percent
+    assert len(fig.axes) == 2                                     # and a colorbar
+    with pytest.raises(ValueError, match="square"):
+        plot_confusion_errors(torch.zeros(2, 3))
