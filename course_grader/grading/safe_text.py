@@ -36,16 +36,19 @@ class HiddenCode:
     it as an error message or an exception's class name, which the feedback would show. Text
     quotes the hidden tests when it shares :attr:`WINDOW` consecutive letters and digits (case,
     spaces and punctuation ignored, so ``record("a b")`` and ``record__a_b`` are the same) with
-    them that the release (what students have) does not also contain. Encoded text (base64, one
-    character in two) is not recognised: see docs/authoring.md, "What the grader can and cannot
-    check".
+    them that the release (what students have) does not also contain. Only the hidden tests'
+    code counts, not their strings: record names and the messages of their ``assert``s and
+    ``raise``s are written for the student to read (the feedback shows them when a check fails).
+    Encoded text (base64, one character in two) is not recognised: see docs/authoring.md, "What
+    the grader can and cannot check".
     """
     WINDOW = 20
 
     def __init__(self, source_nb, release_nb=None):
         from ..notebook import HIDDEN_RE
 
-        hidden = " ".join(m.group(0) for c in source_nb.cells for m in HIDDEN_RE.finditer(str(c.get("source", ""))))
+        hidden = " ".join(_code_only(m.group(0)) for c in source_nb.cells
+                          for m in HIDDEN_RE.finditer(str(c.get("source", ""))))
         public = " ".join(str(c.get("source", "")) for c in (release_nb.cells if release_nb is not None else []))
         self.windows = self._windows(hidden) - self._windows(public)
 
@@ -62,6 +65,38 @@ class HiddenCode:
         """Whether ``text`` quotes the hidden tests."""
         flat = self._flat(text)
         return any(flat[i:i + self.WINDOW] in self.windows for i in range(len(flat) - self.WINDOW + 1))
+
+
+def _code_only(code: str) -> str:
+    """``code`` with its strings (record names, the messages of its ``assert`` statements and of
+    the exceptions it raises: text students are meant to read) blanked out."""
+    import ast
+
+    body = "\n".join(code.splitlines()[1:-1])          # between the HIDDEN TESTS markers
+    try:
+        tree = ast.parse(body)
+    except (SyntaxError, ValueError, RecursionError):
+        return code
+    lines = body.splitlines(keepends=True)
+    offsets = [0]
+    for line in lines:
+        offsets.append(offsets[-1] + len(line))
+    spans = [(node.msg if isinstance(node, ast.Assert) else node.exc if isinstance(node, ast.Raise) else node)
+             for node in ast.walk(tree)
+             if isinstance(node, ast.Assert) and node.msg is not None
+             or isinstance(node, ast.Raise) and node.exc is not None
+             or isinstance(node, ast.JoinedStr)
+             or isinstance(node, ast.Constant) and isinstance(node.value, str)]
+    text = list(body)
+    for node in spans:
+        if getattr(node, "end_lineno", None) is None:
+            continue
+        start = offsets[node.lineno - 1] + len(lines[node.lineno - 1].encode()[:node.col_offset].decode(errors="ignore"))
+        end = offsets[node.end_lineno - 1] + len(lines[node.end_lineno - 1].encode()[:node.end_col_offset].decode(errors="ignore"))
+        for i in range(start, min(end, len(text))):
+            if text[i] != "\n":
+                text[i] = " "
+    return "".join(text)
 
 
 #: What the feedback shows instead of an error message that quotes the hidden tests.

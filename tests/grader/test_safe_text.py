@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 import pytest
 
-from course_grader.grading.safe_text import QUOTED, HiddenCode, csv_cell, error_parts, html_text
+from course_grader.grading.safe_text import QUOTED, HiddenCode, _code_only, csv_cell, error_parts, html_text
 from course_grader.notebook import HIDDEN_RE
 from tests.conftest import assignments
 from tests.helpers import release_nb, source_nb
@@ -60,8 +61,10 @@ def test_html_is_escaped():
 def test_a_message_quoting_the_hidden_tests_is_recognised_however_it_is_spaced(settings, assignment):
     source = source_nb(settings, assignment)
     hidden = HiddenCode(source, release_nb(settings, assignment))
-    code = "\n".join(m.group(0) for c in source.cells for m in HIDDEN_RE.finditer(c.source))
-    longest = max(code.splitlines()[1:-1], key=len)
+    code = "\n".join(_code_only(m.group(0)) for c in source.cells for m in HIDDEN_RE.finditer(c.source))
+    secret = [line for line in code.splitlines() if hidden.quotes(line)]     # not in the release too
+    longest = max(secret, key=lambda line: len(re.sub(r"[^0-9a-z]", "", line.lower())))
+    assert len(re.sub(r"[^0-9a-z]", "", longest.lower())) >= 30, longest
     for text in (longest, " ".join(longest.split()), longest.upper(),
                  "".join(ch if ch.isalnum() else "_" for ch in longest)):
         assert hidden.quotes(text), text
@@ -81,6 +84,16 @@ def test_the_messages_students_meet_are_shown_as_they_are(settings, assignment):
             "mat1 and mat2 shapes cannot be multiplied (64x784 and 400x10)",
             "expected scalar type Double but found Float"]:
         assert error_parts("RuntimeError", text, hidden) == ("RuntimeError", text), text
+
+
+def test_the_hidden_tests_own_strings_may_be_shown(settings):
+    """Record names and the hidden asserts' messages are written for the student: an assert of a
+    hidden test that fails shows its message (with the record's label in it)."""
+    source = source_nb(settings, "pooling")
+    hidden = HiddenCode(source, release_nb(settings, "pooling"))
+    message = "avgpool2d: (2, 4) window, stride (2, 3), input 9x11: does not match F.avg_pool2d"
+    assert error_parts("AssertionError", message, hidden) == ("AssertionError", message)
+    assert hidden.quotes("x = torch.randn(shape, generator=g, dtype=torch.float64)")
 
 
 def test_exception_names_must_be_plain_identifiers():
