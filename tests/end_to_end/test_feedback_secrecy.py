@@ -31,16 +31,22 @@ def global_avgpool(x):
 '''
 
 
-def test_hidden_test_source_printed_by_student_code_stays_out_of_feedback(settings, tmp_path):
-    assignment = "pooling"
+def _graded_with(settings, tmp_path, code: str, assignment: str = "pooling"):
+    """``(source notebook, result, executed notebook)`` of the reference answers with ``code``
+    added to the global_avgpool_module answer cell."""
     source = source_nb(settings, assignment)
     nb = fill_solutions(release_nb(settings, assignment), source)
     target = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "global_avgpool_module")
-    target.source = target.source + "\n" + SNOOP
+    target.source = target.source + "\n" + code
     path = tmp_path / "student" / assignment / f"{assignment}.ipynb"
     path.parent.mkdir(parents=True)
     nbformat.write(nb, path)
     result, executed = grade_notebook(settings, assignment, path, student="student")
+    return source, result, executed
+
+
+def test_hidden_test_source_printed_by_student_code_stays_out_of_feedback(settings, tmp_path):
+    _, result, executed = _graded_with(settings, tmp_path, SNOOP)
     assert result.status == "review"                    # frames: the scan marks it
     assert {i["primitive"] for i in result.review} >= {"inspect.stack", "f_globals"}
     assert [t.name for t in result.tests if not t.passed] == ["test_global_avgpool", "test_pool_module_no_builtin"]
@@ -145,14 +151,7 @@ def test_an_error_message_quoting_the_hidden_tests_is_not_shown(settings, tmp_pa
     results.json or autograded/: the grader (in its own process) replaces a message that quotes
     the hidden tests and any exception name that is not a plain identifier."""
     assignment = "pooling"
-    source = source_nb(settings, assignment)
-    nb = fill_solutions(release_nb(settings, assignment), source)
-    target = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "global_avgpool_module")
-    target.source = target.source + "\n" + QUOTE_IN_ERRORS
-    path = tmp_path / "student" / assignment / f"{assignment}.ipynb"
-    path.parent.mkdir(parents=True)
-    nbformat.write(nb, path)
-    result, executed = grade_notebook(settings, assignment, path, student="student")
+    source, result, executed = _graded_with(settings, tmp_path, QUOTE_IN_ERRORS)
     failed = {t.name: t.message for t in result.tests if not t.passed}
     assert set(failed) == {"test_global_avgpool", "test_global_avgpool_module", "test_pool_module_no_builtin"}, failed
     assert failed["test_global_avgpool"].startswith("ValueError: (message not shown: it quotes the hidden tests"), failed
