@@ -10,6 +10,7 @@ and after a fatal problem nothing more runs.
 from __future__ import annotations
 
 import copy
+import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,8 +21,8 @@ from nbclient.util import run_sync
 
 from .. import protocol
 from ..config import CourseError, Settings
-from ..inside import doubles as doubles_module, guard as guard_module, kernel as kernel_module, \
-    prelude as prelude_module, probes as probes_module
+from ..inside import doubles as doubles_module, figures as figures_module, guard as guard_module, \
+    kernel as kernel_module, prelude as prelude_module, probes as probes_module
 from ..notebook import is_test
 from . import launch
 from .client import CellBudget, GradingClient, classify, death_reason, kernel_responds, run_guard
@@ -29,6 +30,8 @@ from .processes import tree_usage
 from .environment import KERNEL_MARK, kernel_env
 
 
+#: at most this many figures are kept for the instructor's figures page
+MAX_FIGURES = 30
 #: a cell that still computes when its limit is reached, on a machine too busy to give it a whole
 #: core, runs on until it has used its limit in CPU time, at most this many times the limit in
 #: wall-clock time (``client.CellBudget``)
@@ -51,6 +54,7 @@ class RunResult:
     cells: dict                    # index -> CellResult (code cells only)
     fatal: str = ""                # why the run stopped early, if it did
     seconds: float = 0.0
+    figures: list = field(default_factory=list)   # PNGs (base64) of the figures left open, for the instructor
 
 
 def _source(module) -> str:
@@ -182,6 +186,31 @@ class KernelSession:
         self.fatal = self.fatal or fatal
         return result
 
+    def figures(self, limit: int = MAX_FIGURES, dpi: int = 60) -> list:
+        """The figures the notebook's code left open, as base64 PNGs (at most ``limit``, each
+        within the output cap of a cell), for the instructor's figures page; [] when anything
+        goes wrong. Run after the notebook's last cell."""
+        code = _source(figures_module)
+        client, found = self.client, []
+        try:
+            client.timeout, client.timed_out = 30, False
+            probe = nbformat.v4.new_code_cell(code + "_course_figure_numbers()\n")
+            client._bytes_in_cell.pop(0, None)
+            client.execute_cell(probe, 0)
+            text = "".join(o.get("text", "") for o in probe.outputs if o.get("output_type") == "stream")
+            numbers = re.search(r"COURSE_FIGURES \[([0-9, ]{0,2000})\]", text)
+            for number in [int(n) for n in numbers.group(1).split(",") if n.strip()][:limit] if numbers else []:
+                cell = nbformat.v4.new_code_cell(f"_course_render_figure({number}, {int(dpi)})\n")
+                client._bytes_in_cell.pop(0, None)
+                client.execute_cell(cell, 0)
+                if client.timed_out:
+                    break
+                found += [o["data"]["image/png"] for o in cell.outputs
+                          if isinstance(o.get("data", {}).get("image/png"), str)]
+        except Exception:
+            return found
+        return found
+
     def _budget(self, limit: float, remaining: float) -> CellBudget | None:
         """The cell's limit in CPU time (``CellBudget``): ``limit`` seconds of CPU time of the
         kernel and every process it started, with a wall-clock backstop of
@@ -233,10 +262,11 @@ class KernelSession:
 
 
 def run_notebook(nb: nbformat.NotebookNode, workdir: Path, settings: Settings,
-                 progress=None, hidden: tuple = ()) -> RunResult:
+                 progress=None, hidden: tuple = (), figures: bool = False) -> RunResult:
     """Execute ``nb`` (a copy is made) in a new kernel whose working folder is ``workdir``.
 
     progress: optional callable(str) told which cell runs. hidden: see ``KernelSession``.
+    figures: also render the figures the notebook left open (``RunResult.figures``).
     Returns the executed notebook (record outputs removed) and a CellResult per code cell.
     """
     nb = copy.deepcopy(nb)
@@ -247,6 +277,7 @@ def run_notebook(nb: nbformat.NotebookNode, workdir: Path, settings: Settings,
     session = KernelSession(settings, workdir, hidden, metadata=nb.metadata)
     started = session.started
     deadline = started + settings.notebook_timeout
+    drawn: list = []
     try:
         session.start()
         for i, cell in enumerate(cells):
@@ -262,6 +293,7 @@ def run_notebook(nb: nbformat.NotebookNode, workdir: Path, settings: Settings,
             if progress:
                 progress(f"cell {i}")
             session.run(cell, i, results[i], remaining)
+        drawn = session.figures() if figures and not session.fatal else []
     except CourseError:
         raise
     except Exception as e:  # the client broke
@@ -269,4 +301,5 @@ def run_notebook(nb: nbformat.NotebookNode, workdir: Path, settings: Settings,
     finally:
         session.close()
     nb.cells = cells
-    return RunResult(notebook=nb, cells=results, fatal=session.fatal, seconds=time.monotonic() - started)
+    return RunResult(notebook=nb, cells=results, fatal=session.fatal, seconds=time.monotonic() - started,
+                     figures=drawn)

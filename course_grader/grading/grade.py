@@ -10,7 +10,7 @@ from ..assignment import as_assignment
 from ..config import CourseError, Settings
 from ..execution import bwrap, session
 from ..notebook import NotebookError, notebook_from_json
-from . import cascade, intake, labels, scan
+from . import cascade, intake, labels, report, scan
 from .safe_text import HiddenCode
 from .merge import build_graded_notebook, release_status
 from .reference import reference_records
@@ -78,7 +78,7 @@ def grade_notebook(settings: Settings, assignment, path: Path, student: str = ""
     with tempfile.TemporaryDirectory(prefix="course-grade-") as tmp:
         workdir = Path(tmp) / "work"
         result.notes += _prepare_scratch(Path(path), workdir)
-        run = session.run_notebook(nb, workdir, settings, hidden=hidden)
+        run = session.run_notebook(nb, workdir, settings, hidden=hidden, figures=True)
     result.run_error = run.fatal
     if run.fatal and all(c.status == "not_run" for c in run.cells.values()):
         # no cell of the submission ran: the machine's failure, never the student's 0
@@ -94,6 +94,8 @@ def grade_notebook(settings: Settings, assignment, path: Path, student: str = ""
     result.rescore()
     result.mark_review(review)             # status review: the score stands until confirmed
     result.seconds = round(time.monotonic() - started, 2)
+    # for the instructor's figures page (report.write_outputs); never written into a notebook
+    run.notebook.metadata[report.FIGURES_KEY] = run.figures
     return result, run.notebook
 
 

@@ -11,6 +11,7 @@ import csv
 import html
 import io
 import json
+import re
 from pathlib import Path
 
 import nbformat
@@ -53,6 +54,7 @@ def without_hidden(nb, keep_verdicts: bool = False) -> nbformat.NotebookNode:
     ran after a hidden test are replaced by a note. This is what autograded/ holds, so nbgrader's
     own tools (formgrader, generate_feedback) never show hidden-test code either."""
     nb = copy.deepcopy(nb)
+    nb.metadata.pop(FIGURES_KEY, None)
     hidden_ran = False
     for cell in nb.cells:
         if cell.get("cell_type") == "code" and not is_test(cell) and hidden_ran and cell.get("outputs"):
@@ -180,6 +182,9 @@ def write_outputs(out: Path, result: GradeResult, executed_nb, course_title: str
         auto_dir.mkdir(parents=True, exist_ok=True)
         paths["autograded"] = auto_dir / name
         nbformat.write(without_hidden(executed_nb, keep_verdicts=True), paths["autograded"])
+        paths["figures"] = auto_dir / FIGURES_PAGE
+        paths["figures"].write_text(figures_page(executed_nb.metadata.get(FIGURES_KEY) or [], result),
+                                    encoding="utf-8")
     paths["feedback"] = feedback_dir / (Path(name).stem + ".html")
     paths["feedback"].write_text(feedback_html(executed_nb, result, course_title), encoding="utf-8")
     paths["report"] = feedback_dir / "report.json"
@@ -191,6 +196,27 @@ def write_outputs(out: Path, result: GradeResult, executed_nb, course_title: str
             if data is not None:
                 (folder / extra).write_bytes(data)
     return paths
+
+
+#: the instructor's page of a submission's figures, beside its autograded notebook; and the key
+#: under which grading hands the figures over with the executed notebook (in memory only)
+FIGURES_PAGE, FIGURES_KEY = "figures.html", "course_grader_figures"
+_BASE64 = re.compile(r"[A-Za-z0-9+/=]+")
+
+
+def figures_page(figures: list, result: GradeResult) -> str:
+    """An HTML page of the figures a notebook's code left open when it was graded
+    (``RunResult.figures``: base64 PNGs), for the instructor only
+    (``autograded/<student>/<assignment>/figures.html``): never in the feedback or the autograded
+    notebook, which nbgrader's generate_feedback would show the student (a figure could picture a
+    hidden test's code)."""
+    images = [f"<figure><img src=\"data:image/png;base64,{png}\"><figcaption>figure {i}</figcaption></figure>"
+              for i, png in enumerate((p for p in figures if isinstance(p, str) and _BASE64.fullmatch(p)), 1)]
+    head = (f"<h1>Figures: {html.escape(result.student or 'submission')}, {html.escape(result.assignment)}</h1>"
+            "<p>The figures the notebook's code drew, as it was graded (for the instructor; not in the "
+            "student's feedback).</p>")
+    return (f"<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>figures</title></head><body>{head}"
+            f"{''.join(images) or '<p>No figures were drawn.</p>'}</body></html>\n")
 
 
 #: files of nbgrader's exchange that travel from submitted/ to autograded/ and feedback/

@@ -9,7 +9,9 @@ import nbformat
 import pytest
 
 from course_grader.grading.grade import grade_notebook
+from course_grader.grading import report
 from course_grader.grading.report import write_outputs
+from course_grader.grading.results import GradeResult
 from course_grader.grading.verdicts import INSTRUCTOR_OUTPUT
 from course_grader.notebook import grade_id, is_test
 from tests.conftest import needs_mnist
@@ -69,3 +71,20 @@ def test_each_test_cell_of_the_autograded_notebook_says_why(settings, tmp_path):
     assert "course grade: " not in feedback and "ok   " not in feedback
     passed_names = [line[5:] for line in verdicts["test_maxpool2d"].splitlines()[1:]]
     assert passed_names and not any(json.dumps(name)[1:-1] in feedback for name in passed_names)
+
+    # the figures the notebook drew, on a page of their own for the instructor, never the student's
+    page = paths["figures"].read_text()
+    assert page.count('<img src="data:image/png;base64,') >= 1       # pooling's shift plot
+    assert paths["figures"].parent == paths["autograded"].parent
+    assert not list(paths["feedback"].parent.glob("figures*"))
+    drawn = executed.metadata[report.FIGURES_KEY]
+    assert drawn and not any(png[:200] in paths["feedback"].read_text() for png in drawn)
+    assert report.FIGURES_KEY not in paths["autograded"].read_text()
+
+
+def test_the_figures_page_holds_only_well_formed_images():
+    png = "iVBORw0KGgo="
+    page = report.figures_page([png, 'x"><script>alert(1)</script>', 3], GradeResult(assignment="pooling",
+                                                                                      student="<b>ada</b>"))
+    assert page.count("<img ") == 1 and "<script>" not in page and "&lt;b&gt;ada" in page
+    assert "No figures were drawn" in report.figures_page([], GradeResult(assignment="pooling"))

@@ -15,7 +15,7 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parents[2] / "course_grader"
 INSIDE_ALLOWED = {"torch", "numpy", "IPython"}
 #: the prelude sets the plotting backend before any student code; probes close the figures they read
-INSIDE_EXTRA = {"prelude.py": {"matplotlib"}, "probes.py": {"matplotlib"}}
+INSIDE_EXTRA = {"prelude.py": {"matplotlib"}, "probes.py": {"matplotlib"}, "figures.py": {"matplotlib"}}
 
 
 def _imports(path: Path, package: str | None = None) -> list[tuple[str, int]]:
