@@ -30,8 +30,9 @@ from .processes import tree_usage
 from .environment import KERNEL_MARK, kernel_env
 
 
-#: at most this many figures are kept for the instructor's figures page
-MAX_FIGURES = 30
+#: at most this many figures are kept for the instructor's figures page, rendered within this
+#: many seconds in all
+MAX_FIGURES, FIGURES_SECONDS = 30, 30
 #: a cell that still computes when its limit is reached, on a machine too busy to give it a whole
 #: core, runs on until it has used its limit in CPU time, at most this many times the limit in
 #: wall-clock time (``client.CellBudget``)
@@ -192,14 +193,18 @@ class KernelSession:
         goes wrong. Run after the notebook's last cell."""
         code = _source(figures_module)
         client, found = self.client, []
+        deadline = time.monotonic() + FIGURES_SECONDS      # all of it: the student's code could stall it
         try:
-            client.timeout, client.timed_out = 30, False
+            client.timeout, client.timed_out = FIGURES_SECONDS, False
             probe = nbformat.v4.new_code_cell(code + "_course_figure_numbers()\n")
             client._bytes_in_cell.pop(0, None)
             client.execute_cell(probe, 0)
             text = "".join(o.get("text", "") for o in probe.outputs if o.get("output_type") == "stream")
             numbers = re.search(r"COURSE_FIGURES \[([0-9, ]{0,2000})\]", text)
             for number in [int(n) for n in numbers.group(1).split(",") if n.strip()][:limit] if numbers else []:
+                if client.timed_out or time.monotonic() > deadline - 1:
+                    break
+                client.timeout = max(1, int(deadline - time.monotonic()))
                 cell = nbformat.v4.new_code_cell(f"_course_render_figure({number}, {int(dpi)})\n")
                 client._bytes_in_cell.pop(0, None)
                 client.execute_cell(cell, 0)

@@ -118,3 +118,24 @@ def test_a_cell_that_computes_or_waits_too_long_is_stopped(settings, code, why):
     result, seconds, _ = _run(replace(settings, cell_timeout=2), code)
     assert (result.status, result.evalue) == ("timeout", why)
     assert seconds < 2 * session_module.WALL_FACTOR + 10
+
+
+@pytest.mark.slow
+def test_rendering_the_figures_for_the_instructor_cannot_stall_grading(settings):
+    """A figure whose drawing never ends (the student's own artist) costs at most
+    FIGURES_SECONDS; the figures drawn before it are kept."""
+    code = ("import matplotlib.pyplot as plt, time\nfrom matplotlib.artist import Artist\n"
+            "plt.figure(); plt.plot([1, 2])\n"
+            "class Stall(Artist):\n    def draw(self, renderer):\n        time.sleep(10 ** 6)\n"
+            "plt.figure().add_artist(Stall())")
+    with tempfile.TemporaryDirectory() as tmp:
+        session = KernelSession(settings, Path(tmp))
+        try:
+            assert session.start() == ""
+            assert session.run(nbformat.v4.new_code_cell(code), 0).status == "ok"
+            started = time.monotonic()
+            figures = session.figures()
+            assert time.monotonic() - started < session_module.FIGURES_SECONDS + 15
+        finally:
+            session.close()
+    assert len(figures) == 1
