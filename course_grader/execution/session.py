@@ -36,7 +36,7 @@ MAX_FIGURES, FIGURES_SECONDS = 30, 30
 #: a cell that still computes when its limit is reached, on a machine too busy to give it a whole
 #: core, runs on until it has used its limit in CPU time, at most this many times the limit in
 #: wall-clock time (``client.CellBudget``)
-WALL_FACTOR = 3
+WALL_FACTOR = 5
 
 
 @dataclass
