@@ -13,7 +13,9 @@ earlier answer cell. Which functions a function calls: the names in its body (th
 code), followed through the other answer functions. A gate (a test cell named
 ``*_no_builtin`` or ``*_vectorised``: how the code computes) is explained only by another gate,
 a test of values only by another test of values: a loop in ``conv2d_im2col`` does not make
-``Conv2dScratch``'s output wrong, but its ``F.unfold`` does fail ``Conv2dScratch``'s gate.
+``Conv2dScratch``'s output wrong, but its ``F.unfold`` does fail ``Conv2dScratch``'s gate. A
+test that failed with an error (its cell raised) is explained by any failed callee: a ``pad2d``
+that raises fails every gate that calls it too.
 """
 from __future__ import annotations
 
@@ -92,12 +94,12 @@ def explain(tests: list, source_nb, graded_nb) -> None:
     for test in tests:
         if test.passed:
             continue
-        notes = []
+        notes, crashed = [], test.status == "error"     # raised: any failed callee may be why
         for function in tested.get(test.name, []):
             culprits = {}
             for called in _calls(student, function):
                 culprit = next((gid for gid in own.get(called, []) if gid in failed and gid != test.name
-                                and _is_gate(gid) == _is_gate(test.name)), None)
+                                and (crashed or _is_gate(gid) == _is_gate(test.name))), None)
                 if culprit and called not in tested.get(test.name, []):
                     culprits[called] = culprit
             # the first causes: a failed function that calls another failed one is left out

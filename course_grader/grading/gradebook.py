@@ -6,8 +6,9 @@ batch. nbgrader's own tools (``nbgrader export``, formgrader) then read the grad
 the course's ``course_id``; one nbgrader assignment (with its due date) and notebook per course
 assignment, one grade cell per test cell (each test's points its ``auto_score``), one
 solution cell per answer cell, and a grade cell for each answer graded by hand (a reflection:
-"needs manual grade" once answered, 0 at once when left as released, as nbgrader's autograde); students with their names from the roster; each submission with
-the time in its ``timestamp.txt`` (so nbgrader flags late work).
+"needs manual grade" once answered, 0 at once when left as released, as nbgrader's autograde);
+students with their names from the roster; each submission with the time in its
+``timestamp.txt`` (so nbgrader flags late work).
 
 Scores given by hand in formgrader are the instructor's: grading again never overwrites them
 (``manual_score``), ``manual_scores`` reads them back, and ``batch`` applies them to the result,

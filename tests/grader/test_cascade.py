@@ -12,6 +12,7 @@ from tests.helpers import fill_solutions, release_nb, source_nb
 from tests.variants.conv_from_scratch import VARIANTS
 
 A = "conv_from_scratch"
+VARIANTS_BY_NAME = {v.name: v for v in VARIANTS}
 
 
 def _explained(settings, variant_name: str) -> dict:
@@ -64,3 +65,19 @@ def test_code_that_does_not_parse_adds_nothing(settings):
     tests = [TestResult("test_im2col", 0.0, 2.0, False, ""), TestResult("test_conv2d_im2col", 0.0, 2.0, False, "x")]
     cascade.explain(tests, source, nb)
     assert [t.message for t in tests] == ["", "x"]
+
+
+def test_a_test_that_raised_is_explained_by_any_failed_callee(settings):
+    """pad2d slices out[p:-p] (empty for p = 0) and raises in every part that pads by 0: the
+    gates that crash name it too, though its own failed test checks values."""
+    source = source_nb(settings, A)
+    nb, _ = build_graded_notebook(source, fill_solutions(release_nb(settings, A), source,
+                                                         replace=VARIANTS_BY_NAME["pad2d_minus_zero_slice"].replace))
+    tests = [TestResult("test_pad2d", 0.0, 2.0, False, "AssertionError", status="error"),
+             TestResult("test_conv2d_scratch_no_builtin", 0.0, 1.0, False, "RuntimeError", status="error"),
+             TestResult("test_conv2d_weight_grad_vectorised", 0.0, 1.0, False, "values", status="ok")]
+    cascade.explain(tests, source, nb)
+    assert [t.message for t in tests] == [
+        "AssertionError",
+        "RuntimeError (Conv2dScratch calls your pad2d, which failed test_pad2d: fix pad2d first)",
+        "values"]                                  # a gate that ran: not explained by a value test

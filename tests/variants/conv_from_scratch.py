@@ -26,6 +26,16 @@ def pad2d(x, padding):
     return out
 '''
 
+# out[p:-p] is empty when p is 0 (-0 is 0): every call with a zero padding fails
+PAD2D_MINUS_ZERO = '''
+def pad2d(x, padding):
+    ph, pw = pair(padding)
+    N, C, H, W = x.shape
+    out = x.new_zeros(N, C, H + 2 * ph, W + 2 * pw)
+    out[:, :, ph:-ph, pw:-pw] = x
+    return out
+'''
+
 PAD2D_F_PAD = '''
 def pad2d(x, padding):
     ph, pw = pair(padding)
@@ -524,6 +534,15 @@ VARIANTS = [
             frozenset({"test_pad2d", "test_conv2d_naive_stride_padding", "test_im2col", "test_conv2d_im2col",
                        "test_conv2d_scratch_forward", "test_conv2d_weight_grad_stride_padding"}),
             "reads padding=(ph, pw) as (columns, rows)"),
+    Variant("pad2d_minus_zero_slice", {"pad2d": PAD2D_MINUS_ZERO},
+            frozenset({"test_pad2d", "test_conv2d_naive_basic", "test_conv2d_naive_stride_padding",
+                       "test_conv2d_naive_no_builtin", "test_im2col", "test_conv2d_im2col", "test_im2col_no_builtin",
+                       "test_im2col_vectorised", "test_conv2d_scratch_forward", "test_conv2d_scratch_no_builtin",
+                       "test_conv2d_weight_grad_basic", "test_conv2d_weight_grad_stride_padding",
+                       "test_conv2d_weight_grad_no_builtin", "test_conv2d_weight_grad_vectorised",
+                       "test_float32_outputs"}),
+            "slices out[p:-p], empty when the padding is 0: every later part pads by 0 somewhere "
+            "(each of their messages says to fix pad2d first)"),
     Variant("pad2d_uses_F_pad", {"pad2d": PAD2D_F_PAD}, frozenset({"test_pad2d_no_builtin"}),
             "calls F.pad, which the part forbids"),
     Variant("pad2d_cat_correct", {"pad2d": PAD2D_CAT}, frozenset(),
