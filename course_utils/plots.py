@@ -188,6 +188,7 @@ def plot_lines(
     - series: dict mapping a line's label to its M y values.
     - xlabel, ylabel: axis labels; title: title of the figure (suptitle).
     - logx, logy: use a logarithmic x / y axis (e.g. for batch sizes 1, 2, 4, ..., 1024).
+      Whole-number x values on a linear axis get whole-number ticks only.
 
     Returns the Figure with one axes.
     """
@@ -203,6 +204,8 @@ def plot_lines(
         ax.plot(x, values, marker="o", label=str(label))
     if logx:
         ax.set_xscale("log")
+    elif len(x) and np.all(np.equal(np.mod(x, 1), 0)):
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))   # whole pixels, epochs: no 0.5 ticks
     if logy:
         ax.set_yscale("log")
     ax.set_xlabel(xlabel)

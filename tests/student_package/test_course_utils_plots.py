@@ -175,3 +175,13 @@ def test_plot_confusion_errors_shows_row_shares_without_the_diagonal():
     assert len(fig.axes) == 2                                     # and a colorbar
     with pytest.raises(ValueError, match="square"):
         plot_confusion_errors(torch.zeros(2, 3))
+
+
+def test_plot_lines_puts_whole_numbers_on_an_axis_of_whole_numbers():
+    fig = plot_lines(range(5), {"a": [1, 2, 3, 4, 5]}, "shift (pixels)", "y", "t")
+    fig.canvas.draw()
+    ticks = [t for t in fig.axes[0].get_xticks() if 0 <= t <= 4]
+    assert ticks and all(float(t).is_integer() for t in ticks)
+    fig = plot_lines([0.0, 0.25, 0.5], {"a": [1, 2, 3]}, "x", "y", "t")
+    fig.canvas.draw()
+    assert any(not float(t).is_integer() for t in fig.axes[0].get_xticks())
