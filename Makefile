@@ -46,6 +46,7 @@ release: venv
 
 benchmark: venv
 	$(PY) benchmarks/grading_time.py
+	$(PY) benchmarks/notebook_time.py
 	$(PY) benchmarks/conv_speed.py
 	$(PY) benchmarks/parallel_grading.py
 
