@@ -31,6 +31,31 @@ def reference_namespace(assignment: str, upto: str) -> dict:
     raise KeyError(f"{assignment} has no code cell {upto!r}")
 
 
+def execute_seconds(nb, set_env: dict | None = None, unset_env: tuple = ()) -> float:
+    """Seconds to execute the notebook ``nb`` plainly (nbconvert's ExecutePreprocessor, a stock
+    python3 kernel, a temporary working folder), with ``set_env`` set and ``unset_env`` unset
+    in the kernel's environment."""
+    import tempfile
+    import time
+
+    import nbformat
+    from nbconvert.preprocessors import ExecutePreprocessor
+
+    env_before = dict(os.environ)
+    for name in unset_env:
+        os.environ.pop(name, None)
+    os.environ.update(set_env or {})
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            start = time.perf_counter()
+            ExecutePreprocessor(timeout=600, kernel_name="python3").preprocess(
+                nbformat.from_dict(nb), {"metadata": {"path": tmp}})
+            return time.perf_counter() - start
+    finally:
+        os.environ.clear()
+        os.environ.update(env_before)
+
+
 def table(header: list, rows: list) -> str:
     cells = [[str(c) for c in header]] + [[str(c) for c in row] for row in rows]
     widths = [max(len(r[i]) for r in cells) for i in range(len(header))]

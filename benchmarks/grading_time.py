@@ -23,26 +23,13 @@ import time
 from pathlib import Path
 
 import _common
-from _common import ROOT, table
+from _common import ROOT, execute_seconds, table
 
 
 def plain_seconds(nb, settings) -> float:
-    import nbformat
-    from nbconvert.preprocessors import ExecutePreprocessor
-
-    env_before = dict(os.environ)
     # COURSE_GRADING: the hidden tests record() as in a grading kernel (they raise elsewhere)
-    os.environ.update({"COURSE_GRADING": "1", "COURSE_TRAIN_EPOCHS": str(settings.grading_epochs), "MPLBACKEND": "Agg",
-                       "OMP_NUM_THREADS": str(settings.torch_threads)})
-    try:
-        with tempfile.TemporaryDirectory() as tmp:
-            start = time.perf_counter()
-            ExecutePreprocessor(timeout=600, kernel_name="python3").preprocess(
-                nbformat.from_dict(nb), {"metadata": {"path": tmp}})
-            return time.perf_counter() - start
-    finally:
-        os.environ.clear()
-        os.environ.update(env_before)
+    return execute_seconds(nb, {"COURSE_GRADING": "1", "COURSE_TRAIN_EPOCHS": str(settings.grading_epochs),
+                                "MPLBACKEND": "Agg", "OMP_NUM_THREADS": str(settings.torch_threads)})
 
 
 def grade_seconds(nb, settings, assignment) -> tuple[float, float, float]:

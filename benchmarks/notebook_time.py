@@ -10,31 +10,10 @@ Aim (issue 13): each well under a minute on a 2-core CPU.
 from __future__ import annotations
 
 import argparse
-import os
-import tempfile
-import time
 
-from _common import ROOT, table          # also sets sys.path and the data root
+from _common import ROOT, execute_seconds, table          # also sets sys.path and the data root
 
 AIM_SECONDS = 60
-
-
-def run_seconds(nb) -> float:
-    import nbformat
-    from nbconvert.preprocessors import ExecutePreprocessor
-
-    env_before = dict(os.environ)
-    for name in ("COURSE_GRADING", "COURSE_TRAIN_EPOCHS"):      # a student's run, not the grader's
-        os.environ.pop(name, None)
-    try:
-        with tempfile.TemporaryDirectory() as tmp:
-            start = time.perf_counter()
-            ExecutePreprocessor(timeout=600, kernel_name="python3").preprocess(
-                nbformat.from_dict(nb), {"metadata": {"path": tmp}})
-            return time.perf_counter() - start
-    finally:
-        os.environ.clear()
-        os.environ.update(env_before)
 
 
 def main() -> int:
@@ -52,7 +31,7 @@ def main() -> int:
         release = read_notebook(settings.release_notebook(assignment))
         nb = fill_solutions(release, read_notebook(settings.source_notebook(assignment)))
         nb.cells = [c for c in nb.cells if c.get("id") != SETUP_ID]       # pip install: not here
-        seconds = run_seconds(nb)
+        seconds = execute_seconds(nb, unset_env=("COURSE_GRADING", "COURSE_TRAIN_EPOCHS"))  # a student's run
         rows.append([assignment, f"{seconds:.1f}", "ok" if seconds < AIM_SECONDS else "MISSED"])
         print(f"  {assignment}: {seconds:.1f} s", flush=True)
     print(table(["assignment", "run all s", f"aim < {AIM_SECONDS} s"], rows))

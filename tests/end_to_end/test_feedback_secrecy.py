@@ -77,6 +77,17 @@ display({"application/vnd.course-record+json": {"name": "x", "data": base64.b64e
                                                   "refused": "\\n".join(In)}}, raw=True)'''
 
 
+def _student_facing(tmp_path, result, executed) -> dict:
+    """{what: text} of everything written for a submission that a student could see: the
+    feedback page and notebook, report.json, Gradescope's results.json and the autograded
+    notebook (nbgrader's generate_feedback renders it)."""
+    paths = report.write_outputs(tmp_path / "out", result, executed)
+    return {"feedback page": paths["feedback"].read_text(), "report.json": paths["report"].read_text(),
+            "results.json": json.dumps(report.gradescope_results(result)),
+            "feedback notebook": json.dumps(report.feedback_notebook(executed, result)),
+            "autograded notebook": paths["autograded"].read_text()}
+
+
 def _hidden_lines(source, release) -> list[str]:
     """The lines of the source notebook's hidden tests that would give them away: long enough
     not to occur by chance, and not in the release (the visible tests share a few lines)."""
@@ -109,11 +120,7 @@ def test_a_last_cell_printing_the_history_and_a_forged_record_reveal_nothing(set
     printed = "".join(o.get("text", "") for c in executed.cells for o in c.get("outputs", [])
                       if o.get("output_type") == "stream")
     assert any(line in printed for line in hidden)                      # it did print them
-    paths = report.write_outputs(tmp_path / "out", result, executed)
-    texts = {"feedback page": paths["feedback"].read_text(), "report.json": paths["report"].read_text(),
-             "results.json": json.dumps(report.gradescope_results(result)),
-             "feedback notebook": json.dumps(report.feedback_notebook(executed, result)),
-             "autograded notebook": paths["autograded"].read_text()}
+    texts = _student_facing(tmp_path, result, executed)
     for what, text in texts.items():
         leaked = [line for line in hidden if line in text or json.dumps(line)[1:-1] in text]
         assert leaked == [], (what, leaked[:3])
@@ -157,11 +164,7 @@ def test_an_error_message_quoting_the_hidden_tests_is_not_shown(settings, tmp_pa
     assert failed["test_global_avgpool"].startswith("ValueError: (message not shown: it quotes the hidden tests"), failed
     hidden = _hidden_lines(source, release_nb(settings, assignment))
     words = {w for line in hidden for w in line.replace("(", " ").replace(")", " ").split() if len(w) >= 25}
-    paths = report.write_outputs(tmp_path / "out", result, executed)
-    texts = {"feedback page": paths["feedback"].read_text(), "report.json": paths["report"].read_text(),
-             "results.json": json.dumps(report.gradescope_results(result)),
-             "feedback notebook": json.dumps(report.feedback_notebook(executed, result)),
-             "autograded notebook": paths["autograded"].read_text()}
+    texts = _student_facing(tmp_path, result, executed)
     for what, text in texts.items():
         flat = " ".join(text.split())
         leaked = [line for line in hidden if " ".join(line.split()) in flat]
