@@ -270,8 +270,9 @@ def gradescope_results(result: GradeResult) -> dict:
 
 def table(rows: list) -> str:
     """A plain-text grade table."""
-    header = ["student", "assignment", "score", "status"]
-    body = [[r["student"], r["assignment"], f'{r["score"]} / {r["max_score"]}', r["status"]] for r in rows]
+    header = ["student", "assignment", "score", "status", "graded by hand"]
+    body = [[r["student"], r["assignment"], f'{r["score"]} / {r["max_score"]}', r["status"], r.get("hand", "")]
+            for r in rows]
     widths = [max(len(str(x)) for x in col) for col in zip(header, *body)]
     fmt = "  ".join("{:<%d}" % w for w in widths)
     lines = [fmt.format(*header), fmt.format(*["-" * w for w in widths])]

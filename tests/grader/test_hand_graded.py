@@ -107,3 +107,11 @@ def test_the_instructors_score_joins_the_total_everywhere():
     assert gradescope["score"] == 4.0 and "graded by hand: reflection (3 points)" in gradescope["output"]
     again = GradeResult.from_dict(result.to_dict())
     assert again.hand == result.hand and again.score == 6.0
+
+
+def test_the_grade_table_says_what_waits_for_the_instructor():
+    result = GradeResult(assignment="pooling", student="ada", score=25.0, max_score=28.0,
+                         hand=[HandGraded("reflection", 3.0, answered=True)])
+    text = report.table([report.csv_row(result)])
+    assert text.splitlines()[0].split() == ["student", "assignment", "score", "status", "graded", "by", "hand"]
+    assert "25 / 28  graded  reflection to grade by hand (3 points)" in text
