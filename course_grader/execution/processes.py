@@ -64,11 +64,8 @@ def _stat(pid: str):
 _CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
-def tree_usage(root: int) -> tuple[float, bool]:
-    """``(cpu, runnable)`` of process ``root`` and all its descendants: the CPU seconds they have
-    used (with those of descendants already waited for), and whether any of them is running or
-    waiting for a CPU (state R). A process that sleeps, waits for input or is stopped is not
-    runnable: it is not slowed by the machine's load."""
+def _tree(root: int) -> dict:
+    """{pid: (ppid, state, CPU seconds)} of process ``root`` and all its descendants."""
     table = {}
     for entry in os.scandir("/proc") if os.path.isdir("/proc") else []:
         if entry.name.isdigit():
@@ -78,11 +75,24 @@ def tree_usage(root: int) -> tuple[float, bool]:
     children: dict = {}
     for pid, (ppid, _, _) in table.items():
         children.setdefault(ppid, []).append(pid)
-    cpu, runnable, todo = 0.0, False, [root] if root in table else []
+    tree, todo = {}, [root] if root in table else []
     while todo:
         pid = todo.pop()
-        _, state, seconds = table[pid]
-        cpu += seconds
-        runnable = runnable or state == "R"
+        tree[pid] = table[pid]
         todo += children.get(pid, [])
-    return cpu, runnable
+    return tree
+
+
+def tree_pids(root: int) -> list[int]:
+    """Process ``root`` and all its descendants (none when it is gone)."""
+    return list(_tree(root))
+
+
+def tree_usage(root: int) -> tuple[float, bool]:
+    """``(cpu, runnable)`` of process ``root`` and all its descendants: the CPU seconds they have
+    used (with those of descendants already waited for), and whether any of them is running or
+    waiting for a CPU (state R). A process that sleeps, waits for input or is stopped is not
+    runnable: it is not slowed by the machine's load."""
+    tree = _tree(root)
+    return (sum(seconds for _, _, seconds in tree.values()),
+            any(state == "R" for _, state, _ in tree.values()))

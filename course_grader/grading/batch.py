@@ -19,7 +19,7 @@ from . import report
 from ..config import CourseError, Settings
 from ..execution import bwrap
 from ..assignment import Assignment, load
-from .grade import grade_notebook
+from .grade import grade_notebook, prepared
 from .gradebook import load_roster, manual_scores, record_grades
 from .reference import attach
 from .results import GradeResult, all_failed, hand_results
@@ -180,6 +180,7 @@ def grade_folder(settings: Settings, submitted: Path, out: Path, jobs: int = 1,
     assignments = {}
     for name in sorted({s.assignment for s in subs if s.path is not None}):
         assignments[name] = attach(settings, load(settings, name), hidden=hidden)
+        prepared(assignments[name])  # derived once here, sent to the workers with the assignment
     for name in sorted({s.assignment for s in subs if s.path is None} - set(assignments)):
         try:
             assignments[name] = load(settings, name)

@@ -78,10 +78,11 @@ def _calls(student: dict, name: str) -> list:
     return order
 
 
-def explain(tests: list, source_nb, graded_nb) -> None:
+def explain(tests: list, source_nb, graded_nb, tested: dict | None = None) -> None:
     """Add to the message of each failed test whose function calls an earlier answer function
-    that failed a test of its own: "<f> calls your <g>, which failed <test>: fix <g> first"."""
-    tested = targets(source_nb)
+    that failed a test of its own: "<f> calls your <g>, which failed <test>: fix <g> first".
+    ``tested``: ``targets(source_nb)``, when the caller has it already."""
+    tested = targets(source_nb) if tested is None else tested
     student: dict = {}
     for cell in graded_nb.cells:            # the student's answer cells (merge keeps theirs)
         if is_solution(cell) and cell.get("cell_type") == "code":

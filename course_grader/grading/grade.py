@@ -85,10 +85,9 @@ def grade_notebook(settings: Settings, assignment, path: Path, student: str = ""
         result.status = "error"
         result.error = (f"the grading kernel could not run this notebook (a problem of the grading "
                         f"machine, not of the submission; grade it again once fixed): {run.fatal}")
-    release = _release_or_none(assignment)
-    result.tests, run_notes, _ = judge_run(run, reference, settings, annotate=True,
-                                           hidden=HiddenCode(assignment.source, release))
-    cascade.explain(result.tests, assignment.source, nb)   # "fix im2col first"
+    release, hidden_code, tested = prepared(assignment)
+    result.tests, run_notes, _ = judge_run(run, reference, settings, annotate=True, hidden=hidden_code)
+    cascade.explain(result.tests, assignment.source, nb, tested=tested)   # "fix im2col first"
     result.notes += run_notes
     result.hand = hand_results(assignment, nb, release)
     result.rescore()
@@ -99,12 +98,13 @@ def grade_notebook(settings: Settings, assignment, path: Path, student: str = ""
     return result, run.notebook
 
 
-def _release_or_none(assignment):
-    """The release notebook (what an unanswered hand-graded cell holds), or None."""
-    try:
-        return assignment.release()
-    except (CourseError, OSError):
-        return None
+def prepared(assignment) -> tuple:
+    """``(release notebook or None, HiddenCode, cascade targets)`` of ``assignment``: derived
+    from its notebooks once per Assignment (``batch`` asks before sending it to the workers, so
+    they travel with it instead of being derived again for every submission)."""
+    release = assignment.released
+    return (release, assignment.cached("_hidden_code", lambda: HiddenCode(assignment.source, release)),
+            assignment.cached("_tested", lambda: cascade.targets(assignment.source)))
 
 
 def _prepare_scratch(notebook_path: Path, workdir: Path) -> list[str]:

@@ -17,7 +17,7 @@ import pytest
 
 from course_grader.execution import session as session_module
 from course_grader.execution.client import CellBudget
-from course_grader.execution.processes import tree_usage
+from course_grader.execution.processes import tree_pids, tree_usage
 from course_grader.execution.session import KernelSession
 
 BUSY = "import time\nstart = time.process_time()\nwhile time.process_time() - start < {cpu}:\n    pass\nprint('done')"
@@ -67,7 +67,7 @@ def _run(settings, code, hogs=0):
             assert session.start() == ""
             if hogs:
                 cpu = min(os.sched_getaffinity(0))
-                for pid in _tree(session.km.process.pid):
+                for pid in tree_pids(session.km.process.pid):
                     os.sched_setaffinity(pid, {cpu})
                 busy = [subprocess.Popen([sys.executable, "-c", f"import os\nos.sched_setaffinity(0, {{{cpu}}})\n"
                                           "while True:\n    pass"], start_new_session=True)
@@ -81,23 +81,6 @@ def _run(settings, code, hogs=0):
                 p.kill()
                 p.wait()
             session.close()
-
-
-def _tree(root):
-    found, todo = [], [root]
-    while todo:
-        pid = todo.pop()
-        found.append(pid)
-        for entry in os.scandir("/proc"):
-            if entry.name.isdigit():
-                try:
-                    with open(f"/proc/{entry.name}/stat") as f:
-                        text = f.read()
-                    if int(text[text.rfind(")") + 2:].split()[1]) == pid:
-                        todo.append(int(entry.name))
-                except (OSError, ValueError, IndexError):
-                    pass
-    return found
 
 
 @pytest.mark.slow
