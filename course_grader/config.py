@@ -68,6 +68,11 @@ class Settings:
     #: not, a non-root grader goes on with a warning and a root grader refuses), always
     #: ("require": grading refuses to run without it) or never ("off"). See execution/bwrap.py.
     sandbox: str = "auto"
+    #: How grading kernels start: "auto" forks each one from a pre-warmed server (torch and the
+    #: notebooks' other imports loaded once per grading process, in the sandbox; see
+    #: execution/zygote.py) where the sandbox runs, else starts a fresh one; "prewarmed" refuses
+    #: to grade without the server; "fresh" starts a new kernel process for every notebook.
+    kernel_mode: str = "auto"
     #: The course's title: the student README's heading and the feedback pages'.
     course_title: str = "Convolutional neural networks in PyTorch"
     #: nbgrader's course id (``c.CourseDirectory.course_id``): the gradebook's course, as

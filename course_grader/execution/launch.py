@@ -23,6 +23,7 @@ from .bwrap import SANDBOX_UID, bwrap_args, use_sandbox
 from .cgroups import KernelCgroup
 from .environment import LIMITS_CODE, venv_python
 from .processes import sweep
+from . import zygote
 
 
 
@@ -35,6 +36,10 @@ class GradingKernelManager(AsyncKernelManager):
     ipc_dir: str = ""              # the kernel's IPC folder (its connection file and sockets)
     sandboxed: bool = False
     process = None                 # the launched process (the wrapper, then bwrap or the kernel)
+    server = None                  # the fork server of a pre-warmed kernel (zygote.ForkServer)
+    box: str = ""                  # the pre-warmed kernel's folder in the server's spool
+    pidfile: str = ""              # where the relay writes the forked kernel's host pid
+    _forked: tuple = ()            # (pid, start time) of the forked child, once known
 
     @property
     def kernel_spec(self):
@@ -78,7 +83,22 @@ class GradingKernelManager(AsyncKernelManager):
         return f"the process exited with status {code}"
 
     def wrapper_is_bwrap(self) -> bool:
-        return any(Path(str(a)).name == "bwrap" for a in self.wrapper)
+        """Whether the exit status says 128 + N for a kernel killed by signal N (bwrap, relay)."""
+        return self.server is not None or any(Path(str(a)).name == "bwrap" for a in self.wrapper)
+
+    def kernel_pid(self) -> int | None:
+        """The host pid of the process whose tree holds the kernel: the forked child of a
+        pre-warmed kernel (from the relay's pidfile), else the launched process."""
+        if self.server is None:
+            return getattr(self.process, "pid", None)
+        if not self._forked:
+            try:
+                pid = int(Path(self.pidfile).read_text())
+                self._forked = (pid, start_time(pid))
+            except (OSError, ValueError):
+                return None
+        pid, started = self._forked
+        return pid if start_time(pid) == started else None
 
 
 def stop_kernel(km: GradingKernelManager) -> None:
@@ -95,6 +115,13 @@ def stop_kernel(km: GradingKernelManager) -> None:
             process.wait(timeout=10)
     except Exception:
         pass
+    if km.server is not None:       # the forked child: its pid namespace dies with it
+        pid = km.kernel_pid()
+        if pid:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
     if km.cgroup is not None:
         km.cgroup.kill_all()
         km.cgroup.remove()
@@ -118,7 +145,9 @@ def seal_ipc_dir(km: GradingKernelManager) -> None:
 
 def remove_ipc_dir(km: GradingKernelManager) -> None:
     """Remove the kernel's IPC folder (after ``stop_kernel`` and the manager's own cleanup)."""
-    if km.ipc_dir:
+    if km.server is not None:
+        km.server.remove_box(km.box)
+    elif km.ipc_dir:
         shutil.rmtree(km.ipc_dir, ignore_errors=True)
 
 
@@ -133,17 +162,38 @@ def kernel_manager(settings: Settings, workdir: Path, hidden: tuple = ()) -> Gra
     """
     workdir = Path(workdir).resolve()
     sandboxed = use_sandbox(settings)
+    server = zygote.server_for(settings, hidden)[0] if sandboxed else None
     cgroup = KernelCgroup.create(settings)
-    limits = [venv_python(), "-c", LIMITS_CODE, str(settings.memory_limit_mb), str(settings.max_processes),
-              os.pathsep.join(cgroup.procs_files()) if cgroup else ""]
-    # Unix sockets in a private folder (mode 0700), sandboxed or not: no TCP port on loopback for
-    # other local users to try, and no "Kernel is running over TCP without encryption" warning
-    ipc_dir = Path(tempfile.mkdtemp(prefix="course-kernel-ipc-")).resolve()
+    procs = os.pathsep.join(cgroup.procs_files()) if cgroup else ""
+    if server is not None:
+        box, ipc_dir = server.new_box(workdir)
+    else:
+        box = ""
+        # Unix sockets in a private folder (mode 0700), sandboxed or not: no TCP port on loopback
+        # for other local users to try, and no "Kernel is running over TCP without encryption"
+        ipc_dir = Path(tempfile.mkdtemp(prefix="course-kernel-ipc-")).resolve()
     km = GradingKernelManager(kernel_name="python3", transport="ipc", ip=str(ipc_dir / "kernel"))
-    km.wrapper = limits + (bwrap_args(settings, workdir, hidden, ipc_dir=ipc_dir) if sandboxed else [])
+    if server is not None:
+        km.server, km.box = server, box
+        km.pidfile = str(server.spool / box / "pid")
+        km.wrapper = server.relay_command(box, procs, Path(km.pidfile))
+    else:
+        limits = [venv_python(), "-c", LIMITS_CODE, str(settings.memory_limit_mb),
+                  str(settings.max_processes), procs]
+        km.wrapper = limits + (bwrap_args(settings, workdir, hidden, ipc_dir=ipc_dir) if sandboxed else [])
     km.ipc_dir = str(ipc_dir)
     km.connection_file = str(ipc_dir / "connection.json")
     km.sandboxed = sandboxed
     km.cgroup = cgroup
     km.mark = f"{os.getpid()}-{uuid.uuid4().hex}"
     return km
+
+
+def start_time(pid: int) -> str:
+    """A process's start time (field 22 of /proc/PID/stat), to tell it from a later one with the
+    same pid ("" when it is gone)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        return stat.rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return ""

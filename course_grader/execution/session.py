@@ -221,8 +221,7 @@ class KernelSession:
         kernel and every process it started, with a wall-clock backstop of
         ``WALL_FACTOR * limit`` (at most ``remaining``); None when the kernel's processes cannot
         be read (then nbclient's wall-clock limit alone holds)."""
-        process = getattr(self.km, "process", None)
-        pid = getattr(process, "pid", None)
+        pid = self.km.kernel_pid() if self.km is not None else None
         if not pid:
             return None
         try:
