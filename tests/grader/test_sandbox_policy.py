@@ -177,7 +177,8 @@ INSIDE = textwrap.dedent("""\
     except OSError:
         report["host_write"] = False
     # the one writable host folder, the kernel's IPC folder, is sealed once its sockets exist
-    ipc = [l.split()[4] for l in open("/proc/self/mountinfo") if "course-kernel-ipc-" in l.split()[4]]
+    ipc = [l.split()[4] for l in open("/proc/self/mountinfo") if "course-kernel-ipc-" in l.split()[4]
+           or ("course-zygote-" in l.split()[4] and l.split()[4].endswith("/ipc"))]
     report["ipc_folders"] = ipc
     try:
         open(ipc[0] + "/filler", "w").write("x")
@@ -189,8 +190,10 @@ INSIDE = textwrap.dedent("""\
 
 
 @pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap not installed")
-def test_inside_the_sandbox(settings, tmp_path, fresh_probe):
-    s = replace(settings, sandbox="require", scratch_limit_mb=64, cell_timeout=60)
+@pytest.mark.parametrize("kernel_mode", ["fresh", "prewarmed"])
+def test_inside_the_sandbox(settings, tmp_path, fresh_probe, kernel_mode):
+    """Every escape of issue 12, tried from a fresh kernel and from one forked by the fork server."""
+    s = replace(settings, sandbox="require", scratch_limit_mb=64, cell_timeout=60, kernel_mode=kernel_mode)
     host = tmp_path / "host"
     host.mkdir()
     sock = socket.socket(socket.AF_UNIX)
