@@ -19,6 +19,7 @@ import sys
 from pathlib import Path
 
 from .config import CourseError, load_settings, placeholder_warning
+from .execution import zygote
 
 EXIT_USAGE = 2
 EXIT_CANNOT_GRADE = 3
@@ -74,6 +75,7 @@ def cmd_grade(args) -> int:
     print(report.table(rows))
     print(f"\n{len(results)} submission(s) graded; grades: {out / 'grades.csv'}; "
           f"feedback: {out / 'feedback'}")
+    print(zygote.describe(settings))
     note = formgrader_note(settings, Path(args.submitted), out)
     if note:
         print(note, file=sys.stderr)
@@ -104,10 +106,11 @@ def infer_assignment(settings, notebook: Path, given: str | None) -> str:
 
 
 def cmd_check(args) -> int:
+    settings = _settings()
+    zygote.warm(settings)          # the fork server imports torch while the grader starts
     from .grading import report
     from .grading.grade import grade_notebook
 
-    settings = _settings()
     notebook = Path(args.notebook)
     assignment = infer_assignment(settings, notebook, args.assignment)
     if not notebook.is_file():
@@ -180,6 +183,7 @@ def cmd_demo(args) -> int:
     print()
     print(report.table([report.csv_row(r) for r in results]))
     print(f"\ngrades: {out / 'grades.csv'}\nfeedback: {out / 'feedback'}/<student>/<assignment>/")
+    print(zygote.describe(settings))
     return 0
 
 

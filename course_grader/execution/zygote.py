@@ -218,8 +218,20 @@ def server_for(settings: Settings, hidden: tuple = ()) -> tuple["ForkServer | No
     return None, server.why
 
 
+def describe(settings: Settings) -> str:
+    """One line for a batch's summary: how its kernels started, and why."""
+    chosen, why = mode(settings)
+    fell_back = [s.why for k, s in _servers.items() if k[2] == os.getpid() and s.why]
+    if chosen == "prewarmed" and not fell_back:
+        return ("kernels: pre-warmed (forked from a fork server per grading process, in the sandbox; "
+                "c.Course.kernel_mode = 'fresh' starts a new kernel process for each notebook)")
+    return f"kernels: fresh, one new kernel process per notebook ({fell_back[0] if fell_back else why})"
+
+
 @atexit.register
 def close_all() -> None:
-    for server in list(_servers.values()):
-        server.close()
-    _servers.clear()
+    """Stop this process's fork servers (a forked worker leaves its parent's alone)."""
+    for key, server in list(_servers.items()):
+        if key[2] == os.getpid():
+            server.close()
+            del _servers[key]

@@ -24,7 +24,8 @@ stdio), fork a child that:
    environment (they hold capabilities it has not: ptrace access is refused);
 5. the kernel: a new session, the relay's stdio, no other file descriptor, the kernel's own
    environment and working folder, every capability dropped (effective, permitted, inheritable,
-   ambient) and no_new_privs set, then ipykernel.
+   ambient), no_new_privs set, not dumpable (no other kernel can trace it or read its /proc
+   files), then ipykernel.
 
 The child stays behind as the kernel's supervisor: when the relay's connection closes (the
 grader stopped the kernel, or died) it kills the reaper, and when the reaper ends it tells the
@@ -46,7 +47,8 @@ CLONE_NEWPID, CLONE_NEWNET = 0x20000000, 0x40000000
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
 MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 32, 4096, 16384, 1 << 18
 MNT_DETACH = 2
-PR_SET_PDEATHSIG, PR_SET_NO_NEW_PRIVS, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL = 1, 38, 47, 4
+PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_SET_NO_NEW_PRIVS = 1, 4, 38
+PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL = 47, 4
 LINUX_CAPABILITY_VERSION_3 = 0x20080522
 
 #: what a notebook imports, imported once here (those that are missing are skipped)
@@ -191,6 +193,9 @@ def run_kernel(request, fds, work):
         os.environ.update(env)
         os.chdir(work)
         drop_capabilities()
+        # not dumpable: another kernel of this server (same uid, no capabilities) cannot trace
+        # it or read its /proc files (environ, mem, root, fds); its own code still can
+        prctl(PR_SET_DUMPABLE, 0)
         argv = request["argv"]
         if argv[1:3] != ["-m", "ipykernel_launcher"]:
             raise SystemExit(f"zygote: not an ipykernel command: {argv!r}")

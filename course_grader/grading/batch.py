@@ -17,7 +17,7 @@ from tqdm.auto import tqdm
 
 from . import report
 from ..config import CourseError, Settings
-from ..execution import bwrap
+from ..execution import bwrap, zygote
 from ..assignment import Assignment, load
 from .grade import grade_notebook, prepared
 from .gradebook import load_roster, manual_scores, record_grades
@@ -172,10 +172,13 @@ def grade_folder(settings: Settings, submitted: Path, out: Path, jobs: int = 1,
                  shard_spec: str | None = None, progress: bool = True) -> list[GradeResult]:
     """Grade every submission under ``submitted``; write outputs and ``out/grades.csv``."""
     bwrap.announce(bwrap.decide(settings))   # CourseError before anything is written or run
+    zygote.mode(settings)                    # the same for a kernel_mode that cannot be met
     subs = shard(discover(submitted, settings), shard_spec)
     out = Path(out).resolve()
     out.mkdir(parents=True, exist_ok=True)
     hidden = (Path(submitted).resolve(), out)       # what no kernel of this batch may see
+    if jobs <= 1 or len(subs) <= 1:
+        zygote.warm(settings, hidden)        # the fork server imports torch while we prepare
     # each assignment read once, its reference records attached, and passed down
     assignments = {}
     for name in sorted({s.assignment for s in subs if s.path is not None}):
@@ -214,7 +217,8 @@ def grade_folder(settings: Settings, submitted: Path, out: Path, jobs: int = 1,
                             manual.get((sub.student, sub.assignment))))
             bar.update()
     else:
-        with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker) as pool:
+        with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker,
+                                 initargs=(settings, hidden)) as pool:
             futures = {pool.submit(_grade_one, settings, sub, out, assignments.get(sub.assignment), hidden,
                                    manual.get((sub.student, sub.assignment))): sub
                        for sub in subs}
@@ -248,8 +252,9 @@ def _previous_rows(path: Path) -> list[dict]:
         return []
 
 
-def _init_worker() -> None:
+def _init_worker(settings: Settings, hidden: tuple) -> None:
     os.environ.setdefault("PYTHONHASHSEED", "0")
+    zygote.warm(settings, hidden)            # each worker's own fork server
 
 
 def merge_csvs(paths: list[Path], out: Path) -> list[dict]:

@@ -1,0 +1,291 @@
+"""Pre-warmed kernels (issue 16): each property of ``execution/zygote.py`` and the fork server,
+tried from inside real forked kernels. The escape tests of issue 12 run against them in
+test_sandbox_policy.py::test_inside_the_sandbox[prewarmed], and every case of tests/submissions
+is graded with them (kernel_mode "auto" is the default wherever the sandbox runs)."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from course_grader.config import CourseError
+from course_grader.execution import bwrap, zygote
+from course_grader.execution.client import kernel_responds
+from course_grader.execution.session import KernelSession, run_notebook
+from course_grader.grading.grade import grade_notebook
+
+ROOT = Path(__file__).resolve().parents[2]
+
+pytestmark = [pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap not installed"),
+              pytest.mark.xdist_group("zygote")]
+
+
+@pytest.fixture
+def prewarmed(settings):
+    s = replace(settings, sandbox="require", kernel_mode="prewarmed", cell_timeout=60)
+    yield s
+    zygote.close_all()
+
+
+def run_cells(settings, workdir: Path, *sources: str) -> list[str]:
+    """Run ``sources`` as one notebook's cells in a new kernel; each cell's printed text."""
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(s) for s in sources])
+    run = run_notebook(nb, workdir, settings)
+    assert not run.fatal, run.fatal
+    texts = []
+    for cell in run.notebook.cells:
+        errors = [o for o in cell.outputs if o.get("output_type") == "error"]
+        assert not errors, errors
+        texts.append("".join(o.get("text", "") for o in cell.outputs if o.get("output_type") == "stream"))
+    return texts
+
+
+def report(text: str) -> dict:
+    return json.loads(text.split("REPORT", 1)[1])
+
+
+LEAVE = textwrap.dedent("""\
+    import os, random, subprocess, torch, numpy as np, matplotlib, matplotlib.pyplot as plt
+    import course_utils
+    course_utils.LEFT_BEHIND = 1
+    LEFT_GLOBAL = 1
+    torch.manual_seed(1234); np.random.seed(1234); random.seed(1234)
+    torch.add = lambda *a, **k: "patched"
+    torch.set_default_dtype(torch.float64)
+    torch.set_grad_enabled(False)
+    matplotlib.rcParams["lines.linewidth"] = 9
+    np.set_printoptions(precision=1)
+    plt.figure(); plt.plot([1, 2])
+    for folder in ("/tmp", "/dev/shm", "."):
+        open(os.path.join(folder, "left_behind"), "w").write("x")
+    subprocess.Popen(["sleep", "606.5"], start_new_session=True)          # a leftover process
+    if os.fork() == 0:                                                     # and a daemon
+        os.setsid()
+        if os.fork() == 0:
+            os.execvp("sleep", ["sleep", "607.5"])
+        os._exit(0)
+    print("left")
+""")
+
+CHECK = textwrap.dedent("""\
+    import os, json, random, sys, torch, numpy as np, matplotlib, matplotlib.pyplot as plt
+    import course_utils
+    print("REPORT" + json.dumps({
+        "module_attr": hasattr(course_utils, "LEFT_BEHIND"),
+        "global": "LEFT_GLOBAL" in globals(),
+        "torch_add": torch.add(torch.ones(1), 1).tolist(),
+        "dtype": str(torch.get_default_dtype()),
+        "grad": torch.is_grad_enabled(),
+        "rcParams": matplotlib.rcParams["lines.linewidth"],
+        "printoptions": np.get_printoptions()["precision"],
+        "figures": plt.get_fignums(),
+        "files": [f for f in ("/tmp/left_behind", "/dev/shm/left_behind", "left_behind") if os.path.exists(f)],
+        "draws": [torch.rand(2).tolist(), np.random.rand(2).tolist(), random.random()],
+        "hash": hash("seeded"),
+    }))
+""")
+
+
+def host_processes(word: str) -> list[int]:
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            if word in Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace"):
+                found.append(int(pid))
+        except OSError:
+            pass
+    return found
+
+
+def test_nothing_of_one_kernel_reaches_the_next(prewarmed, settings, tmp_path):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    (tmp_path / "c").mkdir()
+    assert run_cells(prewarmed, tmp_path / "a", LEAVE) == ["left\n"]
+    deadline = time.monotonic() + 10
+    while host_processes("60[67].5") and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert host_processes("60[67].5") == [] and not host_processes("sleep 606.5") and not host_processes("607.5")
+    after = report(run_cells(prewarmed, tmp_path / "b", CHECK)[0])
+    fresh = report(run_cells(replace(settings, sandbox="require", kernel_mode="fresh"), tmp_path / "c", CHECK)[0])
+    assert after == fresh, (after, fresh)          # seeded draws and hash seed as a fresh kernel's
+    assert after["module_attr"] is False and after["global"] is False
+    assert after["torch_add"] == [2.0] and after["dtype"] == "torch.float32" and after["grad"] is True
+    assert after["rcParams"] != 9 and after["printoptions"] == 8
+    assert after["figures"] == [] and after["files"] == []
+
+
+NEIGHBOUR = textwrap.dedent("""\
+    import os, json, socket, signal
+    out = {"seen": {p: os.path.exists(p) for p in PATHS}, "signalled": [], "traced": []}
+    mine = os.getpid()
+    for pid in range(1, 400):
+        if pid == mine:
+            continue
+        try:
+            os.kill(pid, 0)
+            out["signalled"].append(pid)
+        except OSError:
+            pass
+    for entry in filter(str.isdigit, os.listdir("/proc")):
+        for name in ("environ", "mem", "root/tmp"):
+            try:
+                path = f"/proc/{entry}/{name}"
+                os.listdir(path) if name.startswith("root") else open(path, "rb").read(1)
+                out["traced"].append(path)
+            except OSError:
+                pass
+    try:
+        s = socket.socket(socket.AF_UNIX); s.connect(SERVER); out["server"] = "CONNECTED"
+    except OSError as e:
+        out["server"] = type(e).__name__
+    out["userns"] = __import__("ctypes").CDLL(None).unshare(0x10000000) == 0
+    print("REPORT" + json.dumps(out))
+""")
+
+
+def test_kernels_cannot_reach_each_other_or_the_server(prewarmed, tmp_path):
+    """Two kernels of one server alive at once: the second sees nothing of the first's files,
+    cannot signal or trace it, the server or anything outside its own pid namespace, and cannot
+    reach the server's socket."""
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    first = KernelSession(prewarmed, tmp_path / "a")
+    try:
+        assert first.start() == ""
+        cell = nbformat.v4.new_code_cell("import os; open('/tmp/mine', 'w').write('a'); "
+                                         "open('mine', 'w').write('a'); print(os.getcwd())")
+        assert first.run(cell, 0).status == "ok"
+        first_work = cell.outputs[0]["text"].strip()
+        server = zygote._servers[next(iter(zygote._servers))]
+        paths = [first_work, first_work + "/mine", str(server.socket), str(server.spool / "server"),
+                 str(Path(first.km.ipc_dir) / "connection.json")]
+        code = f"PATHS = {paths!r}\nSERVER = {str(server.socket)!r}\n" + NEIGHBOUR
+        out = report(run_cells(prewarmed, tmp_path / "b", code)[0])
+        assert not any(out["seen"].values()), out["seen"]
+        # its own pid namespace: pid 1 (its reaper), its own threads; nothing of the first kernel's
+        assert all(pid < 40 for pid in out["signalled"]), out
+        # /proc shows the server's pid numbers; the kernel can trace its own entry only
+        assert len({p.split("/")[2] for p in out["traced"]}) <= 1, out["traced"]
+        assert out["server"] != "CONNECTED" and out["userns"] is False
+        assert kernel_responds(first.client, wait=10)     # the first kernel lives on, untouched
+        again = nbformat.v4.new_code_cell("print(open('/tmp/mine').read() + open('mine').read())")
+        assert first.run(again, 1).status == "ok" and again.outputs[0]["text"] == "aa\n"
+    finally:
+        first.close()
+
+
+def _gone(pid: int, seconds: float = 10) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if not Path(f"/proc/{pid}").exists() or "Z" == Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]:
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def test_a_kernel_dies_with_its_relay(prewarmed, tmp_path):
+    session = KernelSession(prewarmed, tmp_path)
+    try:
+        assert session.start() == ""
+        cell = nbformat.v4.new_code_cell("import subprocess; subprocess.Popen(['sleep', '608.5'], "
+                                         "start_new_session=True); print('ok')")
+        assert session.run(cell, 0).status == "ok"
+        child = session.km.kernel_pid()
+        assert child and child != session.km.process.pid and host_processes("608.5")
+        session.km.process.kill()                 # the relay goes: so do the kernel and its tree
+        assert _gone(child)
+        deadline = time.monotonic() + 10
+        while host_processes("608.5") and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert host_processes("608.5") == []
+    finally:
+        session.close()
+
+
+GRADER = textwrap.dedent("""\
+    import sys, nbformat
+    from dataclasses import replace
+    from pathlib import Path
+    from course_grader.config import load_settings
+    from course_grader.execution.session import KernelSession
+    s = replace(load_settings(Path(sys.argv[1])), sandbox="require", kernel_mode="prewarmed")
+    session = KernelSession(s, Path(sys.argv[2]))
+    assert session.start() == ""
+    cell = nbformat.v4.new_code_cell("import subprocess; subprocess.Popen(['sleep', '609.5'], start_new_session=True)")
+    session.run(cell, 0)
+    print(session.km.kernel_pid(), session.km.server.process.pid, flush=True)
+    import os; os._exit(0)                     # the grader dies without cleaning up
+""")
+
+
+def test_kernels_and_server_die_with_the_grader(tmp_path):
+    out = subprocess.run([sys.executable, "-c", GRADER, str(ROOT), str(tmp_path)], capture_output=True,
+                         text=True, timeout=300, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert out.returncode == 0, out.stderr
+    child, server = map(int, out.stdout.split())
+    assert _gone(child) and _gone(server)
+    deadline = time.monotonic() + 10
+    while host_processes("609.5") and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert host_processes("609.5") == []
+
+
+def test_modes_and_fallback(settings, tmp_path, monkeypatch, capsys):
+    with pytest.raises(CourseError, match="kernel_mode must be one of"):
+        zygote.mode(replace(settings, kernel_mode="warm"))
+    assert zygote.mode(replace(settings, kernel_mode="fresh")) == ("fresh", "c.Course.kernel_mode = 'fresh'")
+    monkeypatch.setattr(bwrap, "running_as_root", lambda: False)
+    off = replace(settings, sandbox="off")
+    assert zygote.mode(off)[0] == "fresh" and "need the bubblewrap sandbox" in zygote.mode(off)[1]
+    with pytest.raises(CourseError, match="kernel_mode = 'prewarmed' but pre-warmed kernels need"):
+        zygote.mode(replace(off, kernel_mode="prewarmed"))
+    # a server that cannot start: "auto" grades with fresh kernels and says why, once
+    monkeypatch.setattr(zygote, "SERVER_CODE", "raise SystemExit('zygote: broken on purpose')")
+    auto = replace(settings, sandbox="require", kernel_mode="auto")
+    try:
+        assert run_cells(auto, tmp_path, "print(1 + 1)") == ["2\n"]
+        assert "zygote: broken on purpose" in capsys.readouterr().err
+        assert "kernels: fresh" in zygote.describe(auto) and "broken on purpose" in zygote.describe(auto)
+        with pytest.raises(CourseError, match="broken on purpose"):
+            zygote.server_for(replace(auto, kernel_mode="prewarmed"))
+    finally:
+        zygote.close_all()
+
+
+def test_a_dead_server_is_started_again(prewarmed, tmp_path):
+    assert run_cells(prewarmed, tmp_path, "print(3)") == ["3\n"]
+    first = zygote.server_for(prewarmed)[0]
+    os.killpg(first.process.pid, signal.SIGKILL)
+    first.process.wait(timeout=10)
+    assert run_cells(prewarmed, tmp_path, "print(4)") == ["4\n"]
+    assert zygote.server_for(prewarmed)[0] is not first
+    assert "pre-warmed" in zygote.describe(prewarmed)
+
+
+@pytest.mark.parametrize("notebook", ["source", "release"])
+def test_same_grades_as_fresh_kernels(settings, tmp_path, notebook):
+    """The reference and the untouched release, graded both ways: every test's points and message
+    equal (the submissions cases and the variants harness grade with the default, pre-warmed)."""
+    src = ROOT / notebook / "pooling" / "pooling.ipynb"
+    got = {}
+    for kernel_mode in ("fresh", "prewarmed"):
+        path = tmp_path / kernel_mode / "student" / "pooling" / "pooling.ipynb"
+        path.parent.mkdir(parents=True)
+        shutil.copy(src, path)
+        result, _ = grade_notebook(replace(settings, sandbox="require", kernel_mode=kernel_mode), "pooling", path,
+                                   student="student")
+        got[kernel_mode] = [(t.name, t.points, t.message) for t in result.tests], result.score, result.status
+    zygote.close_all()
+    assert got["fresh"] == got["prewarmed"]
+    assert got["fresh"][1] == (25 if notebook == "source" else 0)
