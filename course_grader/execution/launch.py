@@ -176,7 +176,7 @@ def kernel_manager(settings: Settings, workdir: Path, hidden: tuple = ()) -> Gra
     if server is not None:
         km.server, km.box = server, box
         km.pidfile = str(server.spool / box / "pid")
-        km.wrapper = server.relay_command(box, procs, Path(km.pidfile))
+        km.wrapper = server.relay_command(settings, box, procs, Path(km.pidfile))
     else:
         limits = [venv_python(), "-c", LIMITS_CODE, str(settings.memory_limit_mb),
                   str(settings.max_processes), procs]

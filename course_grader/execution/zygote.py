@@ -38,7 +38,7 @@ from pathlib import Path
 
 from ..config import CourseError, Settings
 from .bwrap import _supports as supports, bwrap_args, bwrap_path, decide
-from .environment import kernel_env, venv_python
+from .environment import data_dir, kernel_env, venv_python
 
 SERVER_CODE = Path(__file__).with_name("zygote_server.py").read_text(encoding="utf-8")
 RELAY_CODE = Path(__file__).with_name("relay.py").read_text(encoding="utf-8")
@@ -119,8 +119,8 @@ class ForkServer:
         ipc.mkdir(mode=0o700)
         return name, ipc
 
-    def relay_command(self, box: str, cgroup_procs: str, pidfile: Path) -> list[str]:
-        s = self.settings
+    def relay_command(self, s: Settings, box: str, cgroup_procs: str, pidfile: Path) -> list[str]:
+        """The kernel command of a kernel graded with settings ``s`` (its limits)."""
         return [venv_python(), "-c", RELAY_CODE, str(self.socket), box, str(max(1, int(s.scratch_limit_mb))),
                 str(s.memory_limit_mb), str(s.max_processes), cgroup_procs, str(pidfile), "--"]
 
@@ -184,14 +184,32 @@ def warm(settings: Settings, hidden: tuple = ()) -> None:
         pass
 
 
+#: fork servers one grading process keeps at most (each holds about 0.3-0.7 GB; the least
+#: recently used goes first)
+MAX_SERVERS = 2
+
+
+def _key(settings: Settings, hidden: tuple) -> tuple:
+    """What a server's sandbox and its start-time environment depend on (the rest of the
+    settings reach each kernel through the relay); the process last (a worker's own)."""
+    data = data_dir()
+    return (settings.root, tuple(hidden), settings.seed, settings.torch_threads,
+            settings.scratch_limit_mb, str(data) if data else "", os.getpid())
+
+
 def _server(settings: Settings, hidden: tuple, wait: bool = True) -> ForkServer:
-    key = (settings, tuple(hidden), os.getpid())
-    server = _servers.get(key)
+    key = _key(settings, hidden)
+    server = _servers.pop(key, None)
     if server is not None and server.ready and not server.alive():
         server.close()                      # it died: start a new one
         server = None
     if server is None:
-        server = _servers[key] = ForkServer(settings, hidden)
+        mine = [k for k in _servers if k[-1] == os.getpid()]
+        for old in mine[: max(0, len(mine) - MAX_SERVERS + 1)]:
+            _servers.pop(old).close()
+        server = ForkServer(settings, hidden)
+    _servers[key] = server                  # the most recently used last
+    if server.process is None and not server.why:
         try:
             server.start()
         except OSError as e:
@@ -221,7 +239,7 @@ def server_for(settings: Settings, hidden: tuple = ()) -> tuple["ForkServer | No
 def describe(settings: Settings) -> str:
     """One line for a batch's summary: how its kernels started, and why."""
     chosen, why = mode(settings)
-    fell_back = [s.why for k, s in _servers.items() if k[2] == os.getpid() and s.why]
+    fell_back = [s.why for k, s in _servers.items() if k[-1] == os.getpid() and s.why]
     if chosen == "prewarmed" and not fell_back:
         return ("kernels: pre-warmed (forked from a fork server per grading process, in the sandbox; "
                 "c.Course.kernel_mode = 'fresh' starts a new kernel process for each notebook)")
@@ -232,6 +250,6 @@ def describe(settings: Settings) -> str:
 def close_all() -> None:
     """Stop this process's fork servers (a forked worker leaves its parent's alone)."""
     for key, server in list(_servers.items()):
-        if key[2] == os.getpid():
+        if key[-1] == os.getpid():
             server.close()
             del _servers[key]

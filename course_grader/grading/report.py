@@ -11,6 +11,7 @@ import csv
 import html
 import io
 import json
+import os
 import re
 from pathlib import Path
 
@@ -159,12 +160,16 @@ def hand_line(answer) -> str:
     return f"{answer.name}: {answer.points:g} / {answer.max_points:g} points, graded by your instructor"
 
 
-def feedback_html(nb, result: GradeResult, course_title: str = "") -> str:
-    from nbconvert import HTMLExporter
+_exporters: dict = {}
 
+
+def feedback_html(nb, result: GradeResult, course_title: str = "") -> str:
     if nb is None:
         nb = nbformat.v4.new_notebook()
-    exporter = HTMLExporter(template_name="classic")
+    exporter = _exporters.get(os.getpid())
+    if exporter is None:            # one per grading process: building one reads its templates
+        from nbconvert import HTMLExporter
+        exporter = _exporters[os.getpid()] = HTMLExporter(template_name="classic")
     body, _ = exporter.from_notebook_node(feedback_notebook(nb, result, course_title))
     return body
 

@@ -1,0 +1,178 @@
+"""Fresh against pre-warmed grading kernels (issue 16), side by side in one run.
+
+    .venv/bin/python benchmarks/kernel_modes.py [ASSIGNMENT ...] [--repeats 3] [--students 4] [--jobs 2]
+
+1. Per assignment: the reference submission graded with ``grade_notebook`` (as one submission of a
+   batch: the reference records cached, the fork server already started), median of REPEATS, with
+   ``kernel_mode = "fresh"`` and ``"prewarmed"``; and, for a light notebook, the end to end time of
+   ``course check`` (a new grader process: what a student waits for after a push).
+2. A class run: STUDENTS students x every assignment (reference solutions) with
+   ``grade_folder(jobs=JOBS)``, both modes: submissions per minute, and the projection of a class of
+   300 x 7 on 4 two-core runners (grading only; add the install).
+3. Memory: proportional set size (PSS) of the fork server, and of one forked kernel after its
+   notebook's imports, against a fresh kernel's.
+Prints tables; the README quotes them.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import _common
+from _common import ROOT, table
+
+
+def pss_mb(pids) -> float:
+    total = 0
+    for pid in pids:
+        try:
+            for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+                if line.startswith("Pss:"):
+                    total += int(line.split()[1])
+        except OSError:
+            pass
+    return total / 1024
+
+
+def grade_once(settings, assignment: str, nb) -> float:
+    import nbformat
+    from course_grader.grading.grade import grade_notebook
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "student" / assignment / f"{assignment}.ipynb"
+        path.parent.mkdir(parents=True)
+        nbformat.write(nb, path)
+        start = time.perf_counter()
+        result, _ = grade_notebook(settings, assignment, path, student="student")
+        seconds = time.perf_counter() - start
+    assert result.status == "graded", (assignment, result.error)
+    return seconds
+
+
+def check_seconds(assignment: str, kernel_mode: str) -> float:
+    """``course check`` of the reference, end to end, in a new process (nbgrader_config untouched:
+    the mode comes from COURSE_KERNEL_MODE_BENCH, read by a one-line wrapper)."""
+    code = ("import sys; from course_grader import config; from dataclasses import replace; "
+            "old = config.load_settings; "
+            f"config.load_settings = lambda *a, **k: replace(old(*a, **k), kernel_mode={kernel_mode!r}); "
+            "from course_grader import cli; sys.argv = ['course', 'check', sys.argv[1]]; sys.exit(cli.main())")
+    nb = ROOT / "source" / assignment / f"{assignment}.ipynb"
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-c", code, str(nb)], cwd=ROOT, capture_output=True, check=False)
+    return time.perf_counter() - start
+
+
+def memory(settings) -> tuple[float, float, float]:
+    """(server PSS, forked kernel PSS, fresh kernel PSS) in MB, each after importing the notebooks'
+    modules in the kernel."""
+    import nbformat
+    from course_grader.execution import zygote
+    from course_grader.execution.processes import tree_pids
+    from course_grader.execution.session import KernelSession
+
+    cell = "import torch, torchvision, matplotlib.pyplot, course_utils\nx = torch.ones(3)\n"
+    got = []
+    for kernel_mode in ("prewarmed", "fresh"):
+        with tempfile.TemporaryDirectory() as tmp:
+            session = KernelSession(replace(settings, kernel_mode=kernel_mode), Path(tmp))
+            try:
+                session.start()
+                session.run(nbformat.v4.new_code_cell(cell), 0)
+                time.sleep(1)
+                if kernel_mode == "prewarmed":
+                    server = session.km.server
+                    got.append(pss_mb(tree_pids(server.process.pid)))
+                got.append(pss_mb(tree_pids(session.km.kernel_pid())))
+            finally:
+                session.close()
+    zygote.close_all()
+    return tuple(got)
+
+
+def class_run(settings, students: int, jobs: int) -> dict:
+    import nbformat
+    from course_grader.authoring.examples import fill_solutions
+    from course_grader.grading.batch import grade_folder
+    from course_grader.notebook import read_notebook
+
+    names = settings.assignments()
+    out = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        submitted = Path(tmp) / "submitted"
+        for a in names:
+            nb = fill_solutions(read_notebook(settings.release_notebook(a)), read_notebook(settings.source_notebook(a)))
+            for i in range(students):
+                path = submitted / f"s{i:03d}" / a / f"{a}.ipynb"
+                path.parent.mkdir(parents=True, exist_ok=True)
+                nbformat.write(nb, path)
+        for kernel_mode in ("fresh", "prewarmed"):
+            start = time.perf_counter()
+            results = grade_folder(replace(settings, kernel_mode=kernel_mode), submitted,
+                                   Path(tmp) / f"out-{kernel_mode}", jobs=jobs, progress=False)
+            seconds = time.perf_counter() - start
+            assert all(r.status == "graded" for r in results), [r.error for r in results if r.error]
+            out[kernel_mode] = (len(results), seconds)
+    return out
+
+
+def main(argv=None) -> int:
+    from course_grader.config import load_settings
+    from course_grader.execution import zygote
+    from course_grader.grading.grade import reference_records
+    from course_grader.notebook import read_notebook
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("assignments", nargs="*")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--students", type=int, default=4)
+    parser.add_argument("--jobs", type=int, default=2)
+    args = parser.parse_args(argv)
+    settings = load_settings(ROOT)
+    if zygote.mode(settings)[0] != "prewarmed":
+        print(f"pre-warmed kernels cannot run here: {zygote.mode(settings)[1]}")
+        return 1
+    names = args.assignments or settings.assignments()
+    print(f"{os.cpu_count()} cores; median of {args.repeats}; reference submissions")
+    rows = []
+    for assignment in names:
+        nb = read_notebook(settings.source_notebook(assignment))
+        reference_records(settings, assignment)
+        times = {}
+        for kernel_mode in ("fresh", "prewarmed"):
+            s = replace(settings, kernel_mode=kernel_mode)
+            zygote.warm(s)
+            times[kernel_mode] = statistics.median(grade_once(s, assignment, nb) for _ in range(args.repeats))
+        fresh, warm = times["fresh"], times["prewarmed"]
+        rows.append([assignment, f"{fresh:.1f}", f"{warm:.1f}", f"{fresh - warm:.1f}", f"{warm / fresh:.2f}x"])
+        print(f"  {assignment}: fresh {fresh:.1f} s, pre-warmed {warm:.1f} s", file=sys.stderr)
+    zygote.close_all()
+    print(table(["assignment", "fresh s", "pre-warmed s", "saved s", "ratio"], rows))
+    light = names[0] if "conv_from_scratch" not in names else "conv_from_scratch"
+    checks = {m: statistics.median(check_seconds(light, m) for _ in range(args.repeats)) for m in ("fresh", "prewarmed")}
+    print(f"\n`course check` of the {light} reference, end to end: fresh {checks['fresh']:.1f} s, "
+          f"pre-warmed {checks['prewarmed']:.1f} s")
+    server, forked, fresh = memory(settings)
+    print(f"\nPSS: fork server {server:.0f} MB, a forked kernel {forked:.0f} MB (server + one kernel "
+          f"{server + forked:.0f} MB), a fresh kernel {fresh:.0f} MB")
+    if args.students:
+        runs = class_run(settings, args.students, args.jobs)
+        rows = []
+        for kernel_mode, (count, seconds) in runs.items():
+            per_minute = count / seconds * 60
+            projected = 300 * len(settings.assignments()) / (4 * per_minute)
+            rows.append([kernel_mode, count, f"{seconds:.0f}", f"{per_minute:.1f}", f"{projected:.0f}"])
+        print(f"\nclass run: {args.students} students x {len(settings.assignments())} assignments, --jobs {args.jobs}")
+        print(table(["kernels", "submissions", "seconds", "per minute", "300 x 7 on 4 runners, min"], rows))
+        print(f"speed-up: {runs['fresh'][1] / runs['prewarmed'][1]:.2f}x")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
