@@ -110,6 +110,21 @@ def test_ci_fails_instead_of_skipping_and_uses_cpu_torch():
     assert "export COURSE_REQUIRE_DATA=1" in script and "make data" in script
 
 
+def test_class_scale_grading_restores_its_environment_and_reference_cache():
+    """issue 16: a grading runner restores the environment and the reference records from the
+    Actions cache and installs only when the cache missed, then runs the cached environment."""
+    batch = _load(WORKFLOW_DIR / "grade-batch.yml")
+    steps = batch["jobs"]["grade"]["steps"]
+    caches = {s["with"]["path"]: s["with"]["key"] for s in steps if s.get("uses", "").startswith("actions/cache@")}
+    assert "hashFiles('pyproject.toml')" in caches[".venv"]
+    assert "source/**" in caches[".course_cache"] and "course_grader/**" in caches[".course_cache"]
+    [install] = [s["run"] for s in steps if "pip install" in s.get("run", "")]
+    assert "if [ ! -x .venv/bin/course ]" in install and '.venv/bin" >> "$GITHUB_PATH"' in install
+    order = [s.get("name", "") for s in steps]
+    assert order.index("Python environment (built once per dependency list, then cached)") < \
+        order.index("Install the grader (CPU torch) if the cache missed") < order.index("Grade one shard")
+
+
 def test_merge_refuses_missing_shards_and_merges_gradebooks():
     batch = _load(WORKFLOW_DIR / "grade-batch.yml")
     grade, merge = batch["jobs"]["grade"], batch["jobs"]["merge"]

@@ -67,7 +67,7 @@ def _run(settings, code, hogs=0):
             assert session.start() == ""
             if hogs:
                 cpu = min(os.sched_getaffinity(0))
-                for pid in tree_pids(session.km.process.pid):
+                for pid in tree_pids(session.km.kernel_pid()):      # the kernel, fresh or forked
                     os.sched_setaffinity(pid, {cpu})
                 busy = [subprocess.Popen([sys.executable, "-c", f"import os\nos.sched_setaffinity(0, {{{cpu}}})\n"
                                           "while True:\n    pass"], start_new_session=True)
