@@ -289,3 +289,18 @@ def test_same_grades_as_fresh_kernels(settings, tmp_path, notebook):
     zygote.close_all()
     assert got["fresh"] == got["prewarmed"]
     assert got["fresh"][1] == (25 if notebook == "source" else 0)
+
+
+def test_a_forked_kernel_runs_worker_processes_and_gradcheck(prewarmed, tmp_path):
+    """What a notebook may do that forking could break: DataLoader worker processes (forked
+    again from the forked kernel) and torch's gradcheck."""
+    code = textwrap.dedent("""\
+        import torch
+        from torch.utils.data import DataLoader, TensorDataset
+        data = TensorDataset(torch.arange(40.0).reshape(20, 2))
+        batches = lambda workers: [b[0].sum().item() for b in DataLoader(data, batch_size=4, num_workers=workers)]
+        x = torch.randn(3, 4, dtype=torch.float64, requires_grad=True)
+        print(batches(2) == batches(0), len(batches(2)),
+              torch.autograd.gradcheck(lambda t: (t.tanh() * t).sum(), (x,)))
+    """)
+    assert run_cells(prewarmed, tmp_path, code) == ["True 5 True\n"]
