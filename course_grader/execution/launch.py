@@ -13,6 +13,7 @@ import os
 import shutil
 import signal
 import tempfile
+import time
 import uuid
 from pathlib import Path
 
@@ -129,18 +130,40 @@ def stop_kernel(km: GradingKernelManager) -> None:
         sweep(km.mark)
 
 
-def seal_ipc_dir(km: GradingKernelManager) -> None:
-    """Once the sandboxed kernel has made its sockets, take its IPC folder from it: a root grader
-    gives the folder to the host's nobody (65534), mode 0555, which the kernel (the grader's own
-    uid on the host, without capabilities) can no longer write to, so the sandbox's only writable
-    host folder gets no files past the scratch quota. A non-root grader cannot give files away:
-    there the folder stays writable (README, "What is contained")."""
-    if km.ipc_dir and km.sandboxed and os.geteuid() == 0:
+def seal_ipc_dir(km: GradingKernelManager) -> str:
+    """Once the sandboxed kernel has made its sockets, take its IPC folder from it, so that the
+    sandbox's only writable host folder gets no files past the scratch quota; returns why that
+    failed ("" when sealed, or when there is nothing to seal).
+
+    A root grader gives the folder to the host's nobody (65534), mode 0555, which the kernel (the
+    grader's own uid on the host, without capabilities) can no longer write to. A pre-warmed
+    kernel's folder is also remounted read-only in the kernel's own mount namespace (by its
+    supervisor, asked through the relay), for a non-root grader too. A fresh kernel of a
+    non-root grader keeps a writable folder (README, "What is contained")."""
+    if not (km.ipc_dir and km.sandboxed):
+        return ""
+    if os.geteuid() == 0:
         try:
             os.chown(km.ipc_dir, SANDBOX_UID, SANDBOX_UID)
             os.chmod(km.ipc_dir, 0o555)
         except OSError:
             pass
+    if km.server is None:
+        return ""
+    answer = Path(km.pidfile).with_name("sealed")
+    try:
+        os.kill(km.process.pid, signal.SIGUSR1)
+    except (OSError, AttributeError) as e:
+        return f"the kernel's relay could not be reached ({e})"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        said = answer.read_text() if answer.is_file() else ""
+        if said.strip() == "sealed":
+            return ""
+        if said:
+            return f"its IPC folder could not be sealed ({said.strip()})"
+        time.sleep(0.01)
+    return "its IPC folder was not sealed within 30 s"
 
 
 def remove_ipc_dir(km: GradingKernelManager) -> None:

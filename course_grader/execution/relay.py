@@ -10,6 +10,8 @@ sets its rlimits (as ``limits.py`` does for a fresh kernel) before it runs anyth
 pid to PIDFILE (for the grader's CPU-time limits and clean-up), then waits and exits with the
 kernel's status (128 + N when signal N killed it, as bwrap does). If the grader dies, so does the
 relay (PR_SET_PDEATHSIG), and the child kills its kernel when the relay's connection closes.
+SIGUSR1 (``launch.seal_ipc_dir``) asks the child to seal the kernel's IPC folder; the answer is
+written to a file ``sealed`` next to PIDFILE.
 """
 import array, ctypes, json, os, resource, signal, socket, struct, sys
 
@@ -18,6 +20,7 @@ if sys.argv[8] != "--":
     sys.exit("relay: usage: SOCKET BOX SCRATCH_MB MEM_MB NPROC CGROUP_PROCS PIDFILE -- CMD...")
 command = sys.argv[9:]
 ctypes.CDLL(None).prctl(1, signal.SIGKILL, 0, 0, 0)         # PR_SET_PDEATHSIG
+signal.signal(signal.SIGUSR1, lambda *_: server.sendall(b"seal\n"))   # from launch.seal_ipc_dir
 if os.getppid() == 1:
     sys.exit("relay: the grader is gone")
 server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -80,6 +83,10 @@ with open(pidfile, "w") as f:
     f.write(str(pid))
 server.sendall(b"go\n")
 said, _ = line()
+while said.startswith(("sealed", "unsealed")):
+    with open(os.path.join(os.path.dirname(pidfile), "sealed"), "w") as f:
+        f.write(said)
+    said, _ = line()
 if said.startswith("exit "):
     sys.exit(int(said.split()[1]))
 sys.exit(f"relay: the kernel's supervisor ended without a status: {said or 'no answer'}")

@@ -119,7 +119,10 @@ class KernelSession:
             env[KERNEL_MARK] = self.km.mark
             self._setup = self.client.setup_kernel(env=env, cwd=str(self.workdir))
             self._setup.__enter__()
-            launch.seal_ipc_dir(self.km)          # the kernel's sockets exist: no more files there
+            unsealed = launch.seal_ipc_dir(self.km)   # the kernel's sockets exist: no more files there
+            if unsealed:
+                self.fatal = f"the grading kernel could not be prepared: {unsealed}"
+                return self.fatal
             prelude = self.nb.cells[0]
             self.client.timeout = settings.startup_timeout + 60
             self.client.execute_cell(prelude, 0)

@@ -28,8 +28,10 @@ stdio), fork a child that:
    files), then ipykernel.
 
 The child stays behind as the kernel's supervisor: when the relay's connection closes (the
-grader stopped the kernel, or died) it kills the reaper, and when the reaper ends it tells the
-relay the kernel's exit status. The server holds no state of any kernel: each kernel is a fresh
+grader stopped the kernel, or died) it kills the reaper; when the relay says "seal" (the kernel
+has made its sockets) it remounts the kernel's IPC folder read-only in the kernel's mount
+namespace, so that the one host folder the kernel could write to takes no files, for a root and
+a non-root grader alike; and when the reaper ends it tells the relay the kernel's exit status. The server holds no state of any kernel: each kernel is a fresh
 fork of the same pre-warmed process.
 """
 import ctypes
@@ -263,10 +265,18 @@ def child(conn, spool):
             reaper(request, fds, work)
         for fd in fds:
             os.close(fd)
+        ipc = os.path.join(spool, box, "ipc")
         while True:                              # supervise
             readable, _, _ = select.select([conn], [], [], 0.2)
-            if readable and not conn.recv(64):   # the relay went: so does the kernel
+            said = conn.recv(64) if readable else b"-"
+            if not said:                         # the relay went: so does the kernel
                 os.kill(reaper_pid, signal.SIGKILL)
+            elif b"seal" in said:                # the kernel's sockets exist: its IPC folder
+                try:                             # becomes read-only in its mount namespace
+                    mount(None, ipc, None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV)
+                    conn.sendall(b"sealed\n")
+                except OSError as e:
+                    conn.sendall(f"unsealed {e}\n".encode())
             pid, status = os.waitpid(reaper_pid, os.WNOHANG)
             if pid:
                 try:
