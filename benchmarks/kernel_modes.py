@@ -25,8 +25,9 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-import _common
+import _common  # noqa: F401  (sets up paths)
 from _common import ROOT, table
+from grading_time import grade_seconds
 
 
 def pss_mb(pids) -> float:
@@ -42,17 +43,7 @@ def pss_mb(pids) -> float:
 
 
 def grade_once(settings, assignment: str, nb) -> float:
-    import nbformat
-    from course_grader.grading.grade import grade_notebook
-
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "student" / assignment / f"{assignment}.ipynb"
-        path.parent.mkdir(parents=True)
-        nbformat.write(nb, path)
-        start = time.perf_counter()
-        result, _ = grade_notebook(settings, assignment, path, student="student")
-        seconds = time.perf_counter() - start
-    assert result.status == "graded", (assignment, result.error)
+    seconds, _, _ = grade_seconds(nb, settings, assignment)
     return seconds
 
 
@@ -147,7 +138,7 @@ def main(argv=None) -> int:
         times = {}
         for kernel_mode in ("fresh", "prewarmed"):
             s = replace(settings, kernel_mode=kernel_mode)
-            zygote.warm(s)
+            zygote.server_for(s)             # started and ready, as in a batch after its first kernel
             times[kernel_mode] = statistics.median(grade_once(s, assignment, nb) for _ in range(args.repeats))
         fresh, warm = times["fresh"], times["prewarmed"]
         rows.append([assignment, f"{fresh:.1f}", f"{warm:.1f}", f"{fresh - warm:.1f}", f"{warm / fresh:.2f}x"])
