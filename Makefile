@@ -49,6 +49,7 @@ benchmark: venv
 	$(PY) benchmarks/notebook_time.py
 	$(PY) benchmarks/conv_speed.py
 	$(PY) benchmarks/parallel_grading.py
+	$(PY) benchmarks/kernel_modes.py
 
 clean-demo:
 	rm -rf demo_output
