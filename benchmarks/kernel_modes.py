@@ -3,9 +3,10 @@
     .venv/bin/python benchmarks/kernel_modes.py [ASSIGNMENT ...] [--repeats 3] [--students 4] [--jobs 2]
 
 1. Per assignment: the reference submission graded with ``grade_notebook`` (as one submission of a
-   batch: the reference records cached, the fork server already started), median of REPEATS, with
-   ``kernel_mode = "fresh"`` and ``"prewarmed"``; and, for a light notebook, the end to end time of
-   ``course check`` (a new grader process: what a student waits for after a push).
+   batch: the reference records cached, the fork server already started) and its outputs written
+   (feedback HTML, JSON, notebook), median of REPEATS per phase, with ``kernel_mode = "fresh"``
+   and ``"prewarmed"``; and, for a light notebook, the end to end time of ``course check`` (a new
+   grader process: what a student waits for after a push).
 2. A class run: STUDENTS students x every assignment (reference solutions) with
    ``grade_folder(jobs=JOBS)``, both modes: submissions per minute, and the projection of a class of
    300 x 7 on 4 two-core runners (grading only; add the install).
@@ -42,14 +43,46 @@ def pss_mb(pids) -> float:
     return total / 1024
 
 
-def grade_once(settings, assignment: str, nb) -> float:
-    seconds, _, _ = grade_seconds(nb, settings, assignment)
-    return seconds
+PHASES = ("kernel start + prelude", "cells + hidden tests", "rest of grading", "outputs", "total")
+
+
+def grade_once(settings, assignment: str, nb) -> dict:
+    """Grade ``nb`` once and write its outputs; seconds per phase (PHASES), timed by wrapping
+    the session's methods (a benchmark's measuring, not the grader's)."""
+    from course_grader.execution.session import KernelSession
+    from course_grader.grading import report
+
+    spent = {"start": 0.0, "run": 0.0}
+    originals = {name: getattr(KernelSession, name) for name in spent}
+
+    def timed(name):
+        def wrapper(*a, **k):
+            t = time.perf_counter()
+            try:
+                return originals[name](*a, **k)
+            finally:
+                spent[name] += time.perf_counter() - t
+        return wrapper
+
+    for name in spent:
+        setattr(KernelSession, name, timed(name))
+    try:
+        seconds, _, _ = grade_seconds(nb, settings, assignment)
+    finally:
+        for name, method in originals.items():
+            setattr(KernelSession, name, method)
+    with tempfile.TemporaryDirectory() as tmp:       # outputs of a like result, timed alone
+        from course_grader.grading.results import GradeResult
+        t = time.perf_counter()
+        report.write_outputs(Path(tmp), GradeResult(assignment=assignment, student="student"), nb)
+        outputs = time.perf_counter() - t
+    return dict(zip(PHASES, (spent["start"], spent["run"], seconds - spent["start"] - spent["run"],
+                             outputs, seconds + outputs)))
 
 
 def check_seconds(assignment: str, kernel_mode: str) -> float:
     """``course check`` of the reference, end to end, in a new process (nbgrader_config untouched:
-    the mode comes from COURSE_KERNEL_MODE_BENCH, read by a one-line wrapper)."""
+    a one-line wrapper sets the mode)."""
     code = ("import sys; from course_grader import config; from dataclasses import replace; "
             "old = config.load_settings; "
             f"config.load_settings = lambda *a, **k: replace(old(*a, **k), kernel_mode={kernel_mode!r}); "
@@ -135,16 +168,15 @@ def main(argv=None) -> int:
     for assignment in names:
         nb = read_notebook(settings.source_notebook(assignment))
         reference_records(settings, assignment)
-        times = {}
         for kernel_mode in ("fresh", "prewarmed"):
             s = replace(settings, kernel_mode=kernel_mode)
             zygote.server_for(s)             # started and ready, as in a batch after its first kernel
-            times[kernel_mode] = statistics.median(grade_once(s, assignment, nb) for _ in range(args.repeats))
-        fresh, warm = times["fresh"], times["prewarmed"]
-        rows.append([assignment, f"{fresh:.1f}", f"{warm:.1f}", f"{fresh - warm:.1f}", f"{warm / fresh:.2f}x"])
-        print(f"  {assignment}: fresh {fresh:.1f} s, pre-warmed {warm:.1f} s", file=sys.stderr)
+            runs = [grade_once(s, assignment, nb) for _ in range(args.repeats)]
+            medians = [statistics.median(r[phase] for r in runs) for phase in PHASES]
+            rows.append([assignment, kernel_mode] + [f"{m:.2f}" for m in medians])
+            print(f"  {assignment}, {kernel_mode}: {medians[-1]:.1f} s", file=sys.stderr)
     zygote.close_all()
-    print(table(["assignment", "fresh s", "pre-warmed s", "saved s", "ratio"], rows))
+    print(table(["assignment", "kernels", *PHASES], rows))
     light = names[0] if "conv_from_scratch" not in names else "conv_from_scratch"
     checks = {m: statistics.median(check_seconds(light, m) for _ in range(args.repeats)) for m in ("fresh", "prewarmed")}
     print(f"\n`course check` of the {light} reference, end to end: fresh {checks['fresh']:.1f} s, "
