@@ -12,7 +12,8 @@ stdio), fork a child that:
 1. tells the relay its pid (the relay reads it, as the host sees it, from the socket's
    credentials), and waits while the relay puts it in the kernel's cgroup and sets its rlimits;
 2. unshares mount, pid, network, IPC and UTS namespaces;
-3. builds its filesystem view: fresh tmpfs ``/tmp`` and ``/dev/shm`` of SCRATCH_MB each, a tmpfs
+3. builds its filesystem view: fresh tmpfs ``/tmp`` and ``/dev/shm`` of SCRATCH_MB each (the
+   sandbox's read-only binds that lived there, a virtual environment under /tmp, bound again), a tmpfs
    over the whole spool folder (the server's socket and every other kernel's folder vanish), in
    it a fresh tmpfs working folder with the submission's files bound read-only, and the kernel's
    IPC folder (the only host folder it can write to);
@@ -37,6 +38,7 @@ fork of the same pre-warmed process.
 import ctypes
 import json
 import os
+import re
 import select
 import signal
 import socket
@@ -148,10 +150,39 @@ def read_line(conn):
     return data.decode().strip()
 
 
+def mount_points():
+    """The mount points of this mount namespace, in order (mountinfo's octal escapes undone)."""
+    with open("/proc/self/mountinfo") as f:
+        points = [line.split()[4] for line in f]
+    return [re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), p) for p in points]
+
+
+def kept_under(top, leave):
+    """The outermost mounts below ``top`` other than ``leave`` (the sandbox's read-only binds that
+    live there, such as a virtual environment under /tmp), each held by a descriptor, so that
+    they can be bound again over a fresh ``top``."""
+    inside = [p for p in mount_points() if p.startswith(top + "/")
+              and p != leave and not p.startswith(leave + "/")]
+    outermost = [p for p in inside if not any(q != p and p.startswith(q + "/") for q in inside)]
+    return [(p, os.open(p, os.O_PATH)) for p in dict.fromkeys(outermost)]
+
+
+def bind_again(kept):
+    for path, fd in kept:
+        if os.path.isdir(f"/proc/self/fd/{fd}"):
+            os.makedirs(path, exist_ok=True)
+        else:
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            open(path, "w").close()
+        bind(f"/proc/self/fd/{fd}", path, read_only=True)
+        os.close(fd)
+
+
 def build_view(spool, box, scratch_mb):
     """Step 3 of the module's docstring; returns the kernel's working folder."""
     mount(None, "/", None, MS_REC | MS_PRIVATE)
     here = os.path.join(spool, box)
+    kept = kept_under("/tmp", spool) + kept_under("/dev/shm", spool)
     # held by descriptor: the spool may lie under /tmp, which the fresh /tmp covers
     given = os.open(os.path.join(here, "in"), os.O_PATH | os.O_DIRECTORY)
     sockets = os.open(os.path.join(here, "ipc"), os.O_PATH | os.O_DIRECTORY)
@@ -160,6 +191,7 @@ def build_view(spool, box, scratch_mb):
              and not os.path.islink(os.path.join(here, "in", name))]
     tmpfs("/tmp", scratch_mb, "1777")
     tmpfs("/dev/shm", scratch_mb, "1777")
+    bind_again(kept)
     os.makedirs(spool, exist_ok=True)
     tmpfs(spool, 1, "0755")                      # the server's socket and every other box go
     work, ipc = os.path.join(here, "work"), os.path.join(here, "ipc")
@@ -304,6 +336,7 @@ def serve(path):
     listener.listen(16)
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     print(f"ZYGOTE READY threads=1 python={sys.version.split()[0]}", flush=True)
+    os.dup2(2, 1)                  # nothing more for the grader's pipe: the rest goes to the log
     while True:
         try:
             while os.waitpid(-1, os.WNOHANG)[0]:
