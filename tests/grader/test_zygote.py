@@ -304,3 +304,27 @@ def test_a_forked_kernel_runs_worker_processes_and_gradcheck(prewarmed, tmp_path
               torch.autograd.gradcheck(lambda t: (t.tanh() * t).sum(), (x,)))
     """)
     assert run_cells(prewarmed, tmp_path, code) == ["True 5 True\n"]
+
+
+def test_what_the_sandbox_binds_under_tmp_stays_visible_read_only(prewarmed, tmp_path, monkeypatch):
+    """A forked kernel gets a fresh /tmp, but what the sandbox binds there (a CI virtual
+    environment, or here the data set) is bound again, read-only."""
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "marker.txt").write_text("here")
+    monkeypatch.setenv("COURSE_DATA_DIR", str(data))
+    code = textwrap.dedent("""\
+        import os
+        root = os.environ["COURSE_DATA_DIR"]
+        try:
+            open(os.path.join(root, "planted"), "w")
+            writable = True
+        except OSError:
+            writable = False
+        print(open(os.path.join(root, "marker.txt")).read(), writable, *sorted(os.listdir("/tmp")))
+    """)
+    marker, writable, *in_tmp = run_cells(prewarmed, tmp_path / "work", code)[0].split()
+    assert (marker, writable) == ("here", "False") and not (data / "planted").exists()
+    # nothing else of the host's /tmp: the data set's folder, and the kernel's own spool path
+    assert sorted(n if n == str(data).split("/")[2] else n[:14] for n in in_tmp) == \
+        sorted([str(data).split("/")[2], "course-zygote-"])
