@@ -219,6 +219,29 @@ def _server(settings: Settings, hidden: tuple, wait: bool = True) -> ForkServer:
     return server
 
 
+#: this batch's kernels, as this process (and its workers, through ``absorb``) started them:
+#: whether any was pre-warmed, and why any started fresh instead (in order, once each)
+_batch: dict = {"prewarmed": False, "fell_back": []}
+
+
+def begin() -> None:
+    """A new batch: forget how the kernels of the last one started."""
+    _batch.update(prewarmed=False, fell_back=[])
+
+
+def state() -> dict:
+    """How this process's kernels of the batch started (for a worker to send to its batch)."""
+    return {"prewarmed": _batch["prewarmed"], "fell_back": list(_batch["fell_back"])}
+
+
+def absorb(other: dict) -> None:
+    """Add a worker's ``state()`` to this process's."""
+    _batch["prewarmed"] = _batch["prewarmed"] or other["prewarmed"]
+    for why in other["fell_back"]:
+        if why not in _batch["fell_back"]:
+            _batch["fell_back"].append(why)
+
+
 def server_for(settings: Settings, hidden: tuple = ()) -> tuple["ForkServer | None", str]:
     """This process's ready fork server for kernels that must not see ``hidden``, or (None, why)
     when kernels start fresh. CourseError when ``kernel_mode = 'prewarmed'`` cannot be met."""
@@ -227,22 +250,27 @@ def server_for(settings: Settings, hidden: tuple = ()) -> tuple["ForkServer | No
         return None, why
     server = _server(settings, hidden)
     if server.ready:
+        _batch["prewarmed"] = True
         return server, ""
     if getattr(settings, "kernel_mode", "auto") == "prewarmed":
         raise CourseError(f"c.Course.kernel_mode = 'prewarmed' but {server.why}")
+    if server.why not in _batch["fell_back"]:
+        _batch["fell_back"].append(server.why)
     if server.why not in _said:
         _said.add(server.why)
-        print(f"warning: grading kernels start fresh ({server.why}); log: {server.log}", file=sys.stderr)
+        print(f"warning: grading kernels start fresh ({server.why})", file=sys.stderr)
     return None, server.why
 
 
 def describe(settings: Settings) -> str:
     """One line for a batch's summary: how its kernels started, and why."""
     chosen, why = mode(settings)
-    fell_back = [s.why for k, s in _servers.items() if k[-1] == os.getpid() and s.why]
+    fell_back = _batch["fell_back"]
     if chosen == "prewarmed" and not fell_back:
         return ("kernels: pre-warmed (forked from a fork server per grading process, in the sandbox; "
                 "c.Course.kernel_mode = 'fresh' starts a new kernel process for each notebook)")
+    if chosen == "prewarmed" and _batch["prewarmed"]:
+        return f"kernels: pre-warmed where a fork server started, fresh elsewhere ({fell_back[0]})"
     return f"kernels: fresh, one new kernel process per notebook ({fell_back[0] if fell_back else why})"
 
 

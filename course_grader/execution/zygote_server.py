@@ -32,8 +32,9 @@ The child stays behind as the kernel's supervisor: when the relay's connection c
 grader stopped the kernel, or died) it kills the reaper; when the relay says "seal" (the kernel
 has made its sockets) it remounts the kernel's IPC folder read-only in the kernel's mount
 namespace, so that the one host folder the kernel could write to takes no files, for a root and
-a non-root grader alike; and when the reaper ends it tells the relay the kernel's exit status. The server holds no state of any kernel: each kernel is a fresh
-fork of the same pre-warmed process.
+a non-root grader alike; and when the reaper ends it tells the relay the kernel's exit status.
+The server holds no state of any kernel: each kernel is a fresh fork of the same pre-warmed
+process.
 """
 import ctypes
 import json
@@ -48,9 +49,8 @@ import sys
 libc = ctypes.CDLL(None, use_errno=True)
 CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC = 0x00020000, 0x04000000, 0x08000000
 CLONE_NEWPID, CLONE_NEWNET = 0x20000000, 0x40000000
-MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
+MS_RDONLY, MS_NOSUID, MS_NODEV = 1, 2, 4
 MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 32, 4096, 16384, 1 << 18
-MNT_DETACH = 2
 PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_SET_NO_NEW_PRIVS = 1, 4, 38
 PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL = 47, 4
 LINUX_CAPABILITY_VERSION_3 = 0x20080522

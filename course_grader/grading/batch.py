@@ -168,11 +168,17 @@ def _grade_one(settings: Settings, sub: Submission, out: Path, assignment: Assig
     return result.to_dict()
 
 
+def _grade_in_worker(*args) -> tuple[dict, dict]:
+    """``_grade_one`` in a worker, with how the worker's kernels started (``zygote.state``)."""
+    return _grade_one(*args), zygote.state()
+
+
 def grade_folder(settings: Settings, submitted: Path, out: Path, jobs: int = 1,
                  shard_spec: str | None = None, progress: bool = True) -> list[GradeResult]:
     """Grade every submission under ``submitted``; write outputs and ``out/grades.csv``."""
     bwrap.announce(bwrap.decide(settings))   # CourseError before anything is written or run
     zygote.mode(settings)                    # the same for a kernel_mode that cannot be met
+    zygote.begin()
     subs = shard(discover(submitted, settings), shard_spec)
     out = Path(out).resolve()
     out.mkdir(parents=True, exist_ok=True)
@@ -219,13 +225,14 @@ def grade_folder(settings: Settings, submitted: Path, out: Path, jobs: int = 1,
     else:
         with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker,
                                  initargs=(settings, hidden)) as pool:
-            futures = {pool.submit(_grade_one, settings, sub, out, assignments.get(sub.assignment), hidden,
+            futures = {pool.submit(_grade_in_worker, settings, sub, out, assignments.get(sub.assignment), hidden,
                                    manual.get((sub.student, sub.assignment))): sub
                        for sub in subs}
             for future in as_completed(futures):
                 sub = futures[future]
                 try:
-                    row = future.result()
+                    row, kernels = future.result()
+                    zygote.absorb(kernels)
                 except Exception as e:  # the worker itself died
                     row = GradeResult(assignment=sub.assignment, student=sub.student,
                                       status="error", error=f"grading worker failed: {e}").to_dict()

@@ -253,6 +253,7 @@ def test_modes_and_fallback(settings, tmp_path, monkeypatch, capsys):
     # a server that cannot start: "auto" grades with fresh kernels and says why, once
     monkeypatch.setattr(zygote, "SERVER_CODE", "raise SystemExit('zygote: broken on purpose')")
     auto = replace(settings, sandbox="require", kernel_mode="auto")
+    zygote.begin()
     try:
         assert run_cells(auto, tmp_path, "print(1 + 1)") == ["2\n"]
         assert "zygote: broken on purpose" in capsys.readouterr().err
@@ -261,6 +262,28 @@ def test_modes_and_fallback(settings, tmp_path, monkeypatch, capsys):
             zygote.server_for(replace(auto, kernel_mode="prewarmed"))
     finally:
         zygote.close_all()
+
+
+def test_a_batch_summary_says_when_its_workers_kernels_started_fresh(settings, tmp_path, monkeypatch):
+    """With --jobs 2 each worker has its own fork server; when theirs cannot start, the batch's
+    summary (in the grading process) says the kernels started fresh, and why."""
+    from course_grader.grading.batch import grade_folder
+    from course_grader.grading.grade import reference_records
+
+    auto = replace(settings, sandbox="require", kernel_mode="auto")
+    reference_records(auto, "pooling")        # cached: the batch's own process starts no kernel
+    for student in ("ann", "bob"):
+        path = tmp_path / "submitted" / student / "pooling" / "pooling.ipynb"
+        path.parent.mkdir(parents=True)
+        shutil.copy(ROOT / "release" / "pooling" / "pooling.ipynb", path)
+    monkeypatch.setattr(zygote, "SERVER_CODE", "raise SystemExit('zygote: broken in the workers')")
+    try:
+        results = grade_folder(auto, tmp_path / "submitted", tmp_path / "out", jobs=2, progress=False)
+    finally:
+        zygote.close_all()
+    assert [(r.student, r.status, r.score) for r in results] == [("ann", "graded", 0), ("bob", "graded", 0)]
+    line = zygote.describe(auto)
+    assert line.startswith("kernels: fresh") and "broken in the workers" in line, line
 
 
 def test_a_dead_server_is_started_again(prewarmed, tmp_path):
