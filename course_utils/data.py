@@ -13,15 +13,21 @@ When the files are missing and cannot be downloaded, the loaders raise ``DataUna
 they never fall back to random or fake data.
 """
 
+from __future__ import annotations
+
+import math
 import operator
-import os
+import struct
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import torch
 from torch.utils.data import DataLoader, TensorDataset
-from torchvision import datasets, transforms
 
-DATA_DIR_ENV_VAR = "COURSE_DATA_DIR"
+from .paths import DATA_DIR_ENV_VAR, data_root  # noqa: F401 (part of this module's API)
+
+if TYPE_CHECKING:
+    import torchvision
 
 MNIST_MEAN = 0.1307
 MNIST_STD = 0.3081
@@ -54,22 +60,6 @@ class DataUnavailableError(RuntimeError):
     """The data set is not on disk and could not be downloaded."""
 
 
-def data_root(root: str | os.PathLike | None = None) -> Path:
-    """Return the folder that holds the data sets (it need not exist yet).
-
-    Order: the ``root`` argument, else the environment variable ``COURSE_DATA_DIR`` (when set and
-    not empty), else ``$XDG_CACHE_HOME/course_utils/data`` (``~/.cache/course_utils/data`` when
-    ``XDG_CACHE_HOME`` is not set). A leading ``~`` is expanded.
-    """
-    if root is not None:
-        return Path(root).expanduser()
-    from_env = os.environ.get(DATA_DIR_ENV_VAR)
-    if from_env:
-        return Path(from_env).expanduser()
-    cache_home = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(cache_home).expanduser() / "course_utils" / "data"
-
-
 def _unavailable_message(dataset_class, root: Path, reason: str) -> str:
     name = dataset_class.__name__
     raw_folder = root / name / "raw"
@@ -86,6 +76,8 @@ def _unavailable_message(dataset_class, root: Path, reason: str) -> str:
 
 def _load_torchvision_dataset(dataset_class, train, root, transform, download):
     """Open ``dataset_class`` (MNIST or FashionMNIST) from disk, downloading it when allowed."""
+    from torchvision import transforms  # imported here: only the loaders need torchvision
+
     root = data_root(root)
     if transform is None:
         transform = transforms.ToTensor()
@@ -108,7 +100,7 @@ def _load_torchvision_dataset(dataset_class, train, root, transform, download):
         raise DataUnavailableError(_unavailable_message(dataset_class, root, reason)) from err
 
 
-def mnist(train=True, root=None, transform=None, download=True) -> datasets.MNIST:
+def mnist(train=True, root=None, transform=None, download=True) -> torchvision.datasets.MNIST:
     """Return the MNIST training (``train=True``) or test split as a torchvision dataset.
 
     Each item is ``(image, label)``: with the default transform (``ToTensor()``) image is a float32
@@ -117,21 +109,67 @@ def mnist(train=True, root=None, transform=None, download=True) -> datasets.MNIS
     The files are read from ``data_root(root)`` when they are there; otherwise they are downloaded
     when ``download`` is True. Raises DataUnavailableError when that is not possible.
     """
+    from torchvision import datasets
+
     return _load_torchvision_dataset(datasets.MNIST, train, root, transform, download)
 
 
-def fashion_mnist(train=True, root=None, transform=None, download=True) -> datasets.FashionMNIST:
+def fashion_mnist(train=True, root=None, transform=None, download=True) -> torchvision.datasets.FashionMNIST:
     """Return the Fashion-MNIST training or test split as a torchvision dataset.
 
     Like ``mnist``; labels index ``FASHION_CLASSES``. Files: ``<root>/FashionMNIST/raw/...``.
     """
+    from torchvision import datasets
+
     return _load_torchvision_dataset(datasets.FashionMNIST, train, root, transform, download)
 
 
-def _dataset_to_tensors(dataset, limit, normalize, mean, std):
-    """Turn the uint8 tensors a torchvision MNIST-style dataset holds into model-ready tensors."""
-    pixels = dataset.data  # uint8 (N, 28, 28)
-    labels = dataset.targets  # int64 (N,)
+_SPLIT_FILES = {True: ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
+                False: ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")}
+
+
+def _read_idx(path: Path, ndim: int) -> torch.Tensor | None:
+    """A uint8 tensor of ``ndim`` dimensions from an idx file (the format MNIST ships in: a
+    big-endian header ``0, 0, 8 (uint8), ndim``, then ``ndim`` sizes, then the bytes); None
+    when the file does not hold exactly that."""
+    raw = path.read_bytes()
+    header = 4 + 4 * ndim
+    if len(raw) < header or raw[:4] != bytes((0, 0, 8, ndim)):
+        return None
+    shape = struct.unpack(f">{ndim}I", raw[4:header])
+    if len(raw) != header + math.prod(shape):
+        return None
+    return torch.frombuffer(bytearray(raw[header:]), dtype=torch.uint8).reshape(shape)
+
+
+def _raw_split(dataset_class_name: str, train: bool, root) -> tuple | None:
+    """``(pixels uint8 (N, 28, 28), labels int64 (N,))`` read straight from the split's two raw
+    files in torchvision's layout, without torchvision (which takes about a second to import);
+    None when they are not both there and well formed (the torchvision route then reads or
+    downloads them, and says what is missing)."""
+    folder = data_root(root) / dataset_class_name / "raw"
+    images_file, labels_file = (folder / name for name in _SPLIT_FILES[bool(train)])
+    if not (images_file.is_file() and labels_file.is_file()):
+        return None
+    pixels, labels = _read_idx(images_file, 3), _read_idx(labels_file, 1)
+    if pixels is None or labels is None or len(pixels) != len(labels):
+        return None
+    return pixels, labels.to(torch.int64)
+
+
+def _split_tensors(dataset_class_name: str, opener, train, root, download) -> tuple:
+    """The uint8 pixels and int64 labels of a split: from the raw files when they are there,
+    else through the torchvision dataset ``opener`` (``mnist`` or ``fashion_mnist``)."""
+    split = _raw_split(dataset_class_name, train, root)
+    if split is not None:
+        return split
+    dataset = opener(train=train, root=root, download=download)
+    return dataset.data, dataset.targets
+
+
+def _dataset_to_tensors(split, limit, normalize, mean, std):
+    """Turn the uint8 pixels and labels of an MNIST-style split into model-ready tensors."""
+    pixels, labels = split  # uint8 (N, 28, 28), int64 (N,)
     if limit is not None:
         if limit < 0:
             raise ValueError(f"limit must be None or >= 0, got {limit}")
@@ -159,8 +197,8 @@ def mnist_tensors(
     - images: float32 tensor of shape (N, 1, 28, 28).
     - labels: int64 tensor of shape (N,), values 0..9.
     """
-    dataset = mnist(train=train, root=root, download=download)
-    return _dataset_to_tensors(dataset, limit, normalize, MNIST_MEAN, MNIST_STD)
+    split = _split_tensors("MNIST", mnist, train, root, download)
+    return _dataset_to_tensors(split, limit, normalize, MNIST_MEAN, MNIST_STD)
 
 
 def fashion_mnist_tensors(
@@ -174,8 +212,8 @@ def fashion_mnist_tensors(
     - images: float32 tensor of shape (N, 1, 28, 28).
     - labels: int64 tensor of shape (N,), values 0..9 indexing ``FASHION_CLASSES``.
     """
-    dataset = fashion_mnist(train=train, root=root, download=download)
-    return _dataset_to_tensors(dataset, limit, normalize, FASHION_MNIST_MEAN, FASHION_MNIST_STD)
+    split = _split_tensors("FashionMNIST", fashion_mnist, train, root, download)
+    return _dataset_to_tensors(split, limit, normalize, FASHION_MNIST_MEAN, FASHION_MNIST_STD)
 
 
 def tensor_loader(images, labels, batch_size=128, shuffle=False, seed=0) -> DataLoader:

@@ -55,11 +55,15 @@ PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_SET_NO_NEW_PRIVS = 1, 4, 38
 PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL = 47, 4
 LINUX_CAPABILITY_VERSION_3 = 0x20080522
 
-#: what a notebook imports, imported once here (those that are missing are skipped)
-PRELOAD = ("numpy", "torch", "torch.nn", "torch.nn.functional", "torch.utils.data",
+#: what a notebook imports, imported once here (those that are missing are skipped);
+#: torch._dynamo: the first torch dispatch mode (the op checks: ``aten_ops_used``, ``ops_seen``)
+#: imports it, about 1 s
+PRELOAD = ("numpy", "torch", "torch.nn", "torch.nn.functional", "torch.utils.data", "torch._dynamo",
            "torchvision", "torchvision.transforms", "torchvision.datasets", "matplotlib",
            "matplotlib.pyplot", "IPython", "ipykernel.kernelapp", "ipykernel.ipkernel",
-           "course_utils", "torchinfo", "tqdm", "tqdm.auto", "PIL.Image")
+           "course_utils", "course_utils.data", "course_utils.plots", "course_utils.seed",
+           "course_utils.train", "course_utils.checks", "course_utils.device", "torchinfo", "tqdm",
+           "tqdm.auto", "PIL.Image")
 
 
 def check(result, what):

@@ -176,6 +176,41 @@ def test_mnist_tensors_match_the_dataset(shared_data):
         assert labels[index].item() == label
 
 
+
+@pytest.mark.parametrize("train", [True, False])
+def test_mnist_tensors_read_the_raw_files_as_torchvision_does(shared_data, train):
+    # mnist_tensors reads the idx files itself (no torchvision import): every image and label
+    # equals what torchvision's MNIST reads from the same files
+    images, labels = mnist_tensors(train=train)
+    dataset = mnist(train=train, download=False)
+    assert torch.equal(images, dataset.data.unsqueeze(1).float() / 255)
+    assert torch.equal(labels, dataset.targets) and labels.dtype == torch.int64
+
+
+def test_malformed_raw_files_go_through_torchvision(monkeypatch, tmp_path, offline):
+    # a truncated images file: the raw route declines, torchvision's route says what is wrong
+    raw = _write_tiny_fashion_mnist(tmp_path)
+    monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path))
+    data = (raw / "train-images-idx3-ubyte").read_bytes()
+    (raw / "train-images-idx3-ubyte").write_bytes(data[:-1])
+    from course_utils import data as data_module
+    assert data_module._raw_split("FashionMNIST", True, None) is None
+    assert data_module._raw_split("FashionMNIST", False, None) is not None
+    (raw / "train-images-idx3-ubyte").write_bytes(b"\x00\x00\x08\x01" + data[4:])   # wrong ndim
+    assert data_module._raw_split("FashionMNIST", True, None) is None
+    with pytest.raises(Exception):
+        fashion_mnist_tensors(train=True, download=False)
+
+
+def test_mnist_tensors_do_not_import_torchvision(shared_data):
+    import subprocess
+    import sys
+    code = ("import sys; from course_utils.data import mnist_tensors; mnist_tensors(train=False, limit=3); "
+            "print('torchvision' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.stdout.strip() == "False", result.stderr
+
+
 def test_mnist_tensors_limit_and_test_split(shared_data):
     images, labels = mnist_tensors(train=False, limit=100)
     assert images.shape == (100, 1, 28, 28) and labels.shape == (100,)

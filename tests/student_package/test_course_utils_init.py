@@ -34,3 +34,27 @@ def test_import_does_not_load_torchvision_or_matplotlib():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     )
     assert result.stdout.strip() == "[]", result.stdout + result.stderr
+
+
+def _loaded_after(statement: str) -> list:
+    code = f"import sys; {statement}; print(sorted(m for m in ('torchvision', 'matplotlib', 'torch') if m in sys.modules))"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
+    return eval(result.stdout.strip())
+
+
+def test_data_module_loads_torchvision_only_for_its_loaders():
+    # mnist_tensors etc. need torchvision; importing course_utils.data (as every notebook's
+    # setup does) and tensor_loader do not
+    assert _loaded_after("import course_utils.data as d; d.tensor_loader(*[d.torch.zeros(2, 1)] * 2)") == ["torch"]
+    loader = ("import course_utils.data as d\ntry:\n    d.mnist(root='/nonexistent-root', download=False)\n"
+              "except d.DataUnavailableError:\n    pass")
+    assert "torchvision" in _loaded_after(f"exec({loader!r})")
+
+
+def test_the_data_root_rule_is_readable_without_torch():
+    # the grader reads it (to give kernels the data set) without importing torch
+    assert _loaded_after("from course_utils.paths import data_root; data_root()") == []
+    import course_utils.data
+    import course_utils.paths
+    assert course_utils.data.data_root is course_utils.paths.data_root
+    assert course_utils.data.DATA_DIR_ENV_VAR == course_utils.paths.DATA_DIR_ENV_VAR == "COURSE_DATA_DIR"
