@@ -162,6 +162,49 @@ def hand_line(answer) -> str:
 
 _exporters: dict = {}
 
+#: HTML made only of the tags and escaped text that pygments' highlighting writes (``<div>``,
+#: ``<pre>``, ``<span>`` with a class, entities; no other ``<``, ``>`` or ``&``): nothing in it
+#: can be markup of the cell's own, so sanitising it again changes nothing
+_HIGHLIGHTED = re.compile(r'(?:<(?:div|pre|span)(?: class="[\w -]*")?>|</(?:div|pre|span)>'
+                          r'|[^<>&]|&(?:amp|lt|gt|quot|#39|#x27);)*')
+
+
+#: What a feedback page keeps of the HTML in markdown cells and outputs (rendered markdown:
+#: headings, paragraphs, lists, tables, links, images; pandas' tables): everything else is shown
+#: as escaped text, event handlers and styles are dropped, links are http(s), mailto or in-page,
+#: images only data:image URIs (nothing is fetched when the page opens)
+SAFE_TAGS = frozenset({
+    "a", "abbr", "b", "blockquote", "br", "caption", "code", "col", "colgroup", "dd", "del",
+    "details", "div", "dl", "dt", "em", "figcaption", "figure", "h1", "h2", "h3", "h4", "h5", "h6",
+    "hr", "i", "img", "kbd", "li", "ol", "p", "pre", "q", "s", "small", "span", "strong", "sub",
+    "summary", "sup", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "u", "ul"})
+
+
+def _safe_attribute(tag: str, name: str, value: str) -> bool:
+    if name in ("class", "id", "title"):
+        return True
+    if tag == "a" and name == "href":
+        return not value.strip().lower().startswith("data:")
+    if tag == "img":
+        return name in ("alt", "width", "height") or (name == "src" and value.strip().startswith("data:image/"))
+    return tag in ("td", "th") and name in ("colspan", "rowspan")
+
+
+def clean_html(element) -> str:
+    """The ``clean_html`` filter of feedback pages: bleach with ``SAFE_TAGS`` (nbconvert's own
+    escapes headings, paragraphs and table heads as text), except for HTML that ``_HIGHLIGHTED``
+    matches whole: the highlighted code cells, which bleach parsed at about 30 ms each (half of a
+    feedback page's export) and would leave as they are."""
+    text = element.decode() if isinstance(element, bytes) else str(element)
+    return text if _HIGHLIGHTED.fullmatch(text) else sanitise(text)
+
+
+def sanitise(text: str) -> str:
+    """``text`` (HTML) with only ``SAFE_TAGS`` and their safe attributes left as markup."""
+    import bleach
+    return bleach.clean(text, tags=SAFE_TAGS, attributes=_safe_attribute,
+                        protocols={"http", "https", "mailto", "data"})
+
 
 def feedback_html(nb, result: GradeResult, course_title: str = "") -> str:
     if nb is None:
@@ -169,7 +212,10 @@ def feedback_html(nb, result: GradeResult, course_title: str = "") -> str:
     exporter = _exporters.get(os.getpid())
     if exporter is None:            # one per grading process: building one reads its templates
         from nbconvert import HTMLExporter
-        exporter = _exporters[os.getpid()] = HTMLExporter(template_name="classic")
+        # sanitize_html: nbconvert leaves markdown cells and HTML/markdown outputs as they are by
+        # default, so a student's `<img onerror=...>` would run in whoever opens the page
+        exporter = _exporters[os.getpid()] = HTMLExporter(template_name="classic", sanitize_html=True)
+        exporter.register_filter("clean_html", clean_html)
     body, _ = exporter.from_notebook_node(feedback_notebook(nb, result, course_title))
     return body
 
