@@ -15,16 +15,14 @@ they never fall back to random or fake data.
 
 from __future__ import annotations
 
-import math
 import operator
-import struct
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import torch
 from torch.utils.data import DataLoader, TensorDataset
 
-from .paths import DATA_DIR_ENV_VAR, data_root  # noqa: F401 (part of this module's API)
+from .datafiles import DATA_DIR_ENV_VAR, data_root, read_idx  # noqa: F401 (part of this module's API)
 
 if TYPE_CHECKING:
     import torchvision
@@ -128,20 +126,6 @@ _SPLIT_FILES = {True: ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
                 False: ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")}
 
 
-def _read_idx(path: Path, ndim: int) -> torch.Tensor | None:
-    """A uint8 tensor of ``ndim`` dimensions from an idx file (the format MNIST ships in: a
-    big-endian header ``0, 0, 8 (uint8), ndim``, then ``ndim`` sizes, then the bytes); None
-    when the file does not hold exactly that."""
-    raw = path.read_bytes()
-    header = 4 + 4 * ndim
-    if len(raw) < header or raw[:4] != bytes((0, 0, 8, ndim)):
-        return None
-    shape = struct.unpack(f">{ndim}I", raw[4:header])
-    if len(raw) != header + math.prod(shape):
-        return None
-    return torch.frombuffer(bytearray(raw[header:]), dtype=torch.uint8).reshape(shape)
-
-
 def _raw_split(dataset_class_name: str, train: bool, root) -> tuple | None:
     """``(pixels uint8 (N, 28, 28), labels int64 (N,))`` read straight from the split's two raw
     files in torchvision's layout, without torchvision (which takes about a second to import);
@@ -151,10 +135,10 @@ def _raw_split(dataset_class_name: str, train: bool, root) -> tuple | None:
     images_file, labels_file = (folder / name for name in _SPLIT_FILES[bool(train)])
     if not (images_file.is_file() and labels_file.is_file()):
         return None
-    pixels, labels = _read_idx(images_file, 3), _read_idx(labels_file, 1)
+    pixels, labels = read_idx(images_file, 3), read_idx(labels_file, 1)
     if pixels is None or labels is None or len(pixels) != len(labels):
         return None
-    return pixels, labels.to(torch.int64)
+    return torch.from_numpy(pixels.copy()), torch.from_numpy(labels.astype("int64"))
 
 
 def _split_tensors(dataset_class_name: str, opener, train, root, download) -> tuple:

@@ -36,7 +36,7 @@ def data_dir() -> Path | None:
     """The data root the grader's own process sees (course_utils' rule), when it exists: the
     kernel gets it as COURSE_DATA_DIR, and the sandbox mounts it read-only."""
     try:
-        from course_utils.paths import data_root
+        from course_utils.datafiles import data_root
         root = data_root().resolve()
     except Exception:
         return None

@@ -99,7 +99,7 @@ def build_zip(settings: Settings, assignment_id: str, out: Path,
             _add_tree(zf, root / part, f"course/{part}")
         rel = assignment.source_path.relative_to(root)
         _add_tree(zf, assignment.source_path, f"course/{rel.as_posix()}")
-        for cached in sorted((settings.cache_dir / "reference").glob(f"{assignment.id}-*.pt")):
+        for cached in sorted((settings.cache_dir / "reference").glob(f"{assignment.id}-*.json")):
             _add_tree(zf, cached, f"course/{cached.relative_to(root).as_posix()}")
     tmp = out.with_name(out.name + ".tmp")
     tmp.write_bytes(buffer.getvalue())

@@ -17,9 +17,10 @@ from __future__ import annotations
 import math
 import re
 
-import torch
+import numpy as np
 
 from . import labels
+from ..protocol import Tensor
 
 
 #: Why a check fails when its record name was recorded more than once in the test cell.
@@ -39,7 +40,7 @@ def compare(expected: dict, actual: dict | None) -> str | None:
     MAX_MESSAGE characters). Never raises on anything in ``actual``."""
     try:
         problem = _compare(expected, actual)
-    except Exception as e:      # RecursionError, OverflowError, errors of torch on odd tensors
+    except Exception as e:      # RecursionError, OverflowError, errors of numpy on odd tensors
         problem = f"the recorded value could not be compared ({type(e).__name__})"
     if problem is not None and len(problem) > MAX_MESSAGE:
         problem = problem[:MAX_MESSAGE - 1] + "\u2026"
@@ -70,15 +71,15 @@ def _accuracy(expected: dict, actual: dict) -> str | None:
             targets = labels.named(targets)
         except labels.LabelSetError as error:
             return f"the course's check is broken: {error}"
-    if not isinstance(targets, torch.Tensor):
+    if not isinstance(targets, Tensor):
         return "the reference recorded no tensor of targets: the course's check is broken"
-    if not isinstance(preds, torch.Tensor):
+    if not isinstance(preds, Tensor):
         return f"expected a tensor of predicted labels, got {_kind(preds)}"
     if preds.shape != targets.shape:
         return f"expected predictions of shape {tuple(targets.shape)}, got {_shape(preds)}"
     if preds.is_floating_point() or preds.is_complex():
         return "expected integer class labels, got floating-point values"
-    accuracy = (preds.long() == targets.long()).double().mean().item()
+    accuracy = float(np.mean(_long(preds) == _long(targets))) if preds.numel() else math.nan
     floor = expected["min_accuracy"]
     if accuracy < floor:
         return f"test accuracy {accuracy:.2%} is below the required {floor:.2%}"
@@ -87,7 +88,7 @@ def _accuracy(expected: dict, actual: dict) -> str | None:
 
 def _bounds(expected: dict, actual: dict) -> str | None:
     value = actual.get("value")
-    if isinstance(value, torch.Tensor) and value.numel() == 1:
+    if isinstance(value, Tensor) and value.numel() == 1:
         value = value.item()
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return f"expected a number, got {_kind(value)}"
@@ -117,54 +118,60 @@ def _number(value) -> str:
     return repr(value) if isinstance(value, (int, float)) else "a number"
 
 
-def _shape(value: torch.Tensor) -> str:
+def _long(value: Tensor):
+    """A tensor's values as int64 (torch's ``.long()``)."""
+    return value.values.astype(np.int64)
+
+
+def _shape(value: Tensor) -> str:
     if value.dim() > _MAX_SHOWN_DIMS:
         return f"a shape of {value.dim()} dimensions"
     return str(tuple(value.shape))
 
 
 def _kind(value) -> str:
-    if isinstance(value, torch.Tensor):
+    if isinstance(value, Tensor):
         return f"a {value.dtype} tensor of shape {_shape(value)}"
     return f"a value of type {type(value).__name__[:40]}"
 
 
 def _same(exp, act, rtol: float, atol: float, where: str) -> str | None:
     at = f" at {where}" if where else ""
-    if isinstance(exp, torch.Tensor):
-        if not isinstance(act, torch.Tensor):
+    if isinstance(exp, Tensor):
+        if not isinstance(act, Tensor):
             return f"expected a tensor{at}, got {_kind(act)}"
         if tuple(act.shape) != tuple(exp.shape):
             return f"wrong shape{at}: got {_shape(act)}"
         if act.is_complex() and not exp.is_complex():
             return f"wrong dtype{at}: expected real values ({exp.dtype}), got {act.dtype}"
-        if exp.dtype == torch.bool or act.dtype == torch.bool:
+        if exp.dtype == "torch.bool" or act.dtype == "torch.bool":
             if exp.dtype != act.dtype:
                 return f"wrong dtype{at}: expected {exp.dtype}, got {act.dtype}"
-            wrong = (exp != act).sum().item()
+            wrong = int(np.count_nonzero(exp.values != act.values))
             return f"{wrong} of {exp.numel()} entries differ{at}" if wrong else None
         if not (exp.is_floating_point() or exp.is_complex()):
             if act.is_floating_point() or act.is_complex():
                 return f"wrong dtype{at}: expected integers ({exp.dtype}), got {act.dtype}"
-            wrong = (exp.long() != act.long()).sum().item()
+            wrong = int(np.count_nonzero(_long(exp) != _long(act)))
             return f"{wrong} of {exp.numel()} entries differ{at}" if wrong else None
         if not (act.is_floating_point() or act.is_complex()):
             return f"wrong dtype{at}: expected floating-point values ({exp.dtype}), got {act.dtype}"
         if exp.numel() == 0:
             return None
-        e, a = exp.to(torch.complex128 if exp.is_complex() else torch.float64), act.to(
-            torch.complex128 if exp.is_complex() else torch.float64)
-        if not torch.equal(torch.isfinite(a), torch.isfinite(e)):
-            if not torch.isfinite(a).all():
+        wide = np.complex128 if exp.is_complex() else np.float64
+        e, a = exp.values.astype(wide), act.values.astype(wide)
+        if not np.array_equal(np.isfinite(a), np.isfinite(e)):
+            if not np.isfinite(a).all():
                 return f"the result holds NaN or infinite values{at}"
             return f"the result holds finite values where NaN or infinite values were expected{at}"
-        if torch.allclose(a, e, rtol=rtol, atol=atol, equal_nan=True):
+        close = _isclose(a, e, rtol, atol)
+        if close.all():
             return None
-        infinite = torch.isinf(e)
-        if not torch.equal(torch.isnan(a), torch.isnan(e)) or not torch.equal(a[infinite], e[infinite]):
+        infinite = np.isinf(e)
+        if not np.array_equal(np.isnan(a), np.isnan(e)) or not np.array_equal(a[infinite], e[infinite]):
             return f"NaN or infinite values differ{at}"
-        bad = (~torch.isclose(a, e, rtol=rtol, atol=atol, equal_nan=True)).sum().item()
-        return (f"values differ{at}: {bad} of {e.numel()} entries outside the tolerance "
+        bad = int(np.count_nonzero(~close))
+        return (f"values differ{at}: {bad} of {e.size} entries outside the tolerance "
                 f"(rtol={rtol:g}, atol={atol:g})")
     if isinstance(exp, bool) or exp is None or isinstance(exp, str):
         if type(act) is not type(exp) or act != exp:
@@ -173,7 +180,7 @@ def _same(exp, act, rtol: float, atol: float, where: str) -> str | None:
             return f"expected {_describe(exp)}{at}, got {_describe_submitted(act)}"
         return None
     if isinstance(exp, (int, float)):
-        if isinstance(act, torch.Tensor) and act.numel() == 1:
+        if isinstance(act, Tensor) and act.numel() == 1:
             act = act.item()
         if isinstance(act, bool) or not isinstance(act, (int, float)):
             return f"expected a number{at}, got {_kind(act)}"
@@ -213,6 +220,15 @@ def _same(exp, act, rtol: float, atol: float, where: str) -> str | None:
                 return problem
         return None
     return f"cannot compare values of type {type(exp).__name__}"
+
+
+def _isclose(a, e, rtol: float, atol: float):
+    """torch.isclose(a, e, rtol, atol, equal_nan=True) for float64 or complex128 arrays:
+    |a - e| <= atol + rtol * |e| where both are finite, equal infinities, NaN with NaN."""
+    with np.errstate(all="ignore"):
+        close = np.abs(a - e) <= atol + rtol * np.abs(e)
+    finite = np.isfinite(a) & np.isfinite(e)
+    return np.where(finite, close, (a == e) | (np.isnan(a) & np.isnan(e)))
 
 
 def _describe_submitted(value) -> str:

@@ -7,24 +7,31 @@ kernel (library, guard, prelude), torch's version and the grading settings.
 from __future__ import annotations
 
 import hashlib
-import io
 import tempfile
+from importlib import metadata
 from pathlib import Path
-
-import torch
 
 from ..assignment import Assignment, as_assignment
 from ..config import CourseError, Settings
 from ..execution import session
 from ..fsutil import atomic_write
 from ..notebook import grade_id, is_test
+from ..protocol import dump_records, load_records
+
+
+def _torch_version() -> str:
+    """The kernels' torch version, from the environment's metadata (without importing torch)."""
+    try:
+        return metadata.version("torch")
+    except metadata.PackageNotFoundError:
+        return "none"
 
 
 def _reference_key(settings: Settings, source_path: Path) -> str:
     h = hashlib.sha256()
     h.update(source_path.read_bytes())
     h.update(session.prelude_source(settings).encode())     # the kernel library, guard and prelude
-    h.update(f"{torch.__version__}|{settings.seed}|{settings.torch_threads}|{settings.grading_epochs}".encode())
+    h.update(f"{_torch_version()}|{settings.seed}|{settings.torch_threads}|{settings.grading_epochs}".encode())
     return h.hexdigest()[:20]
 
 
@@ -35,10 +42,10 @@ def reference_records(settings: Settings, assignment, progress=None, hidden: tup
     """
     assignment = as_assignment(settings, assignment)
     source_path = assignment.source_path
-    cache = settings.cache_dir / "reference" / f"{assignment.id}-{_reference_key(settings, source_path)}.pt"
+    cache = settings.cache_dir / "reference" / f"{assignment.id}-{_reference_key(settings, source_path)}.json"
     if cache.is_file():
         try:
-            return torch.load(cache, weights_only=True)
+            return load_records(cache.read_bytes())
         except Exception:
             cache.unlink(missing_ok=True)
     with tempfile.TemporaryDirectory(prefix=f"course-reference-{assignment.id}-") as tmp:
@@ -58,9 +65,7 @@ def reference_records(settings: Settings, assignment, progress=None, hidden: tup
     if duplicates:
         raise CourseError(f"{source_path}: record names must be unique, repeated: {duplicates[:5]}")
     cache.parent.mkdir(parents=True, exist_ok=True)
-    buffer = io.BytesIO()
-    torch.save(records, buffer)
-    atomic_write(cache, buffer.getvalue())
+    atomic_write(cache, dump_records(records))
     return records
 
 

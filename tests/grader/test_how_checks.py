@@ -12,7 +12,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 import course_utils.checks as student_checks
-from course_grader import kernel
+from course_grader import kernel, protocol
 from course_grader.grading import judge, labels
 from tests.conftest import needs_mnist
 
@@ -186,37 +186,44 @@ def test_predictions_come_from_the_last_layer_that_ran():
     assert not own and bool((predictions == 3).all())
 
 
-def test_named_targets_are_loaded_by_the_grader(monkeypatch):
-    known = torch.tensor([0, 1, 2, 1])
-    monkeypatch.setitem(labels.LABEL_SETS, "four-labels", ("four", False))
+def _label_file(root, folder: str, labels: list) -> None:
+    raw = root / folder / "raw"
+    raw.mkdir(parents=True)
+    (raw / "labels-idx1-ubyte").write_bytes(bytes((0, 0, 8, 1)) + len(labels).to_bytes(4, "big") + bytes(labels))
+
+
+def test_named_targets_are_loaded_by_the_grader(monkeypatch, tmp_path):
+    _label_file(tmp_path, "Four", [0, 1, 2, 1])
+    monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path))
+    monkeypatch.setitem(labels.LABEL_SETS, "four-labels", ("Four", "labels-idx1-ubyte"))
     labels.named.cache_clear()
-    import course_utils.data as data
-    monkeypatch.setattr(data, "four", lambda train, download: (None, known), raising=False)
+    known = protocol.Tensor(np.array([0, 1, 2, 1]), "torch.int64")
     expected = {"name": "p", "value": known, "rtol": 0.0, "atol": 0.0, "targets": "four-labels",
                 "min_accuracy": 0.75, "at_least": None, "at_most": None}
     right = dict(expected, targets=None)
     assert judge.compare(expected, right) is None
     # the submission's own targets are never read: copying its predictions there gains nothing
-    wrong = dict(right, value=torch.tensor([3, 3, 3, 1]), targets=torch.tensor([3, 3, 3, 1]))
+    three = protocol.Tensor(np.array([3, 3, 3, 1]), "torch.int64")
+    wrong = dict(right, value=three, targets=three)
     assert judge.compare(expected, wrong) == "test accuracy 25.00% is below the required 75.00%"
     labels.named.cache_clear()
 
 
-def test_an_unknown_or_missing_label_set_is_the_courses_problem(monkeypatch):
+def test_an_unknown_or_missing_label_set_is_the_courses_problem(monkeypatch, tmp_path):
     labels.named.cache_clear()
     with pytest.raises(labels.LabelSetError, match="unknown label set"):
         labels.named("no-such-set")
-    import course_utils.data as data
-
-    def missing(train, download):
-        raise RuntimeError("Dataset not found")
-
-    monkeypatch.setattr(data, "mnist_tensors", missing)
+    monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path))          # no MNIST there
     with pytest.raises(labels.LabelSetError, match="could not load the label set 'mnist-test'"):
         labels.require({"test_x": [("p", {"targets": "mnist-test"})]})
+    labels.named.cache_clear()
+    _label_file(tmp_path, "MNIST", [1, 2])                       # the wrong file name: still missing
+    with pytest.raises(labels.LabelSetError, match="t10k-labels-idx1-ubyte is missing or not an idx"):
+        labels.named("mnist-test")
     expected = {"name": "p", "value": None, "rtol": 0.0, "atol": 0.0, "targets": "mnist-test",
                 "min_accuracy": 0.5, "at_least": None, "at_most": None}
-    assert "the course's check is broken" in judge.compare(expected, dict(expected, value=torch.zeros(3, dtype=torch.long)))
+    zeros = protocol.Tensor(np.zeros(3, dtype=np.int64), "torch.int64")
+    assert "the course's check is broken" in judge.compare(expected, dict(expected, value=zeros))
     labels.named.cache_clear()
 
 
@@ -224,4 +231,4 @@ def test_an_unknown_or_missing_label_set_is_the_courses_problem(monkeypatch):
 def test_mnist_test_labels_are_the_data_sets():
     labels.named.cache_clear()
     got = labels.named("mnist-test")
-    assert got.shape == (10000,) and got.dtype == torch.long and int(got[0]) == 7
+    assert got.shape == (10000,) and got.dtype == "torch.int64" and int(got.values[0]) == 7

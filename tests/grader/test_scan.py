@@ -195,10 +195,10 @@ def test_aliases_are_followed():
     assert "record forgery" in primitives("IPython.display.publish_display_data(d)")
     assert "record forgery" in primitives("display(d, raw=True)")
     assert primitives("parse(text, raw=True)\ndisplay(fig)") == set()
-    # the data root's rule lives in course_utils.paths too (the grader reads it without torch)
-    assert "data set file path" in primitives("from course_utils.paths import data_root\nr = data_root()")
-    assert "data set file path" in primitives("import course_utils.paths as p\nr = p.data_root()")
-    assert "data set file path" in primitives("from course_utils import paths\nv = paths.DATA_DIR_ENV_VAR")
+    # the data root's rule lives in course_utils.datafiles too (the grader reads it without torch)
+    assert "data set file path" in primitives("from course_utils.datafiles import data_root\nr = data_root()")
+    assert "data set file path" in primitives("import course_utils.datafiles as p\nr = p.data_root()")
+    assert "data set file path" in primitives("from course_utils import datafiles\nv = datafiles.DATA_DIR_ENV_VAR")
 
 
 def test_names_the_cell_binds_itself_are_not_the_builtins():

@@ -6,7 +6,6 @@ import subprocess
 import sys
 
 
-
 def _modules_after(code: str, *names: str) -> dict:
     """Which of ``names`` are in sys.modules after running ``code`` in a new interpreter."""
     probe = f"{code}\nimport sys, json; print(json.dumps({{n: n in sys.modules for n in {list(names)!r}}}))"
@@ -37,3 +36,13 @@ def test_reading_notebooks_skips_the_iri_grammar_and_still_validates(tmp_path):
     result = subprocess.run([sys.executable, "-c", code + "import sys; print('rfc3987_syntax' in sys.modules and sys.modules['rfc3987_syntax'] is not None)"],
                             capture_output=True, text=True, timeout=300)
     assert result.stdout.split() == ["invalid", "False"], result.stderr[-2000:]
+
+
+def test_grading_a_notebook_never_imports_torch_in_the_graders_process(settings):
+    # records are decoded and compared without torch, the reference cache is JSON, the test
+    # labels are read from their file: torch (about 1.5 s) stays in the kernels
+    nb = settings.root / "source" / "pooling" / "pooling.ipynb"
+    code = (f"import sys\nfrom course_grader import cli\n"
+            f"code = cli.main(['check', {str(nb)!r}])\n"
+            f"assert code == 0, code\n")
+    assert _modules_after(code, "torch", "torchvision") == {"torch": False, "torchvision": False}

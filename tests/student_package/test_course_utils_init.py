@@ -53,8 +53,8 @@ def test_data_module_loads_torchvision_only_for_its_loaders():
 
 def test_the_data_root_rule_is_readable_without_torch():
     # the grader reads it (to give kernels the data set) without importing torch
-    assert _loaded_after("from course_utils.paths import data_root; data_root()") == []
+    assert _loaded_after("from course_utils.datafiles import data_root; data_root()") == []
     import course_utils.data
-    import course_utils.paths
-    assert course_utils.data.data_root is course_utils.paths.data_root
-    assert course_utils.data.DATA_DIR_ENV_VAR == course_utils.paths.DATA_DIR_ENV_VAR == "COURSE_DATA_DIR"
+    import course_utils.datafiles
+    assert course_utils.data.data_root is course_utils.datafiles.data_root
+    assert course_utils.data.DATA_DIR_ENV_VAR == course_utils.datafiles.DATA_DIR_ENV_VAR == "COURSE_DATA_DIR"
