@@ -39,7 +39,13 @@ def _plain(value, depth=0):
     if depth > 20:
         return "<nested too deep>"
     if isinstance(value, torch.Tensor):
-        return value.detach().to("cpu").as_subclass(torch.Tensor).clone().contiguous()
+        tensor = value.detach().to("cpu").as_subclass(torch.Tensor).clone().contiguous()
+        # the grader reads the dtypes numpy has (and bfloat16); float8 and complex32 go wider
+        if tensor.is_floating_point() and tensor.element_size() == 1:
+            tensor = tensor.to(torch.float32)
+        elif tensor.dtype == torch.complex32:
+            tensor = tensor.to(torch.complex64)
+        return tensor
     if value is None or type(value) in (bool, int, float, str):
         return value
     try:

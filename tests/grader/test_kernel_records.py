@@ -65,3 +65,11 @@ def test_numpy_scalar_matches_a_python_float_reference():
     expected = {"value": 0.5, "rtol": 1e-5, "atol": 1e-8}
     assert judge.compare(expected, {"value": round_trip(np.float64(0.5))}) is None
     assert judge.compare(expected, {"value": round_trip(np.float64(0.75))}) is not None
+
+
+def test_dtypes_numpy_lacks_are_recorded_wider():
+    import torch
+    for dtype, wider in ((torch.float8_e4m3fn, "torch.float32"), (torch.float8_e5m2, "torch.float32"),
+                         (torch.complex32, "torch.complex64")):
+        back = round_trip(torch.tensor([0.5, 2.0]).to(dtype))
+        assert back.dtype == wider and back.values.real.tolist() == [0.5, 2.0]
