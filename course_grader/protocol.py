@@ -110,8 +110,12 @@ class Tensor:
     def __repr__(self) -> str:
         return f"Tensor({self.values!r}, dtype={self.dtype})"
 
+    def __reduce__(self):
+        # the grader's own pickling (a batch sends the reference records to its workers)
+        return Tensor, (self.values, self.dtype)
+
     def __setstate__(self, state):
-        # pickle's BUILD would otherwise set ``values`` or ``dtype`` to anything the record holds
+        # pickle's BUILD would otherwise set ``values`` or ``dtype`` to anything a record holds
         raise RecordRefused("record with a malformed tensor")
 
 
