@@ -24,7 +24,6 @@ from pathlib import Path
 
 from ..config import CourseError, Settings
 from ..assignment import load
-from ..fsutil import tools_on_path
 from ..notebook import grade_id, is_solution, points
 from . import intake
 
@@ -91,11 +90,38 @@ def submission_time(result) -> datetime | None:
         return None
 
 
-def _gradebook(db_path: Path, settings: Settings):
-    from nbgrader.api import Gradebook
+def alembic_head() -> str:
+    """The newest revision of nbgrader's gradebook schema, read in this process. nbgrader's own
+    ``api.get_alembic_version`` runs ``alembic heads`` in a subprocess to learn it each time a
+    gradebook is created (2 s of a batch's end; 5 s on a busy machine); this reads the same
+    revision from the same migration scripts (``tests/end_to_end/test_gradebook_fidelity.py``
+    checks they agree)."""
+    global _ALEMBIC_HEAD
+    if _ALEMBIC_HEAD is None:
+        from alembic.config import Config
+        from alembic.script import ScriptDirectory
+        from nbgrader.dbutil import ALEMBIC_DIR
 
-    tools_on_path()                            # nbgrader runs `alembic` by name
-    return Gradebook(f"sqlite:///{Path(db_path).resolve()}", course_id=course_id(settings))
+        config = Config()
+        config.set_main_option("script_location", str(ALEMBIC_DIR))
+        _ALEMBIC_HEAD = ScriptDirectory.from_config(config).get_current_head()
+    return _ALEMBIC_HEAD
+
+
+_ALEMBIC_HEAD: str | None = None
+
+
+def open_gradebook(db_path: Path, course: str = "default_course"):
+    """nbgrader's ``Gradebook`` at ``db_path`` (created when new, without the ``alembic``
+    subprocess nbgrader runs for that: ``alembic_head``)."""
+    import nbgrader.api
+
+    nbgrader.api.get_alembic_version = alembic_head
+    return nbgrader.api.Gradebook(f"sqlite:///{Path(db_path).resolve()}", course_id=course)
+
+
+def _gradebook(db_path: Path, settings: Settings):
+    return open_gradebook(db_path, course_id(settings))
 
 
 def manual_scores(db_path: Path, settings: Settings) -> dict:
@@ -133,6 +159,10 @@ def record_grades(db_path: Path, results: list, settings: Settings, assignments:
     hand_names: dict = {}
     with warnings.catch_warnings(), _gradebook(db_path, settings) as gb:
         warnings.simplefilter("ignore")       # SQLAlchemy warnings from inside nbgrader's api
+        # one transaction for the whole batch: nbgrader's update_or_create_* commit each call
+        # (each a write to disk); here they flush, and the batch commits once at the end (an
+        # error rolls all of it back: the gradebook then holds the last batch's grades whole)
+        commit, gb.db.commit = gb.db.commit, gb.db.flush
         for assignment in sorted({r.assignment for r in results}):
             try:
                 loaded = (assignments or {}).get(assignment) or load(settings, assignment)
@@ -192,5 +222,5 @@ def record_grades(db_path: Path, results: list, settings: Settings, assignments:
                 grade.auto_score = None if answered.get(name) else 0.0
                 grade.needs_manual_grade = bool(answered.get(name)) and grade.manual_score is None
             recorded += 1
-        gb.db.commit()
+        commit()
     return recorded

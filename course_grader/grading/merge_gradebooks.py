@@ -11,9 +11,6 @@ where the shard has none.
 """
 from __future__ import annotations
 
-import os
-import shutil
-import sys
 import warnings
 from pathlib import Path
 
@@ -21,25 +18,9 @@ from ..config import CourseError
 
 
 def _gradebook(path: Path):
-    from nbgrader.api import Gradebook
+    from .gradebook import open_gradebook
 
-    # nbgrader runs `alembic` by name: look beside this Python, then beside the alembic package
-    # (a venv that reaches its packages through a .pth file has no `alembic` script of its own)
-    for bindir in (os.path.dirname(sys.executable), _alembic_bindir()):
-        if shutil.which("alembic"):
-            break
-        if bindir:
-            os.environ["PATH"] = bindir + os.pathsep + os.environ.get("PATH", "")
-    return Gradebook(f"sqlite:///{Path(path).resolve()}")
-
-
-def _alembic_bindir() -> str:
-    try:
-        import alembic
-    except ImportError:
-        return ""
-    # <prefix>/lib/pythonX.Y/site-packages/alembic/__init__.py -> <prefix>/bin
-    return str(Path(alembic.__file__).resolve().parents[4] / "bin")
+    return open_gradebook(path)
 
 
 def _submission_keys(path: Path) -> set:

@@ -128,3 +128,47 @@ def test_a_roster_that_cannot_be_used_stops_before_grading(settings, tmp_path):
         load_roster(replace(settings, roster=str(roster)))
     with pytest.raises(CourseError, match="cannot read"):
         load_roster(replace(settings, roster=str(tmp_path / "missing.csv")))
+
+
+def test_a_new_gradebooks_schema_revision_is_the_one_nbgrader_finds():
+    # record_grades reads the revision in its own process; nbgrader runs `alembic heads`
+    import subprocess
+    import sys
+    from course_grader.grading.gradebook import alembic_head
+    code = ("from course_grader.fsutil import tools_on_path; tools_on_path(); "
+            "import nbgrader.api as api; print(api.get_alembic_version())")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip() == alembic_head() and len(alembic_head()) == 12
+
+
+def test_a_batch_goes_into_the_gradebook_whole_or_not_at_all(settings, tmp_path, monkeypatch):
+    # one transaction per batch: an error part way leaves the gradebook as the last batch left it
+    from course_grader.assignment import load
+    from course_grader.grading import gradebook
+    from course_grader.grading.results import GradeResult, TestResult
+    from course_grader.notebook import grade_id, points
+
+    pooling = load(settings, "pooling")
+    tests = [TestResult(name=grade_id(c), points=points(c), max_points=points(c), passed=True)
+             for c in pooling.test_cells if grade_id(c)]
+    results = [GradeResult(assignment="pooling", student=f"s{i}", tests=list(tests), score=1, max_score=1)
+               for i in range(3)]
+    db = tmp_path / "gradebook.db"
+    assert gradebook.record_grades(db, results[:1], settings, {"pooling": pooling}) == 1
+    real = gradebook.submission_time
+
+    def fails_on_the_last(result):
+        if result.student == "s2":
+            raise RuntimeError("disk full")
+        return real(result)
+
+    monkeypatch.setattr(gradebook, "submission_time", fails_on_the_last)
+    with pytest.raises(RuntimeError, match="disk full"):
+        gradebook.record_grades(db, results, settings, {"pooling": pooling})
+    with open_gradebook(db, gradebook.course_id(settings)) as gb:
+        assert sorted(s.student.id for s in gb.find_assignment("pooling").submissions) == ["s0"]
+    monkeypatch.setattr(gradebook, "submission_time", real)
+    assert gradebook.record_grades(db, results, settings, {"pooling": pooling}) == 3
+    with open_gradebook(db, gradebook.course_id(settings)) as gb:
+        assert sorted(s.student.id for s in gb.find_assignment("pooling").submissions) == ["s0", "s1", "s2"]

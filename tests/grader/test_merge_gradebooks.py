@@ -12,7 +12,7 @@ from course_grader.config import CourseError
 from course_grader.grading.merge_gradebooks import _gradebook, merge_gradebooks
 from tests.conftest import ROOT
 
-pytestmark = pytest.mark.slow    # each new gradebook runs nbgrader's `alembic` (seconds each)
+pytestmark = pytest.mark.slow
 
 DUE = datetime.datetime(2026, 11, 1, 12, 0)
 
