@@ -438,3 +438,23 @@ def test_review_csv_and_feedback_with_hostile_student_names(settings, tmp_path):
     page = (out / "feedback" / markup / "conv_from_scratch" / "conv_from_scratch.html").read_text()
     assert "<img src=x" not in page and "&lt;img src=x onerror=alert(1)&gt;" in page
     assert "Marked for review" in page
+
+
+def test_markup_in_a_students_markdown_and_outputs_never_runs_in_the_feedback_page(settings, tmp_path):
+    """A reference submission with a markdown cell and a displayed HTML output that carry event
+    handlers and a script: full marks, and the feedback page shows them as inert text."""
+    from tests.grader.test_feedback_html import assert_inert
+
+    nb = after_setup(reference(settings, "pooling"),
+                     "from IPython.display import HTML, display\n"
+                     "display(HTML('<b>my table</b><img src=y onerror=alert(2)><script>alert(3)</script>'))")
+    nb.cells.insert(1, nbformat.v4.new_markdown_cell("My notes <img src=x onerror=alert(1)> "
+                                                     "<a href=\"javascript:alert(4)\">link</a>"))
+    submitted, out = tmp_path / "submitted", tmp_path / "out"
+    write_submission(submitted / "ada" / "pooling" / "pooling.ipynb", nb)
+    [result] = grade_folder(settings, submitted, out, jobs=1, progress=False)
+    assert result.status == "graded" and result.score == result.max_score - sum(
+        a.max_points for a in result.hand), (result.status, result.score, result.notes, result.review)
+    page = (out / "feedback" / "ada" / "pooling" / "pooling.html").read_text()
+    assert_inert(page)
+    assert "<b>my table</b>" in page and "My notes" in page
