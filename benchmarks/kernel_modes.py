@@ -12,6 +12,8 @@
    300 x 7 on 4 two-core runners (grading only; add the install).
 3. Memory: proportional set size (PSS) of the fork server, and of one forked kernel after its
    notebook's imports, against a fresh kernel's.
+4. Fixed costs: the grader's own imports in a new process (and whether torch is among them), and
+   writing a new gradebook of 1 and of 100 results.
 Prints tables; the README quotes them.
 """
 from __future__ import annotations
@@ -120,6 +122,37 @@ def memory(settings) -> tuple[float, float, float]:
     return tuple(got)
 
 
+def grader_start(repeats: int) -> tuple[float, bool]:
+    """Seconds a new process takes to import what grading a batch needs; whether torch came too."""
+    code = ("import sys, course_grader.cli, course_grader.grading.grade, course_grader.grading.batch, "
+            "course_grader.grading.report, course_grader.grading.gradebook; print('torch' in sys.modules)")
+    times, torch = [], False
+    for _ in range(repeats):
+        start = time.perf_counter()
+        done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+        times.append(time.perf_counter() - start)
+        torch = torch or done.stdout.strip() == "True"
+    return statistics.median(times), torch
+
+
+def gradebook_seconds(settings, count: int) -> float:
+    """Writing a new gradebook.db with ``count`` results of one assignment."""
+    from course_grader.assignment import load
+    from course_grader.grading.gradebook import record_grades
+    from course_grader.grading.results import GradeResult, TestResult
+    from course_grader.notebook import grade_id, points
+
+    assignment = load(settings, "pooling")
+    tests = [TestResult(name=grade_id(c), points=points(c), max_points=points(c), passed=True)
+             for c in assignment.test_cells if grade_id(c)]
+    results = [GradeResult(assignment="pooling", student=f"s{i:03d}", tests=list(tests), score=1, max_score=1)
+               for i in range(count)]
+    with tempfile.TemporaryDirectory() as tmp:
+        start = time.perf_counter()
+        record_grades(Path(tmp) / "gradebook.db", results, settings, {"pooling": assignment})
+        return time.perf_counter() - start
+
+
 def class_run(settings, students: int, jobs: int) -> dict:
     import nbformat
     from course_grader.authoring.examples import fill_solutions
@@ -181,6 +214,10 @@ def main(argv=None) -> int:
     checks = {m: statistics.median(check_seconds(light, m) for _ in range(args.repeats)) for m in ("fresh", "prewarmed")}
     print(f"\n`course check` of the {light} reference, end to end: fresh {checks['fresh']:.1f} s, "
           f"pre-warmed {checks['prewarmed']:.1f} s")
+    seconds, torch = grader_start(args.repeats)
+    print(f"\ngrader start (a new process's imports): {seconds:.2f} s, torch {'imported' if torch else 'not imported'}")
+    print(f"gradebook.db, new: 1 result {gradebook_seconds(settings, 1):.2f} s, "
+          f"100 results {gradebook_seconds(settings, 100):.2f} s")
     server, forked, fresh = memory(settings)
     print(f"\nPSS: fork server {server:.0f} MB, a forked kernel {forked:.0f} MB (server + one kernel "
           f"{server + forked:.0f} MB), a fresh kernel {fresh:.0f} MB")
