@@ -65,7 +65,7 @@ def _mount_script(interpreter: Path) -> str:
             f"mkdir -p {shlex.quote(str(child))} && mount --bind {keep} {shlex.quote(str(child))} && ")
 
 
-@pytest.mark.xdist_group("normal_user")
+@pytest.mark.xdist_group("cpu_time")      # see test_cpu_time_limit.py
 def test_isolation_tests_pass_for_a_grader_that_is_not_root():
     if os.geteuid() != 0:
         pytest.skip("the grader is not root here: the whole suite is this check")

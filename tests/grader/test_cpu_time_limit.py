@@ -20,6 +20,10 @@ from course_grader.execution.client import CellBudget
 from course_grader.execution.processes import tree_pids, tree_usage
 from course_grader.execution.session import KernelSession
 
+#: one xdist worker runs these and test_as_normal_user.py (which runs them again): both pin a
+#: kernel and busy processes to the same CPU, and together they would starve each other
+pytestmark = pytest.mark.xdist_group("cpu_time")
+
 BUSY = "import time\nstart = time.process_time()\nwhile time.process_time() - start < {cpu}:\n    pass\nprint('done')"
 
 
