@@ -29,7 +29,7 @@ from .inside.kernel import RECORD_MIME, encode
 __all__ = ["RECORD_MIME", "Record", "RecordRefused", "Tensor", "encode", "decode", "take_records", "is_record",
            "dump_records", "load_records",
            "MAX_CELL_OUTPUT_BYTES", "MAX_RECORD_BYTES", "MAX_CELL_RECORD_BYTES", "MAX_RECORDS_PER_CELL",
-           "MAX_DECODED_BYTES", "MAX_TENSOR_ELEMENTS", "MAX_VALUES", "MAX_NAME_CHARS"]
+           "MAX_DECODED_BYTES", "MAX_TENSOR_ELEMENTS", "MAX_VALUES", "MAX_NAME_CHARS", "MAX_CELL_TENSOR_BYTES"]
 
 #: Largest amount of output text (not records) one cell keeps; the rest is dropped with a notice.
 MAX_CELL_OUTPUT_BYTES = 200_000
@@ -37,13 +37,16 @@ MAX_CELL_OUTPUT_BYTES = 200_000
 #: kernel): one record's base64 text, all of one cell's, their number per cell, the bytes its
 #: zip may unpack to (only uncompressed entries are read: a compressed one could inflate to
 #: gigabytes), the elements of one tensor (a zero-stride view of one number can claim any
-#: shape), and the values (list items, dict entries, tensors) in one record.
+#: shape), the values (list items, dict entries, tensors) in one record, and the bytes the
+#: tensors of one cell's records take once decoded (each is copied out of its storage: views
+#: with zero strides would otherwise turn a few kilobytes of record into gigabytes).
 MAX_RECORD_BYTES = 64 * 1024 * 1024
 MAX_CELL_RECORD_BYTES = 256 * 1024 * 1024
 MAX_RECORDS_PER_CELL = 10_000
 MAX_DECODED_BYTES = 256 * 1024 * 1024
 MAX_TENSOR_ELEMENTS = 50_000_000
 MAX_VALUES = 1_000_000
+MAX_CELL_TENSOR_BYTES = 256 * 1024 * 1024
 MAX_NAME_CHARS = 300
 
 
@@ -147,9 +150,9 @@ class _RecordUnpickler(pickle.Unpickler):
     """Reads torch.save's ``data.pkl``: only tensors (``_rebuild_tensor_v2``/``_v3``), their
     storages, ordered dicts (a tensor's hooks) and the plain values pickle builds itself."""
 
-    def __init__(self, file, archive: zipfile.ZipFile, prefix: str):
+    def __init__(self, file, archive: zipfile.ZipFile, prefix: str, budget: list):
         super().__init__(file)
-        self.archive, self.prefix, self.read_bytes = archive, prefix, 0
+        self.archive, self.prefix, self.read_bytes, self.budget = archive, prefix, 0, budget
 
     def find_class(self, module, name):
         if module == "torch._utils" and name == "_rebuild_tensor_v2":
@@ -183,13 +186,13 @@ class _RecordUnpickler(pickle.Unpickler):
         kind, data = storage if isinstance(storage, tuple) and len(storage) == 2 else (None, None)
         if not isinstance(kind, _Storage) or kind.dtype is None:
             raise RecordRefused("record with a malformed tensor")
-        return _tensor(data, kind.dtype, offset, size, stride)
+        return _tensor(data, kind.dtype, offset, size, stride, self.budget)
 
     def _rebuild_v3(self, storage, offset, size, stride, requires_grad=False, hooks=None, dtype=None, metadata=None):
         kind, data = storage if isinstance(storage, tuple) and len(storage) == 2 else (None, None)
         if not isinstance(kind, _Storage) or not isinstance(dtype, _Dtype):
             raise RecordRefused("record with a tensor of a type the grader does not compare")
-        return _tensor(data, (f"torch.{dtype.name}", _V3_DTYPES[dtype.name]), offset, size, stride)
+        return _tensor(data, (f"torch.{dtype.name}", _V3_DTYPES[dtype.name]), offset, size, stride, self.budget)
 
 
 def _ordered_dict(*args):
@@ -198,9 +201,10 @@ def _ordered_dict(*args):
     return {}
 
 
-def _tensor(data: bytes, dtype: tuple, offset, size, stride) -> Tensor:
+def _tensor(data: bytes, dtype: tuple, offset, size, stride, budget: list) -> Tensor:
     """The tensor of ``size`` and ``stride`` (in elements) at ``offset`` in ``data``, copied out;
-    RecordRefused unless every element it names lies inside ``data``."""
+    RecordRefused unless every element it names lies inside ``data`` and its bytes fit in what is
+    left of ``budget`` (``[bytes]``, the cell's ``MAX_CELL_TENSOR_BYTES``, counted down)."""
     import numpy as np
 
     torch_name, code = dtype
@@ -212,6 +216,10 @@ def _tensor(data: bytes, dtype: tuple, offset, size, stride) -> Tensor:
     count = math.prod(size)
     if count > MAX_TENSOR_ELEMENTS:
         raise RecordRefused(f"record with a tensor of more than {MAX_TENSOR_ELEMENTS:,} elements")
+    budget[0] -= count * (4 if torch_name == "torch.bfloat16" else itemsize)   # bfloat16: as float32
+    if budget[0] < 0:
+        raise RecordRefused(f"records of one cell whose tensors take more than "
+                            f"{MAX_CELL_TENSOR_BYTES // 2**20} MB")
     available = len(data) // itemsize
     last = offset + sum((n - 1) * st for n, st in zip(size, stride)) if count else offset
     if count and last >= available:
@@ -226,14 +234,16 @@ def _tensor(data: bytes, dtype: tuple, offset, size, stride) -> Tensor:
     return Tensor(values, torch_name)
 
 
-def decode(data: str) -> Record:
+def decode(data: str, budget: list | None = None) -> Record:
     """A record payload as written by ``course_grader.kernel.record``; never unpickles code and
     never imports torch.
 
     Checked before decoding: the text's size, that it is torch's zip format with uncompressed
     entries only, and their declared sizes; while: only tensors and plain values, each tensor's
     element count and that it lies inside its storage; after: the number of values.
-    RecordRefused (or ValueError) otherwise."""
+    RecordRefused (or ValueError) otherwise. budget: ``[bytes]`` the decoded tensors may take,
+    shared by the records of one cell (``take_records``); counted down."""
+    budget = [MAX_CELL_TENSOR_BYTES] if budget is None else budget
     if not isinstance(data, str) or len(data) > MAX_RECORD_BYTES:
         raise RecordRefused(f"record larger than {MAX_RECORD_BYTES // 2**20} MB")
     raw = base64.b64decode(data.encode("ascii"), validate=True)
@@ -255,7 +265,7 @@ def decode(data: str) -> Record:
     order = [e.filename for e in entries if e.filename == prefix + "byteorder"]
     if order and archive.read(order[0]) != b"little":
         raise RecordRefused("record in big-endian byte order")
-    payload = _RecordUnpickler(io.BytesIO(archive.read(pickles[0])), archive, prefix).load()
+    payload = _RecordUnpickler(io.BytesIO(archive.read(pickles[0])), archive, prefix, budget).load()
     if not isinstance(payload, dict) or "value" not in payload:
         raise ValueError("record payload is not a dict with a value")
     _check_size(payload)
@@ -351,7 +361,7 @@ def is_record(data: dict) -> bool:
 
 def take_records(cell) -> list[tuple[str, Record]]:
     """Remove the record outputs from ``cell`` and return them decoded, in order."""
-    records, kept = [], []
+    records, kept, budget = [], [], [MAX_CELL_TENSOR_BYTES]
     for out in cell.get("outputs", []):
         data = out.get("data", {}) if out.get("output_type") in ("display_data", "execute_result") else {}
         if is_record(data):
@@ -361,7 +371,7 @@ def take_records(cell) -> list[tuple[str, Record]]:
             try:
                 if isinstance(item, dict) and isinstance(item.get("refused"), Refusal):
                     raise RecordRefused(str(item["refused"]))
-                payload = decode(item["data"])
+                payload = decode(item["data"], budget)
                 name = str(payload.get("name", name))
             except RecordRefused as e:
                 payload = {"error": f"unreadable record ({e})"}

@@ -163,3 +163,30 @@ def test_error_outputs_are_kept_but_bounded():
     _shorten_error(content)
     assert len(content["ename"]) == 200 and len(content["evalue"]) < 2100
     assert len(content["traceback"]) == 50 and all(len(line) <= 2000 for line in content["traceback"])
+
+
+def test_zero_stride_views_cannot_amplify_a_small_record_into_gigabytes():
+    # torch.save keeps an expanded view as it is: 40 views of one float, 10 M elements each,
+    # are a few kilobytes on the wire and 1.6 GB once copied out; the cell's budget stops it
+    one = torch.tensor([1.5])
+    raw = _saved({"name": "a", "value": [one.expand(10_000_000) for _ in range(40)]})
+    assert len(raw) < 50_000
+    tracemalloc.start()
+    _, payload = _taken(base64.b64encode(raw).decode())
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert payload == {"error": "unreadable record (records of one cell whose tensors take more than 256 MB)"}
+    assert peak < 300 * 2**20, peak
+
+
+def test_the_tensor_budget_is_shared_by_the_records_of_one_cell(monkeypatch):
+    monkeypatch.setattr(protocol, "MAX_CELL_TENSOR_BYTES", 1000)
+    cell = nbformat.v4.new_code_cell("")
+    cell.outputs = [_output(base64.b64encode(_saved({"name": n, "value": torch.zeros(100)})).decode(), n)
+                    for n in ("a", "b", "c")]           # 400 bytes each
+    got = dict(protocol.take_records(cell))
+    assert got["a"]["value"].numel() == 100 and got["b"]["value"].numel() == 100
+    assert got["c"] == {"error": "unreadable record (records of one cell whose tensors take more than 0 MB)"}
+    other = nbformat.v4.new_code_cell("")                 # the next cell has its own budget
+    other.outputs = [_output(base64.b64encode(_saved({"name": "d", "value": torch.zeros(100)})).decode(), "d")]
+    assert protocol.take_records(other)[0][1]["value"].numel() == 100
