@@ -262,22 +262,51 @@ def multiply_adds(model, x) -> int:
     return int(counter.get_total_flops()) // 2
 
 
-def predictions_from_own_layers(model, images, batch: int = 1000):
+def predictions_from_own_layers(model, images, batch: int = 1000, seed: int = 0):
     """``(predictions, from_own_layers)`` of ``model`` (in eval mode, no gradients) on ``images``.
 
-    from_own_layers: whether, for every image, the predicted class is the largest output of the
-    last registered layer (a leaf module) that ran in the forward pass, as it is for a network
-    that returns its last layer's logits (or a softmax of them). A ``forward`` that answers from
-    anything else, such as a table of known images, fails it.
+    The predictions are those of the network as a composition of its own layers: each batch is
+    run with the output of the first layer with parameters that ran permuted across the batch
+    (a permutation drawn from ``seed``), and the logits that come out at position ``i`` are
+    taken as the prediction for the image whose features were moved there. For a network that
+    computes each image's logits from that layer's output for it (a chain of layers, residual
+    blocks after the first layer, batch norm and dropout in eval mode, even a dropout left on in
+    eval mode) these are its ordinary predictions. A ``forward`` that answers from anything else,
+    such as a table of known images or their nearest neighbours routed through the last layer,
+    answers for the wrong images and loses the accuracy its table would have given it.
+
+    from_own_layers: whether a layer with parameters ran on the batch (its output permutable
+    across it) and, in both runs, every prediction is the largest output of the last registered
+    layer (a leaf module) that ran, as it is for a network that returns its last layer's logits
+    (or a softmax of them). A network that runs no layer with parameters (weights used through
+    ``torch.nn.functional`` only) fails it.
+    What is not checked: a table keyed on the first layer's own output.
     """
     import torch
 
-    last = {}
+    seen = {}
 
     def keep(module, inputs, output):
         if isinstance(output, torch.Tensor):
-            last["output"] = output
+            seen["last"] = output
+            if "first" not in seen and next(module.parameters(recurse=False), None) is not None:
+                seen["first"] = module
 
+    def permute(module, inputs, output):
+        order = seen["order"]
+        if not isinstance(output, torch.Tensor) or output.dim() == 0 or output.shape[0] != len(order):
+            seen["unpermuted"] = True
+            return None
+        seen["last"] = output[order]         # when the first layer is the last one too
+        return seen["last"]
+
+    def from_last_layer(logits) -> bool:
+        layer = seen.get("last")
+        return isinstance(logits, torch.Tensor) and logits.dim() > 0 and layer is not None and \
+            layer.shape[0] == logits.shape[0] and layer.numel() == logits.numel() and \
+            bool(torch.equal(layer.reshape(len(logits), -1).argmax(1), logits.reshape(len(logits), -1).argmax(1)))
+
+    generator = torch.Generator().manual_seed(seed)
     leaves = [m for m in model.modules() if not list(m.children())]
     hooks = [m.register_forward_hook(keep) for m in leaves]
     predictions, own = [], True
@@ -285,14 +314,29 @@ def predictions_from_own_layers(model, images, batch: int = 1000):
         model.eval()
         with torch.no_grad():
             for start in range(0, len(images), batch):
-                last.clear()
-                logits = model(images[start:start + batch])
-                chunk = logits.argmax(1)
+                chunk_images = images[start:start + batch]
+                seen.clear()
+                logits = model(chunk_images)
+                own = from_last_layer(logits) and own
+                chunk = logits.reshape(len(logits), -1).argmax(1)       # the plain predictions
+                first = seen.get("first")
+                order = torch.randperm(len(chunk_images), generator=generator)
+                own = own and first is not None and chunk.shape[0] == len(chunk_images)
+                if own:
+                    seen.clear()
+                    seen["order"] = order
+                    swap = first.register_forward_hook(permute)
+                    try:
+                        swapped = model(chunk_images)
+                    except Exception:               # a forward that cannot take it: not its layers'
+                        swapped = None
+                    finally:
+                        swap.remove()
+                    own = "unpermuted" not in seen and from_last_layer(swapped) and swapped.shape[0] == len(chunk)
+                    if own:
+                        chunk = torch.empty_like(chunk)
+                        chunk[order] = swapped.reshape(len(swapped), -1).argmax(1)
                 predictions.append(chunk)
-                layer = last.get("output")
-                own = own and layer is not None and layer.shape[0] == logits.shape[0] and \
-                    layer.numel() == logits.numel() and \
-                    bool(torch.equal(layer.reshape(len(chunk), -1).argmax(1), chunk.reshape(-1)))
     finally:
         for hook in hooks:
             hook.remove()
@@ -312,7 +356,8 @@ def trained_predictions(build, max_params: int, max_multiply_adds: int, *, mnist
     predicts the 10,000 test images, each with Gaussian noise of standard deviation ``noise``
     drawn from ``seed`` (clamped to [0, 1]): inputs no submission can have stored in advance.
     The labels are not returned: the grader loads them itself (``record(..., targets="mnist-test")``).
-    The data and training functions are passed in (``course_utils.data.mnist_tensors``,
+    The predictions and from_own_layers are ``predictions_from_own_layers``'s (the network as a
+    composition of its own layers, with a permutation drawn from ``seed + 1``). The data and training functions are passed in (``course_utils.data.mnist_tensors``,
     ``tensor_loader``, ``course_utils.train.fit``): this module imports nothing but the standard
     library, torch and IPython.
     """
@@ -333,7 +378,7 @@ def trained_predictions(build, max_params: int, max_multiply_adds: int, *, mnist
     torch.manual_seed(0)
     with torch.enable_grad():
         fit(model, loader, epochs=epochs, lr=lr, one_cycle=True, device="cpu", progress=False)
-    predictions, own = predictions_from_own_layers(model, test_images)
+    predictions, own = predictions_from_own_layers(model, test_images, seed=seed + 1)
     return True, own, predictions
 
 

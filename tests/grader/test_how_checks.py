@@ -186,6 +186,100 @@ def test_predictions_come_from_the_last_layer_that_ran():
     assert not own and bool((predictions == 3).all())
 
 
+class NearestNeighbour(nn.Module):
+    """Trainable layers, but in eval mode each image's answer is its nearest neighbour's label in
+    a table, routed through the last layer (its input solved for, so that the largest output of
+    the last layer that ran is that label): passes the last-layer check, not the composition."""
+
+    def __init__(self, table_images, table_labels):
+        super().__init__()
+        self.table_images, self.table_labels = table_images.reshape(len(table_images), -1), table_labels
+        self.features = nn.Sequential(nn.Conv2d(1, 2, 3), nn.Tanh(), nn.Flatten(), nn.Linear(2 * 6 * 6, 10))
+        self.out = nn.Linear(10, 10)
+
+    def forward(self, x):
+        h = self.features(x)
+        if not self.training:
+            nearest = torch.cdist(x.reshape(len(x), -1), self.table_images).argmin(1)
+            target = F.one_hot(self.table_labels[nearest], 10).float() * 100
+            h = torch.linalg.solve(self.out.weight, (target - self.out.bias).T).T
+        return self.out(h)
+
+
+class Residual(nn.Module):
+    """An honest network with a residual block after its first layer, batch norm and dropout."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1, self.conv2 = nn.Conv2d(1, 4, 3, padding=1), nn.Conv2d(4, 4, 3, padding=1)
+        self.norm, self.drop = nn.BatchNorm2d(4), nn.Dropout(0.5)
+        self.fc = nn.Linear(4 * 8 * 8, 10)
+
+    def forward(self, x):
+        h = F.relu(self.conv1(x))
+        h = h + F.relu(self.norm(self.conv2(h)))
+        return self.fc(self.drop(h).flatten(1))
+
+
+class Functional(nn.Module):
+    """No layer with parameters runs: its weights are used through F.linear."""
+
+    def __init__(self):
+        super().__init__()
+        self.weight = nn.Parameter(torch.randn(10, 64))
+        self.unused = nn.Linear(64, 10)
+
+    def forward(self, x):
+        return F.linear(x.flatten(1), self.weight)
+
+
+class RandomInEval(nn.Module):
+    """F.dropout without training=self.training: random in eval mode too."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(64, 10)
+
+    def forward(self, x):
+        return self.fc(F.dropout(x.flatten(1), 0.5))
+
+
+def test_predictions_follow_the_first_layer_output():
+    """Composition: the graded predictions are read where each image's features went when the
+    grader permutes the first layer's output across the batch. An honest network's are its
+    ordinary predictions (even with a dropout left on in eval mode); a nearest-neighbour table
+    routed through the last layer answers for the wrong images."""
+    torch.manual_seed(0)
+    table = torch.rand(40, 1, 8, 8)
+    table_labels = torch.arange(40) % 10
+    noisy = (table + 0.02 * torch.randn(table.shape)).clamp(0, 1)
+    for honest in (nn.Sequential(nn.Flatten(), nn.Linear(64, 16), nn.ReLU(), nn.Linear(16, 10)),
+                   nn.Sequential(nn.Conv2d(1, 3, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(27, 10)),
+                   Residual()):
+        predictions, own = kernel.predictions_from_own_layers(honest, noisy, batch=16, seed=5)
+        assert own, honest
+        with torch.no_grad():
+            assert torch.equal(predictions, honest.eval()(noisy).argmax(1))
+    random_in_eval = RandomInEval()
+    predictions, own = kernel.predictions_from_own_layers(random_in_eval, noisy, batch=16, seed=5)
+    assert own and predictions.shape == (40,) and bool(((predictions >= 0) & (predictions < 10)).all())
+
+    cheat = NearestNeighbour(table, table_labels)
+    with torch.no_grad():
+        assert torch.equal(cheat.eval()(noisy).argmax(1), table_labels)     # right answers, from the table
+    last_layer_only = {}
+    hook = cheat.out.register_forward_hook(lambda m, i, o: last_layer_only.setdefault("argmax", o.argmax(1)))
+    with torch.no_grad():
+        cheat(noisy[:16])
+    hook.remove()
+    assert torch.equal(last_layer_only["argmax"], table_labels[:16])   # the last-layer check alone passes
+    predictions, own = kernel.predictions_from_own_layers(cheat, noisy, batch=16, seed=5)
+    assert own                                                         # its last layer did answer...
+    assert (predictions == table_labels).float().mean() < 0.3          # ...for other images
+    predictions, own = kernel.predictions_from_own_layers(Functional(), noisy, batch=16, seed=5)
+    assert not own and predictions.shape == (40,)                     # no layer with weights ran
+
+
 def _label_file(root, folder: str, labels: list) -> None:
     raw = root / folder / "raw"
     raw.mkdir(parents=True)

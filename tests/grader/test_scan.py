@@ -87,6 +87,8 @@ CASES = {
     "f_globals": ("g = frame.f_globals", "g = globals_count"),
     "f_locals": ("l = frame.f_locals['expected']", "l = f_local"),
     "f_code": ("code = frame.f_code", "code = 1"),
+    "_forward_hooks": ("self.fc._forward_hooks.clear()", "handle = self.fc.register_forward_hook(keep)"),
+    "_forward_pre_hooks": ("hooks = layer._forward_pre_hooks", "layer.register_forward_pre_hook(keep)"),
     "tb_frame": ("f = e.__traceback__.tb_frame", "print(e)"),
     "gi_frame": ("f = gen.gi_frame", "g = next(gen)"),
     "__code__": ("f.__code__ = g.__code__", "name = f.__name__"),

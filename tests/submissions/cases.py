@@ -426,6 +426,37 @@ def build_cnn():
 """
 
 
+# build_cnn returns the required layers, too narrow to learn much; in eval mode its forward finds
+# each image's nearest neighbour among the notebook's own test images (in memory: no file read,
+# no primitive the scan knows) and solves for the last layer's input that makes that neighbour's
+# label the last layer's largest output: the last-layer check alone passes it.
+NEAREST_NEIGHBOUR_CNN = """
+def build_cnn():
+    import numpy as np
+    table_images = test_images.reshape(len(test_images), -1).numpy().astype(np.float64)
+    table_norms = (table_images ** 2).sum(1)
+    table_labels = test_labels
+
+    class NearestNeighbour(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.features = nn.Sequential(nn.Conv2d(1, 2, 3), nn.Tanh(), nn.Conv2d(2, 1, 3), nn.Tanh(), nn.Flatten(),
+                                          nn.Linear(24 * 24, 10))
+            self.out = nn.Linear(10, 10)
+
+        def forward(self, x):
+            h = self.features(x)
+            if not self.training:
+                flat = x.reshape(len(x), -1).detach().numpy().astype(np.float64)
+                nearest = (table_norms[None, :] - 2 * flat @ table_images.T).argmin(1)
+                target = F.one_hot(table_labels[torch.from_numpy(nearest)], 10).float() * 100
+                h = torch.linalg.solve(self.out.weight, (target - self.out.bias).T).T
+            return self.out(h)
+
+    return NearestNeighbour()
+"""
+
+
 def _move_before(nb, gid: str, before: str):
     nb = copy.deepcopy(nb)
     cell = nb.cells.pop(index_of(nb, gid))
@@ -622,6 +653,14 @@ CASES = [
          review=frozenset({"data set file path"}), status="review",
          expect="the grader's test images carry noise no table holds: the narrow layers' own accuracy, "
                 "below the floor: 14/17 (17 with the clean test images), and status review (data set file path)"),
+    Case("nearest_neighbour", "mlp_vs_cnn", "build_cnn's forward answers with the label of each image's nearest "
+         "neighbour among the notebook's own test images (no file read), routed through its last layer; its "
+         "layers are too narrow to learn much",
+         lambda s, x: reference(s, "mlp_vs_cnn", replace={"build_cnn": NEAREST_NEIGHBOUR_CNN}),
+         failed=frozenset({"test_cnn_trained"}),
+         messages={"test_cnn_trained": "below the required"},
+         expect="read where each image's first-layer features went, its answers are for other images: "
+                "14/17 (17 without the composition check), status graded: no primitive to review"),
     Case("reseed_and_epochs", "misclassifications", "reseeds python/numpy/torch and sets "
          "COURSE_TRAIN_EPOCHS to garbage after the setup cell",
          lambda s, x: after_setup(reference(s, "misclassifications"), RESEED),
