@@ -115,7 +115,7 @@ def cmd_check(args) -> int:
     assignment = infer_assignment(settings, notebook, args.assignment)
     if not notebook.is_file():
         raise CourseError(f"{notebook}: no such notebook file")
-    result, _ = grade_notebook(settings, assignment, notebook)
+    result, _ = grade_notebook(settings, assignment, notebook, figures=False)   # no figures page here
     data = result.to_dict()
     if args.gradescope:
         Path(args.gradescope).write_text(json.dumps(report.gradescope_results(result), indent=2) + "\n")

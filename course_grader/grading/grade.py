@@ -36,13 +36,16 @@ def read_submission(path: Path, student_root: Path | None = None):
 
 def grade_notebook(settings: Settings, assignment, path: Path, student: str = "",
                    reference: dict | None = None, notes: list | None = None,
-                   hidden: tuple = (), student_root: Path | None = None) -> tuple:
+                   hidden: tuple = (), student_root: Path | None = None, figures: bool = True) -> tuple:
     """Grade the notebook at ``path`` as a submission of ``assignment`` (an Assignment, or its id).
 
     reference: the reference records (default: the Assignment's, else computed or cached).
     hidden: folders the sandbox hides besides the course root (a batch's submissions and output).
     student_root: the student's folder; nothing is read through a link below it (default: the
     notebook's folder; see ``read_submission``).
+    figures: render the figures the notebook left open, for the instructor's figures page that
+    ``report.write_outputs`` writes (about 0.1 s a figure grid, in the kernel); ``course check``
+    and Gradescope, which write no such page, pass False.
     Returns ``(GradeResult, executed notebook or None)``. Never raises for anything the
     submission contains; raises CourseError only for problems of the course itself.
     """
@@ -78,7 +81,7 @@ def grade_notebook(settings: Settings, assignment, path: Path, student: str = ""
     with tempfile.TemporaryDirectory(prefix="course-grade-") as tmp:
         workdir = Path(tmp) / "work"
         result.notes += _prepare_scratch(Path(path), workdir)
-        run = session.run_notebook(nb, workdir, settings, hidden=hidden, figures=True)
+        run = session.run_notebook(nb, workdir, settings, hidden=hidden, figures=figures)
     result.run_error = run.fatal
     if run.fatal and all(c.status == "not_run" for c in run.cells.values()):
         # no cell of the submission ran: the machine's failure, never the student's 0

@@ -210,7 +210,7 @@ def run(settings: Settings, assignment_id: str, submission: Path, results: Path,
         result.hand = hand_results(assignment)
         message = ""
     else:
-        result, _ = grade_notebook(settings, assignment, notebook, student="gradescope")
+        result, _ = grade_notebook(settings, assignment, notebook, student="gradescope", figures=False)
     data = results_json(result, hidden_tests(assignment), hidden_visibility,
                         time.monotonic() - started, message)
     results = Path(results)

@@ -388,6 +388,22 @@ def test_course_check_exit_0_whenever_graded(settings, tmp_path, monkeypatch, ca
     assert data["status"] == "graded" and data["score"] == 0 and "exited with status 1" in data["run_error"]
 
 
+def test_course_check_draws_no_figures(settings, tmp_path, monkeypatch, capsys):
+    """`course check` writes no figures page, so it does not render the notebook's figures (0.1-0.2 s
+    a figure grid in the kernel); a batch does (tests/end_to_end/test_instructor_view.py)."""
+    from course_grader.execution.session import KernelSession
+
+    drawn = []
+    monkeypatch.setattr(KernelSession, "figures", lambda self, *a, **k: drawn.append(self) or [])
+    path = tmp_path / "pooling.ipynb"
+    nbformat.write(reference(settings, "pooling"), path)
+    code, out, err = _check([str(path), "--json"], monkeypatch, capsys)
+    assert code == 0 and json.loads(out)["score"] == 25, err
+    assert drawn == []
+    result, executed = grade_notebook(settings, "pooling", path)           # a batch's call
+    assert result.score == 25 and len(drawn) == 1
+
+
 @pytest.mark.parametrize("what, argv_of, fragment", [
     ("unknown assignment", lambda p: [str(p), "--assignment", "no_such_assignment"], "unknown assignment 'no_such_assignment'"),
     ("no assignment given or guessable", lambda p: [str(p.with_name("homework.ipynb"))], "cannot tell which assignment"),
