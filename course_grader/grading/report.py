@@ -206,18 +206,47 @@ def sanitise(text: str) -> str:
                         protocols={"http", "https", "mailto", "data"})
 
 
+#: an <img> tag without alt text (nbconvert's templates write none for image outputs)
+_IMG_WITHOUT_ALT = re.compile(r"<img(?![^>]*\balt=)")
+
+
+def _feedback_exporter():
+    """The HTML exporter of feedback pages, one per grading process (building one reads its
+    templates): nbconvert's ``HTMLExporter`` with the classic template, ``sanitize_html`` (nbconvert
+    leaves markdown cells and HTML/markdown outputs as they are by default, so a student's
+    ``<img onerror=...>`` would run in whoever opens the page) and ``clean_html``, without the
+    BeautifulSoup pass its ``from_notebook_node`` ends with (alt text for images, ``tabindex``
+    for the lab template's cells: 60% of a page's export). ``feedback_html`` adds the alt text."""
+    from nbconvert import HTMLExporter
+    from nbconvert.exporters.templateexporter import TemplateExporter
+    from nbconvert.filters.highlight import Highlight2HTML
+    from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
+
+    class FeedbackExporter(HTMLExporter):
+        def from_notebook_node(self, nb, resources=None, **kw):
+            # HTMLExporter.from_notebook_node's filters, then the template alone
+            langinfo = nb.metadata.get("language_info", {})
+            lexer = langinfo.get("pygments_lexer", langinfo.get("name", None))
+            self.register_filter("highlight_code", self.filters.get(
+                "highlight_code", Highlight2HTML(pygments_lexer=lexer, parent=self)))
+            resources = self._init_resources(resources)
+            self.register_filter("filter_data_type", WidgetsDataTypeFilter(
+                notebook_metadata=self._nb_metadata, parent=self, resources=resources))
+            return TemplateExporter.from_notebook_node(self, nb, resources, **kw)
+
+    exporter = FeedbackExporter(template_name="classic", sanitize_html=True)
+    exporter.register_filter("clean_html", clean_html)
+    return exporter
+
+
 def feedback_html(nb, result: GradeResult, course_title: str = "") -> str:
     if nb is None:
         nb = nbformat.v4.new_notebook()
     exporter = _exporters.get(os.getpid())
-    if exporter is None:            # one per grading process: building one reads its templates
-        from nbconvert import HTMLExporter
-        # sanitize_html: nbconvert leaves markdown cells and HTML/markdown outputs as they are by
-        # default, so a student's `<img onerror=...>` would run in whoever opens the page
-        exporter = _exporters[os.getpid()] = HTMLExporter(template_name="classic", sanitize_html=True)
-        exporter.register_filter("clean_html", clean_html)
+    if exporter is None:
+        exporter = _exporters[os.getpid()] = _feedback_exporter()
     body, _ = exporter.from_notebook_node(feedback_notebook(nb, result, course_title))
-    return body
+    return _IMG_WITHOUT_ALT.sub('<img alt="a figure of the notebook"', body)
 
 
 def write_outputs(out: Path, result: GradeResult, executed_nb, course_title: str = "") -> dict:
