@@ -121,7 +121,8 @@ class ForkServer:
 
     def relay_command(self, s: Settings, box: str, cgroup_procs: str, pidfile: Path) -> list[str]:
         """The kernel command of a kernel graded with settings ``s`` (its limits)."""
-        return [venv_python(), "-c", RELAY_CODE, str(self.socket), box, str(max(1, int(s.scratch_limit_mb))),
+        # -I -S: the relay needs the standard library only (10 ms less than with site-packages)
+        return [venv_python(), "-I", "-S", "-c", RELAY_CODE, str(self.socket), box, str(max(1, int(s.scratch_limit_mb))),
                 str(s.memory_limit_mb), str(s.max_processes), cgroup_procs, str(pidfile), "--"]
 
     def remove_box(self, box: str) -> None:

@@ -46,3 +46,36 @@ def test_grading_a_notebook_never_imports_torch_in_the_graders_process(settings)
             f"code = cli.main(['check', {str(nb)!r}])\n"
             f"assert code == 0, code\n")
     assert _modules_after(code, "torch", "torchvision") == {"torch": False, "torchvision": False}
+
+
+def test_kernel_clients_retry_connecting_every_10_ms(tmp_path):
+    # the client connects to a pre-warmed kernel about 0.1 s before the kernel listens; with
+    # zmq's default 100 ms between attempts, half the starts waited for the next attempt
+    from jupyter_client.connect import write_connection_file
+    from course_grader.execution.launch import GradingKernelClient
+
+    path, _ = write_connection_file(str(tmp_path / "kernel.json"), transport="ipc", ip=str(tmp_path / "k"))
+    client = GradingKernelClient(connection_file=path)
+    client.load_connection_file()
+    sockets = [client._create_connected_socket(channel) for channel in ("shell", "iopub", "control")]
+    try:
+        assert [s.reconnect_ivl for s in sockets] == [10, 10, 10]
+    finally:
+        for s in sockets:
+            s.close(linger=0)
+
+
+def test_the_relay_runs_without_site_packages(settings):
+    # the relay (the kernel command of a pre-warmed kernel) needs the standard library only;
+    # without site it starts in about half the time
+    import shutil
+    from course_grader.execution.zygote import RELAY_CODE, ForkServer
+
+    names = [n.strip() for line in RELAY_CODE.splitlines() if line.startswith("import ") for n in line[7:].split(",")]
+    assert names and all(n in sys.stdlib_module_names for n in names), names
+    server = ForkServer(settings, ())
+    try:
+        command = server.relay_command(settings, "box", "-", server.spool / "pid")
+    finally:
+        shutil.rmtree(server.spool, ignore_errors=True)
+    assert command[1:5] == ["-I", "-S", "-c", RELAY_CODE]
