@@ -9,9 +9,12 @@ and after a fatal problem nothing more runs.
 """
 from __future__ import annotations
 
+import base64
 import copy
+import json
 import re
 import time
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -67,7 +70,8 @@ def guard_source() -> str:
     (before each test cell); kernel first, as the others import it."""
     sources = {"kernel": _source(kernel_module), "probes": _source(probes_module),
                "doubles": _source(doubles_module)}
-    return (_source(guard_module) + f"_course_guard({sources!r})\n"
+    packed = base64.b64encode(zlib.compress(json.dumps(sources).encode("utf-8"), 9)).decode("ascii")
+    return (_source(guard_module) + f"_course_guard({packed!r})\n"
             "del _course_guard\n")
 
 

@@ -188,7 +188,9 @@ DEFAULT_ALIASES = {"torch": "torch", "np": "numpy", "numpy": "numpy", "F": "torc
 #: Roots whose attributes a submission must not assign to ("library patch"); torch.backends
 #: flags (cudnn.deterministic, ...) are settings, not patches.
 PATCH_ROOTS = frozenset({"torch", "numpy", "course_utils", "course_grader", "IPython", "builtins",
-                         "sys", "os", "math", "matplotlib"})
+                         "sys", "os", "math", "matplotlib",
+                         # what the guard (inside/guard.py) rebuilds the test helpers with
+                         "types", "json", "zlib", "base64"})
 PATCH_ALLOWED = ("torch.backends.",)
 #: Names the hidden tests use, and the only module each may be bound to at a cell's top level.
 PROTECTED = {"torch": "torch", "np": "numpy", "numpy": "numpy", "F": "torch.nn.functional",

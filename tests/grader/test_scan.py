@@ -173,6 +173,8 @@ def test_aliases_are_followed():
     assert "library patch" in primitives("setattr(F, 'conv2d', f)")
     assert "library patch" in primitives("import numpy as xp\nxp.sum = f")
     assert "library patch" in primitives("torch.Tensor.__eq__ = f")
+    for target in ("types.ModuleType", "json.loads", "zlib.decompress", "base64.b64decode"):
+        assert "library patch" in primitives(f"import {target.split('.')[0]}\n{target} = f"), target
     assert "namespace write" in primitives("g = globals()\ng.update(pad2d=f)")
     assert "sys.modules write" in primitives("import sys as s\ndel s.modules['torch']")
     assert "torch._C" in primitives("vars(torch)['_C']")
