@@ -5,7 +5,9 @@
 1. Per assignment: the reference submission graded with ``grade_notebook`` (as one submission of a
    batch: the reference records cached, the fork server already started) and its outputs written
    (feedback HTML, JSON, notebook), median of REPEATS per phase, with ``kernel_mode = "fresh"``
-   and ``"prewarmed"``; and, for a light notebook, the end to end time of ``course check`` (a new
+   and ``"prewarmed"``. "test helpers": the guard run before each test cell (``run_guard``);
+   "beyond cells": everything but the notebook's own cells and hidden tests (the per-submission
+   overhead of issue 16; the figures page's rendering, in "rest of grading", included); and, for a light notebook, the end to end time of ``course check`` (a new
    grader process: what a student waits for after a push).
 2. A class run: STUDENTS students x every assignment (reference solutions) with
    ``grade_folder(jobs=JOBS)``, both modes: submissions per minute, and the projection of a class of
@@ -45,17 +47,27 @@ def pss_mb(pids) -> float:
     return total / 1024
 
 
-PHASES = ("kernel start + prelude", "cells + hidden tests", "rest of grading", "outputs", "total")
+PHASES = ("kernel start + prelude", "test helpers", "cells + hidden tests", "rest of grading", "outputs", "total",
+          "beyond cells")
 
 
 def grade_once(settings, assignment: str, nb) -> dict:
     """Grade ``nb`` once and write its outputs; seconds per phase (PHASES), timed by wrapping
     the session's methods (a benchmark's measuring, not the grader's)."""
+    from course_grader.execution import session
     from course_grader.execution.session import KernelSession
     from course_grader.grading import report
 
-    spent = {"start": 0.0, "run": 0.0}
-    originals = {name: getattr(KernelSession, name) for name in spent}
+    spent = {"start": 0.0, "run": 0.0, "guard": 0.0}
+    originals = {name: getattr(KernelSession, name) for name in ("start", "run")}
+    guard = session.run_guard
+
+    def timed_guard(*a, **k):                  # reinstalling the test helpers before a test cell
+        t = time.perf_counter()
+        try:
+            return guard(*a, **k)
+        finally:
+            spent["guard"] += time.perf_counter() - t
 
     def timed(name):
         def wrapper(*a, **k):
@@ -66,20 +78,23 @@ def grade_once(settings, assignment: str, nb) -> dict:
                 spent[name] += time.perf_counter() - t
         return wrapper
 
-    for name in spent:
+    for name in originals:
         setattr(KernelSession, name, timed(name))
+    session.run_guard = timed_guard
     try:
         seconds, _, _ = grade_seconds(nb, settings, assignment)
     finally:
         for name, method in originals.items():
             setattr(KernelSession, name, method)
+        session.run_guard = guard
     with tempfile.TemporaryDirectory() as tmp:       # outputs of a like result, timed alone
         from course_grader.grading.results import GradeResult
         t = time.perf_counter()
         report.write_outputs(Path(tmp), GradeResult(assignment=assignment, student="student"), nb)
         outputs = time.perf_counter() - t
-    return dict(zip(PHASES, (spent["start"], spent["run"], seconds - spent["start"] - spent["run"],
-                             outputs, seconds + outputs)))
+    cells = spent["run"] - spent["guard"]
+    return dict(zip(PHASES, (spent["start"], spent["guard"], cells, seconds - spent["start"] - spent["run"],
+                             outputs, seconds + outputs, seconds + outputs - cells)))
 
 
 def check_seconds(assignment: str, kernel_mode: str) -> float:

@@ -229,8 +229,31 @@ def test_inside_the_sandbox(settings, tmp_path, fresh_probe, kernel_mode):
     assert report["fill"][0] == "ENOSPC" and report["fill"][1] <= 64, report["fill"]
     assert report["host_write"] is False and not (host / "planted").exists()
     assert len(report["ipc_folders"]) == 1
-    # sealed where the grader is root, and for a pre-warmed kernel also where it is not
-    assert report["ipc_write"] is (os.geteuid() != 0 and kernel_mode == "fresh")
+    # sealed: given to nobody where the grader is root, and remounted read-only in the kernel's
+    # mount namespace (a pre-warmed kernel's by its supervisor, a fresh one's by the grader
+    # through the sandbox's user namespace, which it owns) where the grader is not
+    assert report["ipc_write"] is False
     assert set(report["listdir_root"]) <= {"bin", "dev", "etc", "lib", "lib32", "lib64", "libx32", "course",
                                            "proc", "sbin", "tmp", "usr", *(p.split("/")[1] for p in
                                            map(str, bwrap._read_only_folders(s, ())))}
+
+
+def test_a_fresh_kernels_folder_that_cannot_be_sealed_is_said_once(tmp_path, monkeypatch, capsys):
+    """A non-root grader seals a fresh kernel's IPC folder from inside the sandbox's namespaces;
+    where no process of the sandbox can be found (or entering fails), grading goes on, and the
+    grader says once why the folder stays writable."""
+    from types import SimpleNamespace
+    from course_grader.execution import launch
+
+    outside = subprocess.Popen(["sleep", "60"])          # a "kernel" in the grader's own namespaces
+    try:
+        km = SimpleNamespace(ipc_dir=str(tmp_path), sandboxed=True, server=None, kernel_pid=lambda: outside.pid)
+        assert launch.seal_in_sandbox(km) == "no process of the sandbox was found"
+        monkeypatch.setattr(launch.os, "geteuid", lambda: 1000)
+        monkeypatch.setattr(launch, "_warned", {})
+        assert launch.seal_ipc_dir(km) == "" and launch.seal_ipc_dir(km) == ""
+    finally:
+        outside.kill()
+        outside.wait()
+    err = capsys.readouterr().err
+    assert err.count("IPC folder stays writable") == 1 and "no process of the sandbox was found" in err
