@@ -275,8 +275,8 @@ def predictions_from_own_layers(model, images, batch: int = 1000, seed: int = 0)
     such as a table of known images or their nearest neighbours routed through the last layer,
     answers for the wrong images and loses the accuracy its table would have given it.
 
-    from_own_layers: whether a layer with parameters ran on the batch (its output permutable
-    across it) and, in both runs, every prediction is the largest output of the last registered
+    from_own_layers: whether a layer with parameters ran on the batch (its output permuted across
+    it at least once; its calls on anything else are left alone) and, in both runs, every prediction is the largest output of the last registered
     layer (a leaf module) that ran, as it is for a network that returns its last layer's logits
     (or a softmax of them). A network that runs no layer with parameters (weights used through
     ``torch.nn.functional`` only) fails it.
@@ -295,8 +295,8 @@ def predictions_from_own_layers(model, images, batch: int = 1000, seed: int = 0)
     def permute(module, inputs, output):
         order = seen["order"]
         if not isinstance(output, torch.Tensor) or output.dim() == 0 or output.shape[0] != len(order):
-            seen["unpermuted"] = True
-            return None
+            return None                      # a call on something else than the batch (a debug print)
+        seen["permuted"] = seen.get("permuted", 0) + 1
         seen["last"] = output[order]         # when the first layer is the last one too
         return seen["last"]
 
@@ -332,7 +332,7 @@ def predictions_from_own_layers(model, images, batch: int = 1000, seed: int = 0)
                         swapped = None
                     finally:
                         swap.remove()
-                    own = "unpermuted" not in seen and from_last_layer(swapped) and swapped.shape[0] == len(chunk)
+                    own = seen.get("permuted", 0) > 0 and from_last_layer(swapped) and swapped.shape[0] == len(chunk)
                     if own:
                         chunk = torch.empty_like(chunk)
                         chunk[order] = swapped.reshape(len(swapped), -1).argmax(1)

@@ -221,6 +221,32 @@ class Residual(nn.Module):
         return self.fc(self.drop(h).flatten(1))
 
 
+class DebugPrint(nn.Module):
+    """Honest, with its first layer also called on one image (a shape printed while debugging)."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(1, 3, 3)
+        self.fc = nn.Linear(3 * 6 * 6, 10)
+
+    def forward(self, x):
+        _ = self.conv(x[:1]).shape
+        return self.fc(F.relu(self.conv(x)).flatten(1))
+
+
+class FirstLayerAside(nn.Module):
+    """A table that calls its first layer only on something else than the batch."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(1, 3, 3)
+        self.fc = nn.Linear(64, 10)
+
+    def forward(self, x):
+        self.conv(torch.zeros(2, 1, 8, 8))
+        return self.fc(x.flatten(1))
+
+
 class Functional(nn.Module):
     """No layer with parameters runs: its weights are used through F.linear."""
 
@@ -255,7 +281,7 @@ def test_predictions_follow_the_first_layer_output():
     noisy = (table + 0.02 * torch.randn(table.shape)).clamp(0, 1)
     for honest in (nn.Sequential(nn.Flatten(), nn.Linear(64, 16), nn.ReLU(), nn.Linear(16, 10)),
                    nn.Sequential(nn.Conv2d(1, 3, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(27, 10)),
-                   Residual()):
+                   Residual(), DebugPrint()):
         predictions, own = kernel.predictions_from_own_layers(honest, noisy, batch=16, seed=5)
         assert own, honest
         with torch.no_grad():
@@ -276,8 +302,9 @@ def test_predictions_follow_the_first_layer_output():
     predictions, own = kernel.predictions_from_own_layers(cheat, noisy, batch=16, seed=5)
     assert own                                                         # its last layer did answer...
     assert (predictions == table_labels).float().mean() < 0.3          # ...for other images
-    predictions, own = kernel.predictions_from_own_layers(Functional(), noisy, batch=16, seed=5)
-    assert not own and predictions.shape == (40,)                     # no layer with weights ran
+    for unverifiable in (Functional(), FirstLayerAside()):           # no weighted layer ran on the batch
+        predictions, own = kernel.predictions_from_own_layers(unverifiable, noisy, batch=16, seed=5)
+        assert not own and predictions.shape == (40,), unverifiable
 
 
 def _label_file(root, folder: str, labels: list) -> None:
