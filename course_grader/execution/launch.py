@@ -255,11 +255,13 @@ def seal_in_sandbox(km: GradingKernelManager) -> str:
     from .processes import tree_pids
 
     root = km.kernel_pid()
-    try:
-        own = os.readlink("/proc/self/ns/mnt")
-        inside = [p for p in tree_pids(root) if os.readlink(f"/proc/{p}/ns/mnt") != own] if root else []
-    except OSError as e:
-        return f"the sandbox's processes could not be read: {e}"
+    own, inside = os.readlink("/proc/self/ns/mnt"), []
+    for pid in tree_pids(root) if root else []:
+        try:
+            if os.readlink(f"/proc/{pid}/ns/mnt") != own:
+                inside.append(pid)
+        except OSError:                        # gone meanwhile
+            continue
     if not inside:
         return "no process of the sandbox was found"
     try:
