@@ -254,8 +254,11 @@ def seal_in_sandbox(km: GradingKernelManager) -> str:
     on the host, could undo a chmod); "" when done, else why not."""
     from .processes import tree_pids
 
-    root = km.kernel_pid()
-    own, inside = os.readlink("/proc/self/ns/mnt"), []
+    root, inside = km.kernel_pid(), []
+    try:
+        own = os.readlink("/proc/self/ns/mnt")
+    except OSError as e:
+        return f"the grader's mount namespace could not be read: {e}"
     for pid in tree_pids(root) if root else []:
         try:
             if os.readlink(f"/proc/{pid}/ns/mnt") != own:
