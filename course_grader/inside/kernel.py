@@ -276,9 +276,9 @@ def predictions_from_own_layers(model, images, batch: int = 1000, seed: int = 0)
     answers for the wrong images and loses the accuracy its table would have given it.
 
     from_own_layers: whether a layer with parameters ran on the batch (its output permuted across
-    it at least once; its calls on anything else are left alone) and, in both runs, every prediction is the largest output of the last registered
-    layer (a leaf module) that ran, as it is for a network that returns its last layer's logits
-    (or a softmax of them). A network that runs no layer with parameters (weights used through
+    it at least once; its calls on anything else are left alone) and, in both runs, every
+    prediction is the largest output of the last registered layer (a leaf module) that ran, as it
+    is for a network that returns its last layer's logits (or a softmax of them). A network that runs no layer with parameters (weights used through
     ``torch.nn.functional`` only) fails it.
     What is not checked: a table keyed on the first layer's own output.
     """
@@ -357,7 +357,8 @@ def trained_predictions(build, max_params: int, max_multiply_adds: int, *, mnist
     drawn from ``seed`` (clamped to [0, 1]): inputs no submission can have stored in advance.
     The labels are not returned: the grader loads them itself (``record(..., targets="mnist-test")``).
     The predictions and from_own_layers are ``predictions_from_own_layers``'s (the network as a
-    composition of its own layers, with a permutation drawn from ``seed + 1``). The data and training functions are passed in (``course_utils.data.mnist_tensors``,
+    composition of its own layers, with a permutation drawn from ``seed + 1``).
+    The data and training functions are passed in (``course_utils.data.mnist_tensors``,
     ``tensor_loader``, ``course_utils.train.fit``): this module imports nothing but the standard
     library, torch and IPython.
     """
