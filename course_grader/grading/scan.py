@@ -586,15 +586,20 @@ class _Visitor(ast.NodeVisitor):
             if bound is not None:
                 self._path(node, bound)
 
-    def visit_Attribute(self, node) -> None:
-        if node.attr in _ATTRS:
-            self.hit(node, node.attr)
-        if node.attr in _OBJECTS or node.attr in _TORCH_HOOKS:
-            self.hit(node, node.attr)
-        if node.attr in _KERNEL_ATTRS:
+    def _attribute_name(self, node, attr: str) -> None:
+        """The primitives an attribute of this name is, however it is reached: ``x.attr``,
+        ``getattr(x, "attr")`` (also setattr, delattr), ``vars(x)["attr"]``, ``x.__dict__["attr"]``."""
+        if attr in _ATTRS:
+            self.hit(node, attr)
+        if attr in _OBJECTS or attr in _TORCH_HOOKS:
+            self.hit(node, attr)
+        if attr in _KERNEL_ATTRS:
             self.hit(node, "kernel messaging internals")
-        if node.attr in _DATA_HELPERS:
+        if attr in _DATA_HELPERS:
             self.hit(node, "data set file path")
+
+    def visit_Attribute(self, node) -> None:
+        self._attribute_name(node, node.attr)
         if node.attr in ("register", "unregister", "callbacks", "trigger") and \
                 isinstance(node.value, ast.Attribute) and node.value.attr == "events":
             self.hit(node, "events.register")
@@ -610,6 +615,9 @@ class _Visitor(ast.NodeVisitor):
             self.hit(node, key)
 
     def visit_Subscript(self, node) -> None:
+        if _literal(node.slice) and (_is_namespace(node.value, self.aliases, self.namespaces) or (
+                isinstance(node.value, ast.Attribute) and node.value.attr == "__dict__")):
+            self._attribute_name(node, node.slice.value)     # vars(layer)["_forward_hooks"]
         path = _dotted(node, self.aliases)            # sys.modules["ctypes"], vars(torch)["_C"]
         if path is not None:
             self._path(node, path)
@@ -633,8 +641,10 @@ class _Visitor(ast.NodeVisitor):
         if name in ("getattr", "setattr", "delattr") and len(node.args) >= 2:
             if not _literal(node.args[1]):
                 self.hit(node, "getattr with a computed name")
-            elif name in ("setattr", "delattr"):
-                self._patch(node, node.args[0], node.args[1].value)
+            else:
+                self._attribute_name(node, node.args[1].value)   # getattr(frame, "f_locals")
+                if name in ("setattr", "delattr"):
+                    self._patch(node, node.args[0], node.args[1].value)
             if name == "getattr":
                 path = _dotted(node, self.aliases)
                 if path:

@@ -335,3 +335,17 @@ def test_the_setup_cell_of_an_earlier_release_is_allowed_too():
     for template in scan.SETUP_TEMPLATES:
         assert scan.scan_source(template.format(install_url=url)) == []
         assert "subprocess" in primitives(template.format(install_url=url) + "subprocess.run(['sh'])\n")
+
+
+@pytest.mark.parametrize("attr", sorted(k for k, (kind, _) in scan.PRIMITIVES.items() if kind == "attr"))
+def test_attribute_primitives_are_found_however_the_attribute_is_reached(attr):
+    """x.attr, getattr/setattr/delattr with the name as a literal, vars(x)[...] and x.__dict__[...]:
+    the same primitive (a constant name is no computed name, and was once no finding at all)."""
+    for source in (f"v = getattr(obj, {attr!r})", f"setattr(obj, {attr!r}, v)", f"delattr(obj, {attr!r})",
+                   f"v = vars(obj)[{attr!r}]", f"v = obj.__dict__[{attr!r}]"):
+        assert attr in primitives(source), source
+
+
+def test_literal_names_of_ordinary_attributes_are_not_findings():
+    assert primitives('w = getattr(model, "weight")\nsetattr(model, "scale", 2.0)') == set()
+    assert primitives('d = {}\nd["f_back"] = 1\nv = d["display_pub"]') == set()
