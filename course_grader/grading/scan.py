@@ -125,6 +125,8 @@ PRIMITIVES: dict[str, tuple[str, str]] = {
     "ctypes": ("module", "native code can change anything in the process"),
     "cffi": ("module", "native code can change anything in the process"),
     "gc": ("module", "the garbage collector finds the grader's objects (records, test functions)"),
+    "__main__": ("module", "the notebook's namespace as a module: IPython's history of the hidden tests' code"),
+    "__self__": ("attr", "reaches the module a built-in function belongs to (builtins: exec, eval, __import__)"),
     # frames: the callers' variables, the test code
     "sys._getframe": ("module", "reads the calling test's frame: its variables and code"),
     "inspect.currentframe": ("module", "reads the calling test's frame: its variables and code"),
@@ -614,10 +616,19 @@ class _Visitor(ast.NodeVisitor):
         if key:
             self.hit(node, key)
 
+    def _namespace_key(self, node, key: str) -> None:
+        """A name read out of a namespace (``globals()["In"]``, ``vars(layer)["_forward_hooks"]``):
+        the primitives of that name as a variable and as an attribute."""
+        self._attribute_name(node, key)
+        if key in _NAMES:
+            self.hit(node, key)
+        elif _HISTORY_RE.match(key):
+            self.hit(node, "_i")
+
     def visit_Subscript(self, node) -> None:
         if _literal(node.slice) and (_is_namespace(node.value, self.aliases, self.namespaces) or (
                 isinstance(node.value, ast.Attribute) and node.value.attr == "__dict__")):
-            self._attribute_name(node, node.slice.value)     # vars(layer)["_forward_hooks"]
+            self._namespace_key(node, node.slice.value)      # vars(layer)["_forward_hooks"]
         path = _dotted(node, self.aliases)            # sys.modules["ctypes"], vars(torch)["_C"]
         if path is not None:
             self._path(node, path)
@@ -651,6 +662,15 @@ class _Visitor(ast.NodeVisitor):
                     self._path(node, path)
         if isinstance(func, ast.Attribute) and func.attr in _MUTATORS:
             self._write_target(node, func.value)
+        if isinstance(func, ast.Attribute) and func.attr in ("get", "pop", "setdefault") and node.args \
+                and _is_namespace(func.value, self.aliases, self.namespaces):
+            key = node.args[0]                        # sys.modules.get("ctypes"), globals().get("In")
+            if not _literal(key):
+                self.hit(node, "getattr with a computed name")
+            elif _dotted(func.value, self.aliases) == "sys.modules":
+                self._path(node, key.value)
+            else:
+                self._namespace_key(node, key.value)
         path = _dotted(func, self.aliases) or name
         last = path.split(".")[-1] if path else (func.attr if isinstance(func, ast.Attribute) else None)
         if last == "publish_display_data" or (last == "display" and any(k.arg == "raw" for k in node.keywords)):

@@ -87,6 +87,8 @@ CASES = {
     "f_globals": ("g = frame.f_globals", "g = globals_count"),
     "f_locals": ("l = frame.f_locals['expected']", "l = f_local"),
     "f_code": ("code = frame.f_code", "code = 1"),
+    "__main__": ("import __main__\nhistory = __main__.In", "if __name__ == '__main__':\n    main()"),
+    "__self__": ("run = print.__self__.exec", "self.scale = 2"),
     "_forward_hooks": ("self.fc._forward_hooks.clear()", "handle = self.fc.register_forward_hook(keep)"),
     "_forward_pre_hooks": ("hooks = layer._forward_pre_hooks", "layer.register_forward_pre_hook(keep)"),
     "tb_frame": ("f = e.__traceback__.tb_frame", "print(e)"),
@@ -349,3 +351,21 @@ def test_attribute_primitives_are_found_however_the_attribute_is_reached(attr):
 def test_literal_names_of_ordinary_attributes_are_not_findings():
     assert primitives('w = getattr(model, "weight")\nsetattr(model, "scale", 2.0)') == set()
     assert primitives('d = {}\nd["f_back"] = 1\nv = d["display_pub"]') == set()
+
+
+@pytest.mark.parametrize("source, primitive", [
+    ('history = globals()["In"]', "In"),
+    ('history = globals().get("_ih")', "_ih"),
+    ('run = vars()["exec"]', "exec"),
+    ('code = locals()["_i3"]', "_i"),
+    ('native = sys.modules.get("ctypes")', "ctypes"),
+    ('g = sys.modules.get("gc")', "gc"),
+    ('module = sys.modules.get(name)', "getattr with a computed name"),
+    ('history = sys.modules["__main__"].In', "__main__"),
+])
+def test_names_read_out_of_namespaces_are_the_names_primitives(source, primitive):
+    assert primitive in primitives(source), source
+
+
+def test_ordinary_dictionary_reads_are_not_findings():
+    assert primitives('d = {"In": 1}\nx = d.get("In")\ny = d["exec"]\nn = sys.modules.get("numpy")') == set()
