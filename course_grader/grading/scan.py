@@ -673,6 +673,14 @@ class _Visitor(ast.NodeVisitor):
                     self._path(node, path)
         if isinstance(func, ast.Attribute) and func.attr in _MUTATORS:
             self._write_target(node, func.value)
+        if isinstance(func, ast.Attribute) and func.attr in ("__setattr__", "__delattr__") and node.args:
+            unbound = len(node.args) >= (3 if func.attr == "__setattr__" else 2)   # type.__setattr__(obj, ...)
+            base, key = (node.args[0], node.args[1]) if unbound else (func.value, node.args[0])
+            if not _literal(key):
+                self.hit(node, "getattr with a computed name")
+            else:
+                self._attribute_name(node, key.value)
+                self._patch(node, base, key.value)
         if isinstance(func, ast.Attribute) and func.attr in ("get", "pop", "setdefault") and node.args \
                 and _is_namespace(func.value, self.aliases, self.namespaces):
             key = node.args[0]                        # sys.modules.get("ctypes"), globals().get("In")
@@ -693,6 +701,9 @@ class _Visitor(ast.NodeVisitor):
             self.hit(node, "reads a data set file")
         if path in ("operator.attrgetter", "operator.methodcaller"):
             self.hit(node, "getattr with a computed name")
+        if path in ("operator.setitem", "operator.delitem", "operator.__setitem__", "operator.__delitem__") \
+                and node.args:
+            self._write_target(node, node.args[0])        # operator.setitem(vars(torch), ...)
         if path == "torch.load" and any(k.arg == "weights_only" and not (
                 isinstance(k.value, ast.Constant) and k.value.value is True) for k in node.keywords):
             self.hit(node, "pickle")

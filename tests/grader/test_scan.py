@@ -387,3 +387,20 @@ def test_names_read_out_of_namespaces_are_the_names_primitives(source, primitive
 
 def test_ordinary_dictionary_reads_are_not_findings():
     assert primitives('d = {"In": 1}\nx = d.get("In")\ny = d["exec"]\nn = sys.modules.get("numpy")') == set()
+
+
+@pytest.mark.parametrize("source, primitive", [
+    ('type.__setattr__(torch, "conv2d", f)', "library patch"),
+    ('torch.__setattr__("conv2d", f)', "library patch"),
+    ('type.__delattr__(F, "relu")', "library patch"),
+    ('shell.__setattr__("display_pub", publisher)', "display_pub"),
+    ('object.__setattr__(layer, name, value)', "getattr with a computed name"),
+    ('import operator\noperator.setitem(vars(torch), "conv2d", f)', "namespace write"),
+    ('import operator\noperator.setitem(sys.modules, "torch", fake)', "sys.modules write"),
+])
+def test_patches_through_dunder_setattr_and_operator_are_patches(source, primitive):
+    assert primitive in primitives(source), source
+
+
+def test_setting_attributes_of_ones_own_objects_is_not_a_finding():
+    assert primitives('object.__setattr__(point, "x", 1)\nimport operator\noperator.setitem(d, "k", 1)') == set()
