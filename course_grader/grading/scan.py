@@ -182,8 +182,6 @@ PRIMITIVES: dict[str, tuple[str, str]] = {
     "reads a data set file": ("rule", "reads the data set's files directly (the test labels)"),
     "loads the data set inside a function": ("rule", "model code that loads the data set can look up the test labels"),
     "looks inputs up by content": ("rule", "a model that recognises its inputs instead of computing on them"),
-    "_forward_hooks": ("attr", "reads or removes the hooks the grader puts on a network's layers to check its predictions"),
-    "_forward_pre_hooks": ("attr", "reads or removes the hooks the grader puts on a network's layers to check its predictions"),
     # the scanner's own limits
     "cannot be parsed": ("rule", "the cell could not be parsed (too deeply nested, or NUL bytes), so it "
                          "could not be scanned; a plain syntax error is not an item: the kernel "

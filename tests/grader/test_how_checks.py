@@ -247,6 +247,15 @@ class FirstLayerAside(nn.Module):
         return self.fc(x.flatten(1))
 
 
+class HookRemover(NearestNeighbour):
+    """The nearest-neighbour table, which first removes every hook from its layers."""
+
+    def forward(self, x):
+        for module in self.modules():
+            module._forward_hooks.clear()
+        return super().forward(x)
+
+
 class Functional(nn.Module):
     """No layer with parameters runs: its weights are used through F.linear."""
 
@@ -302,6 +311,8 @@ def test_predictions_follow_the_first_layer_output():
     predictions, own = kernel.predictions_from_own_layers(cheat, noisy, batch=16, seed=5)
     assert own                                                         # its last layer did answer...
     assert (predictions == table_labels).float().mean() < 0.3          # ...for other images
+    predictions, own = kernel.predictions_from_own_layers(HookRemover(table, table_labels), noisy, batch=16, seed=5)
+    assert not own                                    # without the grader's hooks nothing is verified
     for unverifiable in (Functional(), FirstLayerAside()):           # no weighted layer ran on the batch
         predictions, own = kernel.predictions_from_own_layers(unverifiable, noisy, batch=16, seed=5)
         assert not own and predictions.shape == (40,), unverifiable

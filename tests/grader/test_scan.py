@@ -107,8 +107,6 @@ CASES = {
     "f_code": ("code = frame.f_code", "code = 1"),
     "__main__": ("import __main__\nhistory = __main__.In", "if __name__ == '__main__':\n    main()"),
     "__self__": ("run = print.__self__.exec", "self.scale = 2"),
-    "_forward_hooks": ("self.fc._forward_hooks.clear()", "handle = self.fc.register_forward_hook(keep)"),
-    "_forward_pre_hooks": ("hooks = layer._forward_pre_hooks", "layer.register_forward_pre_hook(keep)"),
     "tb_frame": ("f = e.__traceback__.tb_frame", "print(e)"),
     "gi_frame": ("f = gen.gi_frame", "g = next(gen)"),
     "__code__": ("f.__code__ = g.__code__", "name = f.__name__"),
@@ -368,6 +366,8 @@ def test_attribute_primitives_are_found_however_the_attribute_is_reached(attr):
 
 def test_literal_names_of_ordinary_attributes_are_not_findings():
     assert primitives('w = getattr(model, "weight")\nsetattr(model, "scale", 2.0)') == set()
+    # the activations assignment's own subject: a student may look at a layer's hooks
+    assert primitives("assert not layer._forward_hooks\nlayer._forward_hooks.clear()") == set()
     assert primitives('d = {}\nd["f_back"] = 1\nv = d["display_pub"]') == set()
 
 
