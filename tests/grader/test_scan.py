@@ -371,7 +371,8 @@ def test_literal_names_of_ordinary_attributes_are_not_findings():
     assert primitives('d = {}\nd["f_back"] = 1\nv = d["display_pub"]') == set()
 
 
-@pytest.mark.parametrize("source, primitive", [
+#: primitives reached indirectly: names read out of namespaces, patches through a dunder or operator
+INDIRECT = [
     ('history = globals()["In"]', "In"),
     ('history = globals().get("_ih")', "_ih"),
     ('run = vars()["exec"]', "exec"),
@@ -380,16 +381,6 @@ def test_literal_names_of_ordinary_attributes_are_not_findings():
     ('g = sys.modules.get("gc")', "gc"),
     ('module = sys.modules.get(name)', "getattr with a computed name"),
     ('history = sys.modules["__main__"].In', "__main__"),
-])
-def test_names_read_out_of_namespaces_are_the_names_primitives(source, primitive):
-    assert primitive in primitives(source), source
-
-
-def test_ordinary_dictionary_reads_are_not_findings():
-    assert primitives('d = {"In": 1}\nx = d.get("In")\ny = d["exec"]\nn = sys.modules.get("numpy")') == set()
-
-
-@pytest.mark.parametrize("source, primitive", [
     ('type.__setattr__(torch, "conv2d", f)', "library patch"),
     ('torch.__setattr__("conv2d", f)', "library patch"),
     ('type.__delattr__(F, "relu")', "library patch"),
@@ -397,10 +388,14 @@ def test_ordinary_dictionary_reads_are_not_findings():
     ('object.__setattr__(layer, name, value)', "getattr with a computed name"),
     ('import operator\noperator.setitem(vars(torch), "conv2d", f)', "namespace write"),
     ('import operator\noperator.setitem(sys.modules, "torch", fake)', "sys.modules write"),
-])
-def test_patches_through_dunder_setattr_and_operator_are_patches(source, primitive):
+]
+
+
+@pytest.mark.parametrize("source, primitive", INDIRECT)
+def test_primitives_reached_indirectly_are_found(source, primitive):
     assert primitive in primitives(source), source
 
 
-def test_setting_attributes_of_ones_own_objects_is_not_a_finding():
+def test_ordinary_dictionaries_and_objects_are_not_findings():
+    assert primitives('d = {"In": 1}\nx = d.get("In")\ny = d["exec"]\nn = sys.modules.get("numpy")') == set()
     assert primitives('object.__setattr__(point, "x", 1)\nimport operator\noperator.setitem(d, "k", 1)') == set()
