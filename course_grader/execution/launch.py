@@ -190,24 +190,24 @@ def seal_ipc_dir(km: GradingKernelManager) -> str:
     A root grader gives the folder to the host's nobody (65534), mode 0555, which the kernel (the
     grader's own uid on the host, without capabilities) can no longer write to. A pre-warmed
     kernel's folder is also remounted read-only in the kernel's own mount namespace (by its
-    supervisor, asked through the relay), for a non-root grader too. A fresh kernel of a
-    non-root grader keeps a writable folder (README, "What is contained")."""
+    supervisor, asked through the relay), for a non-root grader too; a fresh kernel's, where the
+    grader is not root, by the grader itself (``seal_in_sandbox``; where that fails the folder
+    stays writable, said once on stderr, never a reason to stop)."""
     if not (km.ipc_dir and km.sandboxed):
         return ""
-    if os.geteuid() == 0:
+    root = os.geteuid() == 0
+    if root:
         try:
             os.chown(km.ipc_dir, SANDBOX_UID, SANDBOX_UID)
             os.chmod(km.ipc_dir, 0o555)
         except OSError:
             pass
-    elif km.server is None:
-        why = seal_in_sandbox(km)
+    if km.server is None:
+        why = "" if root else seal_in_sandbox(km)
         if why and not _warned.get("seal"):
             _warned["seal"] = True
             print(f"course: a fresh kernel's IPC folder stays writable for its code ({why}); "
                   "pre-warmed kernels (kernel_mode) or a root grader seal it", file=sys.stderr)
-        return ""
-    if km.server is None:
         return ""
     answer = Path(km.pidfile).with_name("sealed")
     try:

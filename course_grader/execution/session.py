@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import functools
 import json
 import re
 import time
@@ -65,9 +66,11 @@ def _source(module) -> str:
     return Path(module.__file__).read_text(encoding="utf-8")
 
 
+@functools.lru_cache(maxsize=1)
 def guard_source() -> str:
     """Installs fresh ``course_grader.kernel``, ``.probes`` and ``.doubles`` modules in the kernel
-    (before each test cell); kernel first, as the others import it."""
+    (before each test cell); kernel first, as the others import it. Built once per process
+    (every kernel's prelude and every test cell send the same text)."""
     sources = {"kernel": _source(kernel_module), "probes": _source(probes_module),
                "doubles": _source(doubles_module)}
     packed = base64.b64encode(zlib.compress(json.dumps(sources).encode("utf-8"), 9)).decode("ascii")

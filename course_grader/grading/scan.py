@@ -625,8 +625,18 @@ class _Visitor(ast.NodeVisitor):
         if key:
             self.hit(node, key)
 
+    def _named_access(self, node, base, key, write: bool) -> None:
+        """``getattr(base, key)``, ``setattr``/``delattr`` and ``base.__setattr__(key, ...)``: a
+        literal name is that attribute (and, written, maybe a patch); any other is a finding."""
+        if not _literal(key):
+            self.hit(node, "getattr with a computed name")
+            return
+        self._attribute_name(node, key.value)           # getattr(frame, "f_locals")
+        if write:
+            self._patch(node, base, key.value)
+
     def _namespace_key(self, node, key: str) -> None:
-        """A name read out of a namespace (``globals()["In"]``, ``vars(layer)["_forward_hooks"]``):
+        """A name read out of a namespace (``globals()["In"]``, ``vars(frame)["f_locals"]``):
         the primitives of that name as a variable and as an attribute."""
         self._attribute_name(node, key)
         if key in _NAMES:
@@ -637,7 +647,7 @@ class _Visitor(ast.NodeVisitor):
     def visit_Subscript(self, node) -> None:
         if _literal(node.slice) and (_is_namespace(node.value, self.aliases, self.namespaces) or (
                 isinstance(node.value, ast.Attribute) and node.value.attr == "__dict__")):
-            self._namespace_key(node, node.slice.value)      # vars(layer)["_forward_hooks"]
+            self._namespace_key(node, node.slice.value)      # vars(frame)["f_locals"]
         path = _dotted(node, self.aliases)            # sys.modules["ctypes"], vars(torch)["_C"]
         if path is not None:
             self._path(node, path)
@@ -659,12 +669,7 @@ class _Visitor(ast.NodeVisitor):
         self._called.add(id(func))
         name = func.id if isinstance(func, ast.Name) and func.id not in self.aliases else None
         if name in ("getattr", "setattr", "delattr") and len(node.args) >= 2:
-            if not _literal(node.args[1]):
-                self.hit(node, "getattr with a computed name")
-            else:
-                self._attribute_name(node, node.args[1].value)   # getattr(frame, "f_locals")
-                if name in ("setattr", "delattr"):
-                    self._patch(node, node.args[0], node.args[1].value)
+            self._named_access(node, node.args[0], node.args[1], write=name != "getattr")
             if name == "getattr":
                 path = _dotted(node, self.aliases)
                 if path:
@@ -674,11 +679,7 @@ class _Visitor(ast.NodeVisitor):
         if isinstance(func, ast.Attribute) and func.attr in ("__setattr__", "__delattr__") and node.args:
             unbound = len(node.args) >= (3 if func.attr == "__setattr__" else 2)   # type.__setattr__(obj, ...)
             base, key = (node.args[0], node.args[1]) if unbound else (func.value, node.args[0])
-            if not _literal(key):
-                self.hit(node, "getattr with a computed name")
-            else:
-                self._attribute_name(node, key.value)
-                self._patch(node, base, key.value)
+            self._named_access(node, base, key, write=True)
         if isinstance(func, ast.Attribute) and func.attr in ("get", "pop", "setdefault") and node.args \
                 and _is_namespace(func.value, self.aliases, self.namespaces):
             key = node.args[0]                        # sys.modules.get("ctypes"), globals().get("In")

@@ -276,9 +276,11 @@ def predictions_from_own_layers(model, images, batch: int = 1000, seed: int = 0)
     answers for the wrong images and loses the accuracy its table would have given it.
 
     from_own_layers: whether a layer with parameters ran on the batch (its output permuted across
-    it at least once; its calls on anything else are left alone) and, in both runs, every
-    prediction is the largest output of the last registered layer (a leaf module) that ran, as it
-    is for a network that returns its last layer's logits (or a softmax of them). A network that runs no layer with parameters (weights used through
+    it at least once; its calls on anything else are left alone) and every prediction is the
+    largest output of the last registered layer (a leaf module) that ran, in every permuted run
+    and in the plain run of the first batch that finds the layer to permute, as it is for a
+    network that returns its last layer's logits (or a softmax of them). Each batch runs once
+    (twice for the first); where the check fails, the predictions are the plain ones. A network that runs no layer with parameters (weights used through
     ``torch.nn.functional`` only) fails it.
     What is not checked: a table keyed on the first layer's own output.
     """
@@ -306,36 +308,46 @@ def predictions_from_own_layers(model, images, batch: int = 1000, seed: int = 0)
             layer.shape[0] == logits.shape[0] and layer.numel() == logits.numel() and \
             bool(torch.equal(layer.reshape(len(logits), -1).argmax(1), logits.reshape(len(logits), -1).argmax(1)))
 
+    def plain(x):
+        """The logits of a plain run, whether they are the last layer's, the first weighted layer."""
+        seen.clear()
+        logits = model(x)
+        return logits, from_last_layer(logits), seen.get("first")
+
+    def composed(x, first):
+        """The predictions read where each image's features went, or None when they cannot be."""
+        seen.clear()
+        seen["order"] = order = torch.randperm(len(x), generator=generator)
+        swap = first.register_forward_hook(permute)
+        try:
+            swapped = model(x)
+        except Exception:                      # a forward that cannot take it: not its layers'
+            return None
+        finally:
+            swap.remove()
+        if not (seen.get("permuted", 0) > 0 and from_last_layer(swapped) and swapped.shape[0] == len(x)):
+            return None
+        chunk = torch.empty(len(x), dtype=torch.long)
+        chunk[order] = swapped.reshape(len(x), -1).argmax(1)
+        return chunk
+
     generator = torch.Generator().manual_seed(seed)
     leaves = [m for m in model.modules() if not list(m.children())]
     hooks = [m.register_forward_hook(keep) for m in leaves]
-    predictions, own = [], True
+    predictions, own, first = [], True, None
     try:
         model.eval()
         with torch.no_grad():
             for start in range(0, len(images), batch):
-                chunk_images = images[start:start + batch]
-                seen.clear()
-                logits = model(chunk_images)
-                own = from_last_layer(logits) and own
-                chunk = logits.reshape(len(logits), -1).argmax(1)       # the plain predictions
-                first = seen.get("first")
-                order = torch.randperm(len(chunk_images), generator=generator)
-                own = own and first is not None and chunk.shape[0] == len(chunk_images)
-                if own:
-                    seen.clear()
-                    seen["order"] = order
-                    swap = first.register_forward_hook(permute)
-                    try:
-                        swapped = model(chunk_images)
-                    except Exception:               # a forward that cannot take it: not its layers'
-                        swapped = None
-                    finally:
-                        swap.remove()
-                    own = seen.get("permuted", 0) > 0 and from_last_layer(swapped) and swapped.shape[0] == len(chunk)
-                    if own:
-                        chunk = torch.empty_like(chunk)
-                        chunk[order] = swapped.reshape(len(swapped), -1).argmax(1)
+                x = images[start:start + batch]
+                if first is None and own:         # the first batch: which layer to permute
+                    _, own, first = plain(x)
+                    own = own and first is not None
+                chunk = composed(x, first) if own else None
+                own = own and chunk is not None
+                if chunk is None:                 # not its own layers: the plain predictions
+                    logits = model(x)
+                    chunk = logits.reshape(len(logits), -1).argmax(1)
                 predictions.append(chunk)
     finally:
         for hook in hooks:
