@@ -49,20 +49,33 @@ def _closed_ancestor(path: Path) -> Path | None:
     return None
 
 
-def _mount_script(interpreter: Path) -> str:
-    """Shell lines, run as root in a new mount namespace, that make ``interpreter`` reachable for
-    others: a tmpfs over the closed folder with just the interpreter's subtree bound back."""
-    closed = _closed_ancestor(interpreter)
-    if closed is None:
-        return ""
-    child = closed / interpreter.relative_to(closed).parts[0]
-    deeper = [f for f in interpreter.parents if f == child or child in f.parents]
-    if any(not os.stat(f).st_mode & stat.S_IXOTH for f in deeper):
-        pytest.skip(f"{interpreter} lies under more than one folder other users cannot enter")
-    keep = "/tmp/.course-normal-user-keep"
-    return (f"mkdir -p {keep} && mount --bind {shlex.quote(str(child))} {keep} && "
-            f"mount -t tmpfs -o mode=755 tmpfs {shlex.quote(str(closed))} && "
-            f"mkdir -p {shlex.quote(str(child))} && mount --bind {keep} {shlex.quote(str(child))} && ")
+def _mount_script(paths: list[Path]) -> str:
+    """Shell lines, run as root in a new mount namespace, that make each of ``paths`` reachable for
+    others: a tmpfs over each closed folder above them, with just their subtrees bound back.
+
+    The paths are the virtual environment and its interpreter: CI keeps the venv in root's cache
+    (``/root/.cache/...``) and a pyenv interpreter lies under ``/root/.pyenv``; both must survive
+    the tmpfs over ``/root``."""
+    children: dict[Path, list[Path]] = {}
+    for path in paths:
+        closed = _closed_ancestor(path)
+        if closed is None:
+            continue
+        child = closed / path.relative_to(closed).parts[0]
+        deeper = [f for f in [path, *path.parents] if f == child or child in f.parents]
+        if any(f.is_dir() and not os.stat(f).st_mode & stat.S_IXOTH for f in deeper):
+            pytest.skip(f"{path} lies under more than one folder other users cannot enter")
+        if child not in children.setdefault(closed, []):
+            children[closed].append(child)
+    lines = []
+    for n, (closed, kept) in enumerate(children.items()):
+        keeps = [f"/tmp/.course-normal-user-keep-{n}-{k}" for k in range(len(kept))]
+        for child, keep in zip(kept, keeps):
+            lines.append(f"mkdir -p {keep} && mount --bind {shlex.quote(str(child))} {keep}")
+        lines.append(f"mount -t tmpfs -o mode=755 tmpfs {shlex.quote(str(closed))}")
+        for child, keep in zip(kept, keeps):
+            lines.append(f"mkdir -p {shlex.quote(str(child))} && mount --bind {keep} {shlex.quote(str(child))}")
+    return "".join(line + " && " for line in lines)
 
 
 @pytest.mark.xdist_group("cpu_time")      # see test_cpu_time_limit.py
@@ -92,7 +105,7 @@ def test_isolation_tests_pass_for_a_grader_that_is_not_root():
                   f"--inh-caps=-all env -i " + " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items())
                   + f" {shlex.quote(str(course / '.venv' / 'bin' / 'python'))} -m pytest -q -rs -p no:cacheprovider "
                   + " ".join(INNER))
-        script = f"cd {shlex.quote(str(course))} && {_mount_script(interpreter)}{run_as}"
+        script = f"cd {shlex.quote(str(course))} && {_mount_script([venv, interpreter])}{run_as}"
         result = subprocess.run(["unshare", "--mount", "--propagation", "private", "sh", "-c", script],
                                 capture_output=True, text=True, timeout=1500)
     finally:
