@@ -9,10 +9,12 @@ and after a fatal problem nothing more runs.
 """
 from __future__ import annotations
 
+import ast
 import base64
 import copy
 import functools
-import json
+import importlib.util
+import marshal
 import re
 import time
 import zlib
@@ -66,16 +68,42 @@ def _source(module) -> str:
     return Path(module.__file__).read_text(encoding="utf-8")
 
 
+def _without_docstrings(source: str) -> ast.Module:
+    """``source`` parsed, with the docstrings of the module, its classes and functions left out
+    (every other line keeps its number, for tracebacks)."""
+    tree = ast.parse(source)
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+            body = node.body
+            if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
+                    and isinstance(body[0].value.value, str):
+                node.body = body[1:] or [ast.Pass(lineno=body[0].lineno, col_offset=body[0].col_offset)]
+    return tree
+
+
 @functools.lru_cache(maxsize=1)
 def guard_source() -> str:
     """Installs fresh ``course_grader.kernel``, ``.probes`` and ``.doubles`` modules in the kernel
-    (before each test cell); kernel first, as the others import it. Built once per process
-    (every kernel's prelude and every test cell send the same text)."""
-    sources = {"kernel": _source(kernel_module), "probes": _source(probes_module),
-               "doubles": _source(doubles_module)}
-    packed = base64.b64encode(zlib.compress(json.dumps(sources).encode("utf-8"), 9)).decode("ascii")
-    return (_source(guard_module) + f"_course_guard({packed!r})\n"
+    (before each test cell); kernel first, as the others import it. The modules are compiled here,
+    once per process (every kernel's prelude and every test cell send the same text), and sent as
+    marshalled code objects (``inside/guard.py`` says why)."""
+    codes = [(name, compile(_without_docstrings(_source(module)), f"course_grader/{name}.py", "exec",
+                            dont_inherit=True))     # not this file's __future__ imports
+             for name, module in (("kernel", kernel_module), ("probes", probes_module),
+                                  ("doubles", doubles_module))]
+    packed = base64.b64encode(zlib.compress(marshal.dumps((importlib.util.MAGIC_NUMBER, codes)), 9))
+    return (_source(guard_module) + f"_course_guard({packed.decode('ascii')!r})\n"
             "del _course_guard\n")
+
+
+def kernel_code_text(settings: Settings) -> str:
+    """The source text of everything the grader runs in a kernel besides the notebook (guard,
+    kernel library, prelude and its settings), for cache keys: unlike ``prelude_source``, whose
+    marshalled code objects may differ from one process to the next, it is the same wherever the
+    code is."""
+    return "\n".join([_source(guard_module), _source(kernel_module), _source(probes_module),
+                      _source(doubles_module), _source(prelude_module),
+                      f"{int(settings.seed)} {int(settings.torch_threads)}"])
 
 
 def prelude_source(settings: Settings) -> str:
@@ -132,7 +160,7 @@ class KernelSession:
                 return self.fatal
             prelude = self.nb.cells[0]
             self.client.timeout = settings.startup_timeout + 60
-            self.client.execute_cell(prelude, 0)
+            self.client.execute_cell(prelude, 0, store_history=False)   # the notebook's cells count from 1
             errors = [o for o in prelude.outputs if o.get("output_type") == "error"]
             if errors:
                 self.fatal = (f"the grading kernel could not be prepared: {errors[0].get('ename')}: "
@@ -208,7 +236,7 @@ class KernelSession:
             client.timeout, client.timed_out = FIGURES_SECONDS, False
             probe = nbformat.v4.new_code_cell(code + "_course_figure_numbers()\n")
             client._bytes_in_cell.pop(0, None)
-            client.execute_cell(probe, 0)
+            client.execute_cell(probe, 0, store_history=False)
             text = "".join(o.get("text", "") for o in probe.outputs if o.get("output_type") == "stream")
             numbers = re.search(r"COURSE_FIGURES \[([0-9, ]{0,2000})\]", text)
             for number in [int(n) for n in numbers.group(1).split(",") if n.strip()][:limit] if numbers else []:
@@ -217,7 +245,7 @@ class KernelSession:
                 client.timeout = max(1, int(deadline - time.monotonic()))
                 cell = nbformat.v4.new_code_cell(f"_course_render_figure({number}, {int(dpi)})\n")
                 client._bytes_in_cell.pop(0, None)
-                client.execute_cell(cell, 0)
+                client.execute_cell(cell, 0, store_history=False)
                 if client.timed_out:
                     break
                 found += [o["data"]["image/png"] for o in cell.outputs

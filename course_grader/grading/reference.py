@@ -30,7 +30,7 @@ def _torch_version() -> str:
 def _reference_key(settings: Settings, source_path: Path) -> str:
     h = hashlib.sha256()
     h.update(source_path.read_bytes())
-    h.update(session.prelude_source(settings).encode())     # the kernel library, guard and prelude
+    h.update(session.kernel_code_text(settings).encode())   # the kernel library, guard and prelude
     h.update(f"{_torch_version()}|{settings.seed}|{settings.torch_threads}|{settings.grading_epochs}".encode())
     return h.hexdigest()[:20]
 

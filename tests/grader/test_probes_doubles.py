@@ -137,3 +137,30 @@ def test_the_guard_installs_fresh_kernel_probes_and_doubles_modules():
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["['course_grader',", "'course_grader.doubles',", "'course_grader.kernel',",
                                    "'course_grader.probes']", "1"]
+
+
+def test_the_guard_refuses_a_kernel_on_another_python():
+    """The guard carries the grader's compiled code: a kernel whose bytecode differs (another
+    Python) says so instead of running it."""
+    check = ("import importlib.util\nimportlib.util.MAGIC_NUMBER = b'\\x00\\x00\\r\\n'\n" + guard_source())
+    done = subprocess.run([sys.executable, "-I", "-c", check], capture_output=True, text=True, timeout=120,
+                          cwd="/")
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines()[-1].startswith(
+        "RuntimeError: the grading kernel runs another Python than the grader"), done.stderr
+
+
+def test_the_guard_keeps_the_helpers_line_numbers():
+    """Docstrings are left out of the code the guard sends; a helper's traceback still points at
+    its line in inside/kernel.py."""
+    import inspect
+
+    from course_grader.inside import kernel
+    code = (guard_source() + "import traceback\nfrom course_grader import kernel\n"
+            "try:\n    kernel.record('x', object())\nexcept Exception as e:\n"
+            "    print(traceback.extract_tb(e.__traceback__)[1].lineno)\n")
+    done = subprocess.run([sys.executable, "-I", "-c", code], capture_output=True, text=True, timeout=120,
+                          cwd="/")
+    assert done.returncode == 0, done.stderr
+    lines, first = inspect.getsourcelines(kernel.record)
+    assert first < int(done.stdout) < first + len(lines), done.stdout

@@ -353,3 +353,26 @@ def test_what_the_sandbox_binds_under_tmp_stays_visible_read_only(prewarmed, tmp
     bound = {f.parts[2] for f in bwrap._read_only_folders(prewarmed, ()) if f.parts[1] == "tmp"}
     assert str(data).split("/")[2] in bound
     assert sorted(n if n in bound else n[:14] for n in in_tmp) == sorted([*bound, "course-zygote-"])
+
+
+@pytest.mark.parametrize("kernel_mode", ["fresh", "prewarmed"])
+def test_the_grader_s_own_cells_leave_no_history(settings, tmp_path, kernel_mode):
+    """The prelude, the guard before each test cell and the figures page's cells are not stored
+    in the kernel's history: the notebook's cells are numbered 1, 2, 3 as in a plain "Run all",
+    and IPython's ``In`` holds the notebook's cells alone."""
+    test_cell = nbformat.v4.new_code_cell("print(len(In), any('_course' + '_guard' in c for c in In))")
+    test_cell.metadata["nbgrader"] = {"grade": True, "grade_id": "t", "points": 1, "solution": False,
+                                      "locked": True}
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1"), test_cell,
+                                         nbformat.v4.new_code_cell("import matplotlib.pyplot as plt\n"
+                                                                   "plt.plot([1, 2]); x += 1")])
+    s = replace(settings, sandbox="require", kernel_mode=kernel_mode, cell_timeout=60)
+    try:
+        run = run_notebook(nb, tmp_path, s, figures=True)
+    finally:
+        zygote.close_all()
+    assert not run.fatal, run.fatal
+    assert [c.execution_count for c in run.notebook.cells] == [1, 2, 3]
+    printed = "".join(o.get("text", "") for o in run.notebook.cells[1].outputs)
+    assert printed == "3 False\n", printed        # In[0] is "", then the notebook's two cells so far
+    assert len(run.figures) == 1
