@@ -376,3 +376,23 @@ def test_the_grader_s_own_cells_leave_no_history(settings, tmp_path, kernel_mode
     printed = "".join(o.get("text", "") for o in run.notebook.cells[1].outputs)
     assert printed == "3 False\n", printed        # In[0] is "", then the notebook's two cells so far
     assert len(run.figures) == 1
+
+
+def test_the_server_holds_no_file_a_kernel_would_inherit(prewarmed):
+    """What the server preloads (torch, matplotlib with a figure drawn once: fonts, the math
+    parser) leaves no file open: a kernel closes every descriptor above its stdio, so an object
+    kept across the fork that owned one (a font file) would later read a closed or reused one."""
+    from course_grader.execution.processes import tree_pids
+    server, why = zygote.server_for(prewarmed)
+    assert server is not None, why
+    python = [p for p in tree_pids(server.process.pid)
+              if Path(f"/proc/{p}/exe").resolve().name.startswith("python")]
+    assert len(python) == 1, python
+    held = {}
+    for fd in os.listdir(f"/proc/{python[0]}/fd"):
+        try:
+            held[int(fd)] = os.readlink(f"/proc/{python[0]}/fd/{fd}")
+        except OSError:
+            pass
+    beyond_stdio = {fd: target for fd, target in held.items() if fd > 2}
+    assert len(beyond_stdio) == 1 and next(iter(beyond_stdio.values())).startswith("socket:"), held
