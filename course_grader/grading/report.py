@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import csv
+import functools
 import html
 import io
 import json
@@ -196,6 +197,29 @@ def clean_html(element) -> str:
     matches whole: the highlighted code cells, which bleach parsed at about 30 ms each (half of a
     feedback page's export) and would leave as they are."""
     text = element.decode() if isinstance(element, bytes) else str(element)
+    return _clean_text(text)
+
+
+#: What the feedback pages of a batch share is rendered once per grading process: the release's
+#: markdown and code cells are the same in every submission. The LRU caches below are keyed by the
+#: exact text (a student's changed cell is rendered anew; texts over CACHED_TEXT characters are
+#: not kept): about 80% of a page's export, after the first page.
+CACHED_PAGES_ENTRIES, CACHED_TEXT = 2048, 20_000      # at most about 40 MB a cache
+
+
+def _kept(function):
+    """``function`` (of hashable arguments, the first a text) with an LRU cache for short texts."""
+    cached = functools.lru_cache(maxsize=CACHED_PAGES_ENTRIES)(function)
+
+    @functools.wraps(function)
+    def call(text, *rest):
+        return cached(text, *rest) if len(text) <= CACHED_TEXT else function(text, *rest)
+    call.cache_info = cached.cache_info
+    return call
+
+
+@_kept
+def _clean_text(text: str) -> str:
     return text if _HIGHLIGHTED.fullmatch(text) else sanitise(text)
 
 
@@ -216,25 +240,45 @@ def _feedback_exporter():
     leaves markdown cells and HTML/markdown outputs as they are by default, so a student's
     ``<img onerror=...>`` would run in whoever opens the page) and ``clean_html``, without the
     BeautifulSoup pass its ``from_notebook_node`` ends with (alt text for images, ``tabindex``
-    for the lab template's cells: 60% of a page's export). ``feedback_html`` adds the alt text."""
+    for the lab template's cells: 60% of a page's export). ``feedback_html`` adds the alt text.
+    Markdown, highlighted code and sanitised HTML are kept by their text (``_kept``)."""
     from nbconvert import HTMLExporter
     from nbconvert.exporters.templateexporter import TemplateExporter
     from nbconvert.filters.highlight import Highlight2HTML
     from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
+    from jinja2 import pass_context
 
     class FeedbackExporter(HTMLExporter):
+        @pass_context
+        def markdown2html(self, context, source):
+            if context.get("cell", {}).get("attachments"):    # the cell's own images: each time
+                return HTMLExporter.markdown2html(self, context, source)
+            return markdown(source, context.get("resources", {}).get("metadata", {}).get("path", ""))
+
         def from_notebook_node(self, nb, resources=None, **kw):
             # HTMLExporter.from_notebook_node's filters, then the template alone
             langinfo = nb.metadata.get("language_info", {})
             lexer = langinfo.get("pygments_lexer", langinfo.get("name", None))
-            self.register_filter("highlight_code", self.filters.get(
-                "highlight_code", Highlight2HTML(pygments_lexer=lexer, parent=self)))
+            cached = self.__dict__.setdefault("_highlighted", {})
+            if lexer not in cached:
+                highlight = Highlight2HTML(pygments_lexer=lexer, parent=self)
+                cached[lexer] = _kept(lambda source, language, magics: highlight(
+                    source, language, {"magics_language": magics} if magics else None))
+            highlighted = cached[lexer]
+
+            def highlight_code(source, language=None, metadata=None):
+                magics = metadata.get("magics_language") if isinstance(metadata, dict) else None
+                return highlighted(str(source), language, magics)
+
+            self.register_filter("highlight_code", highlight_code)
             resources = self._init_resources(resources)
             self.register_filter("filter_data_type", WidgetsDataTypeFilter(
                 notebook_metadata=self._nb_metadata, parent=self, resources=resources))
             return TemplateExporter.from_notebook_node(self, nb, resources, **kw)
 
     exporter = FeedbackExporter(template_name="classic", sanitize_html=True)
+    markdown = _kept(lambda source, path: HTMLExporter.markdown2html(
+        exporter, {"resources": {"metadata": {"path": path}}}, source))
     exporter.register_filter("clean_html", clean_html)
     return exporter
 

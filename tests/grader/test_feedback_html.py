@@ -127,3 +127,33 @@ def test_image_outputs_have_alt_text():
     assert len(tags) == 2 and all(tag.count(" alt=") == 1 for tag in tags), tags
     assert 'alt="a figure of the notebook"' in page and 'alt="mine"' in page
     assert_inert(page)
+
+
+def _page(nb) -> str:
+    """A feedback page, without the random cell id of its header cell."""
+    return re.sub(r"cell-id=[0-9a-f]{8}\b", "", report.feedback_html(nb, GradeResult(assignment="pooling", student="s")))
+
+
+def test_what_submissions_share_is_rendered_once_and_what_differs_anew():
+    """The release's cells are rendered once per process (the same markdown and code in every
+    submission): the second page is the same, from the caches; a student's changed cell, and a
+    markdown cell with its own image, are rendered from their own text."""
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["language_info"] = {"name": "python", "pygments_lexer": "ipython3"}
+    image = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+    with_image = nbformat.v4.new_markdown_cell("![dot](attachment:dot.png)")
+    with_image.attachments = {"dot.png": {"image/png": image}}
+    nb.cells = [nbformat.v4.new_markdown_cell("## Part 1: *pooling* <script>alert(1)</script>"),
+                nbformat.v4.new_code_cell("def max_pool(x):\n    return x  # try_one"), with_image]
+    first = _page(nb)
+    hits = report._clean_text.cache_info().hits
+    assert _page(nb) == first
+    assert report._clean_text.cache_info().hits > hits
+    assert "<em>pooling</em>" in first and "try_one" in first and image in first
+    assert_inert(first)
+    nb.cells[0].source = "## Part 1: *average* pooling"
+    nb.cells[1].source = "def max_pool(x):\n    return x.amax()  # try_two"
+    with_image.attachments = {"dot.png": {"image/png": image[:-4] + "AAA="}}
+    second = _page(nb)
+    assert "<em>average</em>" in second and "try_two" in second and "try_one" not in second
+    assert image[:-4] + "AAA=" in second and image not in second
