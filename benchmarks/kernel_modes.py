@@ -32,7 +32,6 @@ from pathlib import Path
 
 import _common  # noqa: F401  (sets up paths)
 from _common import ROOT, table
-from grading_time import grade_seconds
 
 
 def pss_mb(pids) -> float:
@@ -51,12 +50,14 @@ PHASES = ("kernel start + prelude", "test helpers", "cells + hidden tests", "res
           "beyond cells")
 
 
-def grade_once(settings, assignment: str, nb) -> dict:
+def grade_once(settings, assignment, nb) -> dict:
     """Grade ``nb`` once and write its outputs; seconds per phase (PHASES), timed by wrapping
     the session's methods (a benchmark's measuring, not the grader's)."""
+    import nbformat
     from course_grader.execution import session
     from course_grader.execution.session import KernelSession
     from course_grader.grading import report
+    from course_grader.grading.grade import grade_notebook
 
     spent = {"start": 0.0, "run": 0.0, "guard": 0.0}
     originals = {name: getattr(KernelSession, name) for name in ("start", "run")}
@@ -81,16 +82,20 @@ def grade_once(settings, assignment: str, nb) -> dict:
     for name in originals:
         setattr(KernelSession, name, timed(name))
     session.run_guard = timed_guard
-    try:
-        seconds, _, _ = grade_seconds(nb, settings, assignment)
-    finally:
-        for name, method in originals.items():
-            setattr(KernelSession, name, method)
-        session.run_guard = guard
-    with tempfile.TemporaryDirectory() as tmp:       # outputs of a like result, timed alone
-        from course_grader.grading.results import GradeResult
-        t = time.perf_counter()
-        report.write_outputs(Path(tmp), GradeResult(assignment=assignment, student="student"), nb)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "student" / assignment.id / f"{assignment.id}.ipynb"
+        path.parent.mkdir(parents=True)
+        nbformat.write(nb, path)
+        try:
+            t = time.perf_counter()
+            result, executed = grade_notebook(settings, assignment, path, student="student")
+            seconds = time.perf_counter() - t
+        finally:
+            for name, method in originals.items():
+                setattr(KernelSession, name, method)
+            session.run_guard = guard
+        t = time.perf_counter()            # its outputs: autograded notebook, feedback page, JSON
+        report.write_outputs(Path(tmp) / "out", result, executed)
         outputs = time.perf_counter() - t
     cells = spent["run"] - spent["guard"]
     return dict(zip(PHASES, (spent["start"], spent["guard"], cells, seconds - spent["start"] - spent["run"],
@@ -197,7 +202,9 @@ def class_run(settings, students: int, jobs: int) -> dict:
 def main(argv=None) -> int:
     from course_grader.config import load_settings
     from course_grader.execution import zygote
-    from course_grader.grading.grade import reference_records
+    from course_grader.assignment import load
+    from course_grader.grading.grade import prepared, reference_records
+    from course_grader.grading.reference import attach
     from course_grader.notebook import read_notebook
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -219,7 +226,11 @@ def main(argv=None) -> int:
         for kernel_mode in ("fresh", "prewarmed"):
             s = replace(settings, kernel_mode=kernel_mode)
             zygote.server_for(s)             # started and ready, as in a batch after its first kernel
-            runs = [grade_once(s, assignment, nb) for _ in range(args.repeats)]
+            # as a batch's worker grades: the assignment read once, its reference records
+            # attached and what grading derives from its notebooks prepared (batch.grade_folder)
+            loaded = attach(s, load(s, assignment))
+            prepared(loaded)
+            runs = [grade_once(s, loaded, nb) for _ in range(args.repeats)]
             medians = [statistics.median(r[phase] for r in runs) for phase in PHASES]
             rows.append([assignment, kernel_mode] + [f"{m:.2f}" for m in medians])
             print(f"  {assignment}, {kernel_mode}: {medians[-1]:.1f} s", file=sys.stderr)
