@@ -57,12 +57,15 @@ LINUX_CAPABILITY_VERSION_3 = 0x20080522
 
 #: what a notebook imports, imported once here (those that are missing are skipped);
 #: torch._dynamo: the first torch dispatch mode (the op checks: ``aten_ops_used``, ``ops_seen``)
-#: imports it, about 1 s; ipykernel.debugger (debugpy), sqlite3 (IPython's history), pdb and
-#: tornado.queues: what IPKernelApp.initialize imports, about 45 ms of every kernel's start
+#: imports it, about 1 s; ipykernel.debugger (debugpy), sqlite3 (IPython's history), pdb,
+#: tornado's queues and asyncio platform, IPython's completer, debugger, inspector and storemagic:
+#: what IPKernelApp.initialize imports, about 50 ms of every kernel's start
 PRELOAD = ("numpy", "torch", "torch.nn", "torch.nn.functional", "torch.utils.data", "torch._dynamo",
            "torchvision", "torchvision.transforms", "torchvision.datasets", "matplotlib",
            "matplotlib.pyplot", "IPython", "ipykernel.kernelapp", "ipykernel.ipkernel",
-           "ipykernel.debugger", "sqlite3", "pdb", "tornado.queues",
+           "ipykernel.debugger", "sqlite3", "pdb", "tornado.queues", "tornado.platform.asyncio",
+           "IPython.core.completerlib", "IPython.core.debugger", "IPython.core.oinspect",
+           "IPython.extensions.storemagic", "IPython.utils.wildcard", "faulthandler",
            "course_utils", "course_utils.data", "course_utils.plots", "course_utils.seed",
            "course_utils.train", "course_utils.checks", "course_utils.device", "torchinfo", "tqdm",
            "tqdm.auto", "PIL.Image")
