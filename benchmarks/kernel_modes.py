@@ -2,13 +2,15 @@
 
     .venv/bin/python benchmarks/kernel_modes.py [ASSIGNMENT ...] [--repeats 3] [--students 4] [--jobs 2]
 
-1. Per assignment: the reference submission graded with ``grade_notebook`` (as one submission of a
-   batch: the reference records cached, the fork server already started) and its outputs written
-   (feedback HTML, JSON, notebook), median of REPEATS per phase, with ``kernel_mode = "fresh"``
-   and ``"prewarmed"``. "test helpers": the guard run before each test cell (``run_guard``);
-   "beyond cells": everything but the notebook's own cells and hidden tests (the per-submission
-   overhead of issue 16; the figures page's rendering, in "rest of grading", included); and, for a light notebook, the end to end time of ``course check`` (a new
-   grader process: what a student waits for after a push).
+1. Per assignment: the reference submission graded with ``grade_notebook`` as a batch's worker
+   grades it (the assignment read once with its reference records, the fork server already
+   started) and its outputs written (feedback HTML, JSON, notebook), median of REPEATS per phase,
+   with ``kernel_mode = "fresh"`` and ``"prewarmed"``. "test helpers": the guard run before each
+   test cell (``run_guard``); "beyond cells": everything but the notebook's own cells and hidden
+   tests (the per-submission overhead of issue 16), with and without the rendering of the figures
+   the notebook drew for the instructor's figures page (part of "rest of grading"); and, for a
+   light notebook, the end to end time of ``course check`` (a new grader process: what a student
+   waits for after a push).
 2. A class run: STUDENTS students x every assignment (reference solutions) with
    ``grade_folder(jobs=JOBS)``, both modes: submissions per minute, and the projection of a class of
    300 x 7 on 4 two-core runners (grading only; add the install).
@@ -47,7 +49,7 @@ def pss_mb(pids) -> float:
 
 
 PHASES = ("kernel start + prelude", "test helpers", "cells + hidden tests", "rest of grading", "outputs", "total",
-          "beyond cells")
+          "beyond cells", "of it figures page", "beyond cells without it")
 
 
 def grade_once(settings, assignment, nb) -> dict:
@@ -59,8 +61,8 @@ def grade_once(settings, assignment, nb) -> dict:
     from course_grader.grading import report
     from course_grader.grading.grade import grade_notebook
 
-    spent = {"start": 0.0, "run": 0.0, "guard": 0.0}
-    originals = {name: getattr(KernelSession, name) for name in ("start", "run")}
+    spent = {"start": 0.0, "run": 0.0, "guard": 0.0, "figures": 0.0}
+    originals = {name: getattr(KernelSession, name) for name in ("start", "run", "figures")}
     guard = session.run_guard
 
     def timed_guard(*a, **k):                  # reinstalling the test helpers before a test cell
@@ -98,8 +100,9 @@ def grade_once(settings, assignment, nb) -> dict:
         report.write_outputs(Path(tmp) / "out", result, executed)
         outputs = time.perf_counter() - t
     cells = spent["run"] - spent["guard"]
+    beyond = seconds + outputs - cells
     return dict(zip(PHASES, (spent["start"], spent["guard"], cells, seconds - spent["start"] - spent["run"],
-                             outputs, seconds + outputs, seconds + outputs - cells)))
+                             outputs, seconds + outputs, beyond, spent["figures"], beyond - spent["figures"])))
 
 
 def check_seconds(assignment: str, kernel_mode: str) -> float:

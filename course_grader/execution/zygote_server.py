@@ -121,7 +121,6 @@ def preload():
     try:
         import matplotlib.font_manager       # the font cache, built once
         matplotlib.font_manager.fontManager.findfont("DejaVu Sans")
-        draw_once()
     except Exception:
         pass
     threads = len(os.listdir("/proc/self/task"))
@@ -136,7 +135,8 @@ def draw_once():
     """Render one small figure as the notebooks' figures are rendered (a log axis with math
     tick labels, an image, a legend, a title), outside pyplot (no figure is left open): the
     first rendering in a process loads the fonts' glyphs and builds the math text parser, about
-    0.3 s that every kernel would pay again for its first figure."""
+    0.3 s that every kernel would pay again for its first figure. Run once the server is idle
+    after its first kernel (``serve``)."""
     import io
     from matplotlib.figure import Figure
     figure = Figure(figsize=(3, 2))
@@ -371,13 +371,17 @@ def serve(path):
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     print(f"ZYGOTE READY threads=1 python={sys.version.split()[0]}", flush=True)
     os.dup2(2, 1)                  # nothing more for the grader's pipe: the rest goes to the log
+    # warming that only later kernels need waits until the first kernel has been forked and no
+    # request is pending (a lone `course check` does not wait for it)
+    later, served = [draw_once], 0
     while True:
         try:
             while os.waitpid(-1, os.WNOHANG)[0]:
                 pass
         except ChildProcessError:
             pass
-        readable, _, _ = select.select([listener, sys.stdin], [], [], 1.0)
+        idle = 0.05 if later and served else 1.0
+        readable, _, _ = select.select([listener, sys.stdin], [], [], idle)
         if sys.stdin in readable and not os.read(sys.stdin.fileno(), 1):
             return                               # the grader went away
         if listener in readable:
@@ -386,6 +390,17 @@ def serve(path):
                 listener.close()
                 child(conn, spool)
             conn.close()
+            served += 1
+        elif later and served:
+            warm = later.pop()
+            try:
+                warm()
+                print(f"zygote: {warm.__name__} done", flush=True)
+            except Exception as e:
+                print(f"zygote: {warm.__name__} failed: {type(e).__name__}: {e}", flush=True)
+            threads = len(os.listdir("/proc/self/task"))
+            if threads != 1:
+                raise SystemExit(f"zygote: {threads} threads after {warm.__name__} (forking needs one)")
 
 
 if __name__ == "__main__":

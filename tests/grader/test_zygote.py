@@ -378,13 +378,19 @@ def test_the_grader_s_own_cells_leave_no_history(settings, tmp_path, kernel_mode
     assert len(run.figures) == 1
 
 
-def test_the_server_holds_no_file_a_kernel_would_inherit(prewarmed):
-    """What the server preloads (torch, matplotlib with a figure drawn once: fonts, the math
-    parser) leaves no file open: a kernel closes every descriptor above its stdio, so an object
-    kept across the fork that owned one (a font file) would later read a closed or reused one."""
+def test_the_server_holds_no_file_a_kernel_would_inherit(prewarmed, tmp_path):
+    """What the server preloads (torch, matplotlib with a figure drawn once, when it is idle after
+    its first kernel: fonts, the math parser) leaves no file open: a kernel closes every
+    descriptor above its stdio, so an object kept across the fork that owned one (a font file)
+    would later read a closed or reused one."""
     from course_grader.execution.processes import tree_pids
     server, why = zygote.server_for(prewarmed)
     assert server is not None, why
+    assert run_cells(prewarmed, tmp_path, "print(1)") == ["1\n"]
+    deadline = time.monotonic() + 30
+    while "draw_once done" not in server.log.read_text() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert "draw_once done" in server.log.read_text(), server.log.read_text()[-2000:]
     python = [p for p in tree_pids(server.process.pid)
               if Path(f"/proc/{p}/exe").resolve().name.startswith("python")]
     assert len(python) == 1, python
