@@ -240,9 +240,10 @@ def main(argv=None) -> int:
     zygote.close_all()
     print(table(["assignment", "kernels", *PHASES], rows))
     light = names[0] if "conv_from_scratch" not in names else "conv_from_scratch"
-    checks = {m: statistics.median(check_seconds(light, m) for _ in range(args.repeats)) for m in ("fresh", "prewarmed")}
+    checks = {m: statistics.median(check_seconds(light, m) for _ in range(args.repeats))
+              for m in ("fresh", "prewarmed", "auto")}
     print(f"\n`course check` of the {light} reference, end to end: fresh {checks['fresh']:.1f} s, "
-          f"pre-warmed {checks['prewarmed']:.1f} s")
+          f"pre-warmed {checks['prewarmed']:.1f} s, default (auto: fresh for one kernel) {checks['auto']:.1f} s")
     seconds, torch = grader_start(args.repeats)
     print(f"\ngrader start (a new process's imports): {seconds:.2f} s, torch {'imported' if torch else 'not imported'}")
     print(f"gradebook.db, new: 1 result {gradebook_seconds(settings, 1):.2f} s, "

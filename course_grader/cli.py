@@ -107,12 +107,15 @@ def infer_assignment(settings, notebook: Path, given: str | None) -> str:
 
 def cmd_check(args) -> int:
     settings = _settings()
+    notebook = Path(args.notebook)
+    assignment = infer_assignment(settings, notebook, args.assignment)
+    from .grading import reference
+    if reference.cache_path(settings, assignment).is_file():
+        settings = zygote.for_one_kernel(settings)     # one kernel: a fork server cannot pay off
     zygote.warm(settings)          # the fork server imports torch while the grader starts
     from .grading import report
     from .grading.grade import grade_notebook
 
-    notebook = Path(args.notebook)
-    assignment = infer_assignment(settings, notebook, args.assignment)
     if not notebook.is_file():
         raise CourseError(f"{notebook}: no such notebook file")
     result, _ = grade_notebook(settings, assignment, notebook, figures=False)   # no figures page here

@@ -191,11 +191,15 @@ def run(settings: Settings, assignment_id: str, submission: Path, results: Path,
     """Grade the submission in ``submission`` and write ``results``. 0 when results were written;
     1 (and no results) when the grader itself failed, so that Gradescope reports the run as
     failed instead of a student's 0."""
+    from ..execution import zygote
+    from . import reference
     from .grade import grade_notebook
     from .results import GradeResult, all_failed, hand_results
 
     started = time.monotonic()
     assignment = as_assignment(settings, assignment_id)
+    if reference.cache_path(settings, assignment).is_file():
+        settings = zygote.for_one_kernel(settings)     # one kernel: a fork server cannot pay off
     notebook, message = find_notebook(submission, assignment.id)
     if notebook is None:
         result = GradeResult(assignment=assignment.id, max_score=assignment.max_score,

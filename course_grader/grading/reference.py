@@ -35,14 +35,20 @@ def _reference_key(settings: Settings, source_path: Path) -> str:
     return h.hexdigest()[:20]
 
 
+def cache_path(settings: Settings, assignment) -> Path:
+    """Where ``assignment``'s reference records are cached (the file exists once computed)."""
+    assignment = as_assignment(settings, assignment)
+    key = _reference_key(settings, assignment.source_path)
+    return settings.cache_dir / "reference" / f"{assignment.id}-{key}.json"
+
+
 def reference_records(settings: Settings, assignment, progress=None, hidden: tuple = ()) -> dict:
     """{test grade_id: [(record name, Record)]} from running the source notebook (cached).
 
     assignment: an Assignment or an assignment id. hidden: see ``session.KernelSession``.
     """
     assignment = as_assignment(settings, assignment)
-    source_path = assignment.source_path
-    cache = settings.cache_dir / "reference" / f"{assignment.id}-{_reference_key(settings, source_path)}.json"
+    cache = cache_path(settings, assignment)
     if cache.is_file():
         try:
             return load_records(cache.read_bytes())
@@ -63,7 +69,7 @@ def reference_records(settings: Settings, assignment, progress=None, hidden: tup
     names = [name for recs in records.values() for name, _ in recs]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
-        raise CourseError(f"{source_path}: record names must be unique, repeated: {duplicates[:5]}")
+        raise CourseError(f"{assignment.source_path}: record names must be unique, repeated: {duplicates[:5]}")
     cache.parent.mkdir(parents=True, exist_ok=True)
     atomic_write(cache, dump_records(records))
     return records

@@ -402,3 +402,12 @@ def test_the_server_holds_no_file_a_kernel_would_inherit(prewarmed, tmp_path):
             pass
     beyond_stdio = {fd: target for fd, target in held.items() if fd > 2}
     assert len(beyond_stdio) == 1 and next(iter(beyond_stdio.values())).startswith("socket:"), held
+
+
+def test_one_kernel_commands_start_it_fresh_under_auto(settings):
+    """``course check`` and Gradescope with cached reference records start one kernel: under
+    ``auto`` a fresh one (a fork server would import more than the notebook before its one
+    fork); a mode set by hand is kept."""
+    assert zygote.for_one_kernel(replace(settings, kernel_mode="auto")).kernel_mode == "fresh"
+    for kept in ("fresh", "prewarmed"):
+        assert zygote.for_one_kernel(replace(settings, kernel_mode=kept)).kernel_mode == kept
