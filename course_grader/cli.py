@@ -108,8 +108,9 @@ def infer_assignment(settings, notebook: Path, given: str | None) -> str:
 def cmd_check(args) -> int:
     settings = _settings()
     notebook = Path(args.notebook)
-    assignment = infer_assignment(settings, notebook, args.assignment)
+    from .assignment import load
     from .grading import reference
+    assignment = load(settings, infer_assignment(settings, notebook, args.assignment))   # read once
     if reference.cache_path(settings, assignment).is_file():
         settings = zygote.for_one_kernel(settings)     # one kernel: a fork server cannot pay off
     zygote.warm(settings)          # the fork server imports torch while the grader starts
@@ -139,7 +140,7 @@ def cmd_check(args) -> int:
             print(f"HAND {report.hand_line(answer)}")
         pending = (f" ({result.hand_pending:g} of them graded by hand, not yet graded)"
                    if result.hand_pending else "")
-        print(f"{assignment}: {result.score:g} / {result.max_score:g}{pending}")
+        print(f"{assignment.id}: {result.score:g} / {result.max_score:g}{pending}")
     if result.status not in ("graded", "review"):
         print(f"error: {result.error}", file=sys.stderr)
         return EXIT_CANNOT_GRADE

@@ -68,6 +68,10 @@ def _source(module) -> str:
     return Path(module.__file__).read_text(encoding="utf-8")
 
 
+#: the modules the guard installs in the kernel, in the order they import each other
+KERNEL_LIBRARY = (("kernel", kernel_module), ("probes", probes_module), ("doubles", doubles_module))
+
+
 def _without_docstrings(source: str) -> ast.Module:
     """``source`` parsed, with the docstrings of the module, its classes and functions left out
     (every other line keeps its number, for tracebacks)."""
@@ -89,8 +93,7 @@ def guard_source() -> str:
     marshalled code objects (``inside/guard.py`` says why)."""
     codes = [(name, compile(_without_docstrings(_source(module)), f"course_grader/{name}.py", "exec",
                             dont_inherit=True))     # not this file's __future__ imports
-             for name, module in (("kernel", kernel_module), ("probes", probes_module),
-                                  ("doubles", doubles_module))]
+             for name, module in KERNEL_LIBRARY]
     packed = base64.b64encode(zlib.compress(marshal.dumps((importlib.util.MAGIC_NUMBER, codes)), 9))
     return (_source(guard_module) + f"_course_guard({packed.decode('ascii')!r})\n"
             "del _course_guard\n")
@@ -101,9 +104,8 @@ def kernel_code_text(settings: Settings) -> str:
     kernel library, prelude and its settings), for cache keys: unlike ``prelude_source``, whose
     marshalled code objects may differ from one process to the next, it is the same wherever the
     code is."""
-    return "\n".join([_source(guard_module), _source(kernel_module), _source(probes_module),
-                      _source(doubles_module), _source(prelude_module),
-                      f"{int(settings.seed)} {int(settings.torch_threads)}"])
+    return "\n".join([_source(guard_module), *(_source(module) for _, module in KERNEL_LIBRARY),
+                      _source(prelude_module), f"{int(settings.seed)} {int(settings.torch_threads)}"])
 
 
 def prelude_source(settings: Settings) -> str:

@@ -180,7 +180,7 @@ def for_one_kernel(settings: Settings) -> Settings:
     """``settings`` for a command that starts a single kernel (``course check`` of a notebook whose
     reference records are cached): under ``kernel_mode = 'auto'``, a fresh kernel, since a fork
     server would import more than the notebook does before its one fork (conv_from_scratch end to
-    end: 3.9 s fresh, 4.4 s pre-warmed); a mode set by hand stays."""
+    end: 4.1 s fresh, 4.4 s pre-warmed); a mode set by hand stays."""
     if getattr(settings, "kernel_mode", "auto") == "auto":
         return replace(settings, kernel_mode="fresh")
     return settings

@@ -124,12 +124,16 @@ def preload():
     except Exception:
         pass
     freeze()
-    threads = len(os.listdir("/proc/self/task"))
-    if threads != 1:
-        raise SystemExit(f"zygote: {threads} threads after preloading (forking needs one)")
+    require_one_thread("preloading")
     torch = sys.modules.get("torch")
     if torch is not None and torch.cuda.is_initialized():
         raise SystemExit("zygote: CUDA was initialised while preloading")
+
+
+def require_one_thread(after):
+    threads = len(os.listdir("/proc/self/task"))
+    if threads != 1:
+        raise SystemExit(f"zygote: {threads} threads after {after} (forking needs one)")
 
 
 def freeze():
@@ -380,16 +384,16 @@ def serve(path):
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     print(f"ZYGOTE READY threads=1 python={sys.version.split()[0]}", flush=True)
     os.dup2(2, 1)                  # nothing more for the grader's pipe: the rest goes to the log
-    # warming that only later kernels need waits until the first kernel has been forked and no
-    # request is pending (a lone `course check` does not wait for it)
-    later, served = [draw_once], 0
+    # drawing once, which only later kernels need, waits until the first kernel has been forked
+    # and no request is pending (the first kernel does not wait for it)
+    drawn, served = False, 0
     while True:
         try:
             while os.waitpid(-1, os.WNOHANG)[0]:
                 pass
         except ChildProcessError:
             pass
-        idle = 0.05 if later and served else 1.0
+        idle = 0.05 if served and not drawn else 1.0
         readable, _, _ = select.select([listener, sys.stdin], [], [], idle)
         if sys.stdin in readable and not os.read(sys.stdin.fileno(), 1):
             return                               # the grader went away
@@ -400,17 +404,15 @@ def serve(path):
                 child(conn, spool)
             conn.close()
             served += 1
-        elif later and served:
-            warm = later.pop()
+        elif served and not drawn:
+            drawn = True
             try:
-                warm()
+                draw_once()
                 freeze()
-                print(f"zygote: {warm.__name__} done", flush=True)
+                print("zygote: draw_once done", flush=True)
             except Exception as e:
-                print(f"zygote: {warm.__name__} failed: {type(e).__name__}: {e}", flush=True)
-            threads = len(os.listdir("/proc/self/task"))
-            if threads != 1:
-                raise SystemExit(f"zygote: {threads} threads after {warm.__name__} (forking needs one)")
+                print(f"zygote: draw_once failed: {type(e).__name__}: {e}", flush=True)
+            require_one_thread("draw_once")
 
 
 if __name__ == "__main__":
