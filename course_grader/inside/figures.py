@@ -14,12 +14,25 @@ def _course_figure_numbers():
     print("COURSE_FIGURES", list(pyplot.get_fignums()) if pyplot is not None else [])
 
 
+def _course_without_placeholder_layout(figure):
+    """A figure that ran ``tight_layout()`` keeps a placeholder layout engine that lays out
+    nothing, yet makes ``savefig`` draw the whole figure twice (a first pass for a layout);
+    without it the PNG is the same, byte for byte, drawn once. A real engine is left alone."""
+    import matplotlib
+    engine = figure.get_layout_engine()
+    if type(engine).__name__ == "PlaceHolderLayoutEngine" and not (
+            matplotlib.rcParams["figure.autolayout"] or matplotlib.rcParams["figure.constrained_layout.use"]):
+        figure.set_layout_engine(None)
+
+
 def _course_render_figure(number, dpi):
     import base64, io
     from matplotlib._pylab_helpers import Gcf
     from IPython.display import display
     manager = Gcf.get_fig_manager(number)
     if manager is not None:
+        figure = manager.canvas.figure
+        _course_without_placeholder_layout(figure)
         buffer = io.BytesIO()
-        manager.canvas.figure.savefig(buffer, format="png", dpi=dpi)
+        figure.savefig(buffer, format="png", dpi=dpi)
         display({"image/png": base64.b64encode(buffer.getvalue()).decode("ascii")}, raw=True)

@@ -185,3 +185,30 @@ def test_plot_lines_puts_whole_numbers_on_an_axis_of_whole_numbers():
     fig = plot_lines([0.0, 0.25, 0.5], {"a": [1, 2, 3]}, "x", "y", "t")
     fig.canvas.draw()
     assert any(not float(t).is_integer() for t in fig.axes[0].get_xticks())
+
+
+@pytest.mark.parametrize("count, ncols", [(1, 8), (3, 8), (5, 3), (16, 8), (18, 8)])
+def test_show_signed_images_places_panels_titles_and_colorbar_apart(count, ncols):
+    """Placed at fixed sizes (no layout engine measuring every title at each draw): no two panels,
+    titles, the colorbar or the figure's title overlap, and all of them lie inside the figure,
+    also for a title set afterwards with fig.suptitle (as the activations notebook does)."""
+    fig = show_signed_images(torch.randn(count, 5, 7), titles=[f"ch {i}" for i in range(count)],
+                             ncols=ncols, colorbar_label="activation")
+    fig.suptitle("Feature maps: digit 7")
+    assert fig.get_layout_engine() is None
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    panels = [ax for ax in fig.axes if ax.images]
+    (colorbar,) = [ax for ax in fig.axes if not ax.images]
+    boxes = [ax.get_window_extent(renderer) for ax in panels]
+    boxes += [ax.title.get_window_extent(renderer) for ax in panels]
+    boxes += [colorbar.get_tightbbox(renderer), fig._suptitle.get_window_extent(renderer)]
+    whole = fig.bbox
+    for i, box in enumerate(boxes):
+        assert whole.x0 <= box.x0 and box.x1 <= whole.x1 and whole.y0 <= box.y0 and box.y1 <= whole.y1, i
+        for j, other in enumerate(boxes[:i]):
+            overlap_w = min(box.x1, other.x1) - max(box.x0, other.x0)
+            overlap_h = min(box.y1, other.y1) - max(box.y0, other.y0)
+            assert overlap_w <= 0.5 or overlap_h <= 0.5, (i, j)
+    right_of_panels = max(b.x1 for b in boxes[:count])
+    assert colorbar.get_window_extent(renderer).x0 > right_of_panels
