@@ -21,7 +21,7 @@ from ..execution import bwrap, zygote
 from ..assignment import Assignment, load
 from .grade import grade_notebook, prepared
 from .gradebook import load_roster, manual_scores, record_grades
-from .reference import attach
+from .reference import attach, reference_seconds
 from .results import GradeResult, all_failed, hand_results
 
 
@@ -168,6 +168,16 @@ def _grade_one(settings: Settings, sub: Submission, out: Path, assignment: Assig
     return result.to_dict()
 
 
+def longest_first(settings: Settings, subs: list[Submission], assignments: dict) -> list[Submission]:
+    """``subs`` in the order a pool of workers should take them: the assignments whose reference
+    run took longest first (``reference.reference_seconds``), so that the batch does not end with
+    one worker training a network while the others wait; each assignment's submissions keep their
+    order, and assignments of unknown cost (no reference timing, an error row) come last. The
+    grades do not depend on it (grades.csv is sorted). assignments: {id: Assignment}, as loaded."""
+    cost = {name: reference_seconds(settings, assignment) or 0.0 for name, assignment in assignments.items()}
+    return sorted(subs, key=lambda s: -cost.get(s.assignment, 0.0))
+
+
 def _grade_in_worker(*args) -> tuple[dict, dict]:
     """``_grade_one`` in a worker, with how the worker's kernels started (``zygote.state``)."""
     return _grade_one(*args), zygote.state()
@@ -227,7 +237,7 @@ def grade_folder(settings: Settings, submitted: Path, out: Path, jobs: int = 1,
                                  initargs=(settings, hidden)) as pool:
             futures = {pool.submit(_grade_in_worker, settings, sub, out, assignments.get(sub.assignment), hidden,
                                    manual.get((sub.student, sub.assignment))): sub
-                       for sub in subs}
+                       for sub in longest_first(settings, subs, assignments)}
             for future in as_completed(futures):
                 sub = futures[future]
                 try:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import tempfile
+import time
 from importlib import metadata
 from pathlib import Path
 
@@ -54,9 +55,11 @@ def reference_records(settings: Settings, assignment, progress=None, hidden: tup
             return load_records(cache.read_bytes())
         except Exception:
             cache.unlink(missing_ok=True)
+    started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix=f"course-reference-{assignment.id}-") as tmp:
         run = session.run_notebook(assignment.source, Path(tmp), settings, progress=progress,
                                    hidden=hidden)
+    seconds = time.monotonic() - started
     problems = [f"cell {i}: {r.status} {r.ename}: {r.evalue}" for i, r in run.cells.items()
                 if r.status != "ok"]
     if run.fatal or problems:
@@ -72,7 +75,22 @@ def reference_records(settings: Settings, assignment, progress=None, hidden: tup
         raise CourseError(f"{assignment.source_path}: record names must be unique, repeated: {duplicates[:5]}")
     cache.parent.mkdir(parents=True, exist_ok=True)
     atomic_write(cache, dump_records(records))
+    atomic_write(_seconds_path(cache), f"{seconds:.3f}\n")
     return records
+
+
+def _seconds_path(cache: Path) -> Path:
+    return cache.with_suffix(".seconds")
+
+
+def reference_seconds(settings: Settings, assignment) -> float | None:
+    """How long the reference run of ``assignment`` took when its records were computed (seconds),
+    or None when unknown (no cache, or a cache written before this was kept). A batch's estimate
+    of what a submission of it costs: it hands out the longest first."""
+    try:
+        return float(_seconds_path(cache_path(settings, assignment)).read_text())
+    except (OSError, ValueError):
+        return None
 
 
 def attach(settings: Settings, assignment: Assignment, hidden: tuple = ()) -> Assignment:

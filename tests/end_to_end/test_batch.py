@@ -143,3 +143,49 @@ def test_formgrader_note_only_when_formgrader_would_not_count_the_submissions(se
     assert "0 submissions" in formgrader_note(settings, tmp_path / "elsewhere", root)
     assert formgrader_note(settings, root / "submitted", root) == ""
     assert formgrader_note(settings, tmp_path / "elsewhere", tmp_path / "out") == ""
+
+
+def _cache_in(monkeypatch, folder: Path) -> None:
+    from course_grader.config import Settings
+
+    monkeypatch.setattr(Settings, "cache_dir", property(lambda self: folder))
+
+
+def test_a_pool_takes_the_longest_assignments_first(settings, tmp_path, monkeypatch):
+    """Workers take the assignments whose reference run took longest first, each assignment's
+    submissions in their order; assignments of unknown cost and error rows last; without any
+    timing, the order found."""
+    from course_grader.assignment import load
+    from course_grader.grading.batch import Submission, longest_first
+    from course_grader.grading.reference import cache_path
+
+    _cache_in(monkeypatch, tmp_path / "cache")
+    assignments = {name: load(settings, name) for name in ("conv_from_scratch", "pooling", "activations")}
+    path = tmp_path / "x.ipynb"
+    subs = [Submission(student, name, path) for student in ("ada", "bob")
+            for name in ("activations", "conv_from_scratch", "pooling")]
+    subs.append(Submission("cy", "pooling", None, error="no notebook"))
+    assert longest_first(settings, subs, assignments) == subs
+    for name, seconds in (("conv_from_scratch", "2.5\n"), ("pooling", "9.0\n")):
+        seconds_file = cache_path(settings, assignments[name]).with_suffix(".seconds")
+        seconds_file.parent.mkdir(parents=True, exist_ok=True)
+        seconds_file.write_text(seconds)
+    order = [(s.student, s.assignment) for s in longest_first(settings, subs, assignments)]
+    assert order == [("ada", "pooling"), ("bob", "pooling"), ("cy", "pooling"),
+                     ("ada", "conv_from_scratch"), ("bob", "conv_from_scratch"),
+                     ("ada", "activations"), ("bob", "activations")]
+
+
+@needs_mnist
+@pytest.mark.slow
+def test_the_reference_run_keeps_how_long_it_took(settings, tmp_path, monkeypatch):
+    import time
+
+    from course_grader.grading.reference import reference_records, reference_seconds
+
+    _cache_in(monkeypatch, tmp_path / "cache")
+    assert reference_seconds(settings, ASSIGNMENT) is None
+    started = time.monotonic()
+    reference_records(settings, ASSIGNMENT)
+    took = time.monotonic() - started
+    assert 0 < reference_seconds(settings, ASSIGNMENT) <= took
