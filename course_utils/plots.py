@@ -53,34 +53,48 @@ def signed_limit(images) -> float:
     return vmax if vmax > 0 and np.isfinite(vmax) else 1.0
 
 
-# Inches of the grid of show_signed_images: each panel's cell, the gaps a panel's title needs
-# above it, the margins, and the colorbar's column on the right.
-_CELL_W, _CELL_H = 1.5, 1.6
-_GAP_W, _TITLE_H = 0.12, 0.3
+# Inches of the image grids (show_images, show_signed_images): a panel's cell, the gap between
+# panels, a line of a panel's title (fontsize 9) and the rough width of one of its characters,
+# the margins, the room for the figure's title, and the colorbar's column on the right.
+_CELL_W, _CELL_H = 1.5, 1.3
+_GAP_W, _TITLE_PAD, _TITLE_LINE, _TITLE_CHAR, _SUPTITLE_CHAR = 0.12, 0.13, 0.17, 0.08, 0.1
 _MARGIN, _SUPTITLE_H, _COLORBAR_W = 0.1, 0.4, 1.2
 
 
-def _signed_grid(nrows: int, ncols: int):
-    """A figure with an (nrows, ncols) grid of axes and a colorbar axes to its right, placed at
-    fixed sizes in inches (not by a layout engine, which measures every tick and title at each
-    draw: four times slower to draw a 16-panel grid, in a notebook too). Returns
-    (fig, axes of shape (nrows, ncols), colorbar axes). The top keeps room for a suptitle, set
-    now or later (``fig.suptitle``)."""
-    top = _SUPTITLE_H
-    width = _CELL_W * ncols + _COLORBAR_W
-    height = _CELL_H * nrows + top
+def _image_grid(nrows: int, ncols: int, titles=None, colorbar: bool = False, suptitle=None):
+    """A figure with an (nrows, ncols) grid of axes, placed at fixed sizes in inches rather than by
+    a layout engine (which measures every tick and title at each draw: four times slower to draw a
+    16-panel grid, in a notebook too), with room above each panel for its title (``titles``: the
+    texts, for their lines and length), above the grid for a suptitle (set now or later; the
+    figure is made wide enough for ``suptitle``, the grid centred), and, when ``colorbar``, a
+    colorbar axes to the right.
+
+    Returns (fig, axes of shape (nrows, ncols), the colorbar's axes or None).
+    """
+    lines = [line for title in (titles or []) for line in str(title).split("\n")]
+    title_lines = max((str(t).count("\n") + 1 for t in titles), default=0) if titles else 0
+    cell_w = max(_CELL_W, _TITLE_CHAR * max((len(line) for line in lines), default=0) + _GAP_W)
+    title_h = _TITLE_PAD + _TITLE_LINE * title_lines if title_lines else _GAP_W
+    right = _COLORBAR_W if colorbar else _MARGIN
+    grid_w = cell_w * ncols - _GAP_W
+    width = max(_MARGIN + grid_w + right, _SUPTITLE_CHAR * len(str(suptitle or "")) + 2 * _MARGIN)
+    height = _MARGIN + (_CELL_H + title_h) * nrows + _SUPTITLE_H
     fig = plt.figure(figsize=(width, height))
-    grid_left, grid_right = _MARGIN, width - _COLORBAR_W
-    grid_bottom, grid_top = _MARGIN, height - top - _TITLE_H
+    grid_left = _MARGIN + (width - (_MARGIN + grid_w + right)) / 2
+    grid_right = grid_left + grid_w
+    grid_bottom, grid_top = _MARGIN, height - _SUPTITLE_H - title_h
     panel_w = (grid_right - grid_left - (ncols - 1) * _GAP_W) / ncols
-    panel_h = (grid_top - grid_bottom - (nrows - 1) * _TITLE_H) / nrows
+    panel_h = (grid_top - grid_bottom - (nrows - 1) * title_h) / nrows
     axes = fig.subplots(nrows, ncols, squeeze=False, gridspec_kw=dict(
         left=grid_left / width, right=grid_right / width,
         bottom=grid_bottom / height, top=grid_top / height,
-        wspace=_GAP_W / panel_w, hspace=_TITLE_H / panel_h))
-    bar_h = 0.9 * (grid_top - grid_bottom)
-    colorbar_axes = fig.add_axes([(grid_right + 0.2) / width, (grid_bottom + (grid_top - grid_bottom - bar_h) / 2) / height,
-                                  0.12 / width, bar_h / height])
+        wspace=_GAP_W / panel_w, hspace=title_h / panel_h))
+    colorbar_axes = None
+    if colorbar:
+        bar_h = 0.9 * (grid_top - grid_bottom)
+        colorbar_axes = fig.add_axes([(grid_right + 0.2) / width,
+                                      (grid_bottom + (grid_top - grid_bottom - bar_h) / 2) / height,
+                                      0.12 / width, bar_h / height])
     return fig, axes, colorbar_axes
 
 
@@ -115,7 +129,7 @@ def show_signed_images(images, titles=None, ncols=8, cmap="RdBu_r", title=None,
     vmax = signed_limit(images)
     ncols = max(1, min(ncols, count))
     nrows = math.ceil(count / ncols)
-    fig, axes, colorbar_axes = _signed_grid(nrows, ncols)
+    fig, axes, colorbar_axes = _image_grid(nrows, ncols, titles, colorbar=True, suptitle=title)
     shown = []
     for index, ax in enumerate(axes.flat):
         if index >= count:
@@ -159,20 +173,23 @@ def show_images(images, labels=None, titles=None, ncols=8, cmap="gray", title=No
 
     ncols = max(1, min(ncols, count))
     nrows = math.ceil(count / ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(1.5 * ncols, 1.6 * nrows + 0.4), squeeze=False)
+    if titles is not None:
+        shown_titles = [str(t) for t in titles]
+    elif labels is not None:
+        shown_titles = [_label_text(label) for label in labels]
+    else:
+        shown_titles = None
+    fig, axes, _ = _image_grid(nrows, ncols, shown_titles, suptitle=title)
     for index, ax in enumerate(axes.flat):
         if index >= count:
             fig.delaxes(ax)  # leave no empty axes in the last row
             continue
         ax.imshow(_image_for_imshow(images[index]), cmap=cmap)
         ax.axis("off")
-        if titles is not None:
-            ax.set_title(str(titles[index]), fontsize=9)
-        elif labels is not None:
-            ax.set_title(_label_text(labels[index]), fontsize=9)
+        if shown_titles is not None:
+            ax.set_title(shown_titles[index], fontsize=9)
     if title is not None:
         fig.suptitle(title)
-    fig.tight_layout()
     return fig
 
 

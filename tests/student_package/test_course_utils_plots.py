@@ -187,22 +187,16 @@ def test_plot_lines_puts_whole_numbers_on_an_axis_of_whole_numbers():
     assert any(not float(t).is_integer() for t in fig.axes[0].get_xticks())
 
 
-@pytest.mark.parametrize("count, ncols", [(1, 8), (3, 8), (5, 3), (16, 8), (18, 8)])
-def test_show_signed_images_places_panels_titles_and_colorbar_apart(count, ncols):
-    """Placed at fixed sizes (no layout engine measuring every title at each draw): no two panels,
-    titles, the colorbar or the figure's title overlap, and all of them lie inside the figure,
-    also for a title set afterwards with fig.suptitle (as the activations notebook does)."""
-    fig = show_signed_images(torch.randn(count, 5, 7), titles=[f"ch {i}" for i in range(count)],
-                             ncols=ncols, colorbar_label="activation")
-    fig.suptitle("Feature maps: digit 7")
-    assert fig.get_layout_engine() is None
+def _assert_apart_and_inside(fig):
+    """No two of the figure's image panels, their titles, the colorbar (if any) and the figure's
+    title overlap (by more than half a pixel), and all of them lie inside the figure."""
     fig.canvas.draw()
     renderer = fig.canvas.get_renderer()
     panels = [ax for ax in fig.axes if ax.images]
-    (colorbar,) = [ax for ax in fig.axes if not ax.images]
     boxes = [ax.get_window_extent(renderer) for ax in panels]
-    boxes += [ax.title.get_window_extent(renderer) for ax in panels]
-    boxes += [colorbar.get_tightbbox(renderer), fig._suptitle.get_window_extent(renderer)]
+    boxes += [ax.title.get_window_extent(renderer) for ax in panels if ax.get_title()]
+    boxes += [ax.get_tightbbox(renderer) for ax in fig.axes if not ax.images]
+    boxes.append(fig._suptitle.get_window_extent(renderer))
     whole = fig.bbox
     for i, box in enumerate(boxes):
         assert whole.x0 <= box.x0 and box.x1 <= whole.x1 and whole.y0 <= box.y0 and box.y1 <= whole.y1, i
@@ -210,5 +204,38 @@ def test_show_signed_images_places_panels_titles_and_colorbar_apart(count, ncols
             overlap_w = min(box.x1, other.x1) - max(box.x0, other.x0)
             overlap_h = min(box.y1, other.y1) - max(box.y0, other.y0)
             assert overlap_w <= 0.5 or overlap_h <= 0.5, (i, j)
-    right_of_panels = max(b.x1 for b in boxes[:count])
-    assert colorbar.get_window_extent(renderer).x0 > right_of_panels
+    return panels
+
+
+@pytest.mark.parametrize("count, ncols, title", [(1, 8, None), (3, 8, None), (5, 3, None), (16, 8, None), (18, 8, None),
+                                                 (1, 8, "Feature maps: 1 of 64 channels, first conv layer")])
+def test_show_signed_images_places_panels_titles_and_colorbar_apart(count, ncols, title):
+    """Placed at fixed sizes (no layout engine measuring every title at each draw): no two panels,
+    titles, the colorbar or the figure's title overlap, and all of them lie inside the figure,
+    also for a title set afterwards with fig.suptitle (as the activations notebook does)."""
+    fig = show_signed_images(torch.randn(count, 5, 7), titles=[f"ch {i}" for i in range(count)],
+                             ncols=ncols, colorbar_label="activation", title=title)
+    if title is None:
+        fig.suptitle("Feature maps: digit 7")
+    assert fig.get_layout_engine() is None
+    panels = _assert_apart_and_inside(fig)
+    (colorbar,) = [ax for ax in fig.axes if not ax.images]
+    renderer = fig.canvas.get_renderer()
+    assert colorbar.get_window_extent(renderer).x0 > max(ax.get_window_extent(renderer).x1 for ax in panels)
+
+
+@pytest.mark.parametrize("count, ncols, titles", [
+    (16, 8, None),                                                            # labels 0..15
+    (15, 5, [f"true {i % 10}, pred {(3 * i) % 10} ({90 + i % 10}%)" for i in range(15)]),
+    (5, 5, ["digit (label 7)", "Sobel x", "Sobel y", "box blur", "edge magnitude"]),
+    (4, 2, ["two\nlines", "a", "b", "a much longer title than the panel is wide"]),
+    (1, 8, ["one"]),
+])
+def test_show_images_places_panels_and_titles_apart(count, ncols, titles):
+    """Placed at fixed sizes, the cells as wide and the title rows as high as the titles need
+    (the misclassifications notebook's "true 3, pred 5 (97%)"), and the figure as wide as its
+    title needs, nothing overlaps."""
+    fig = show_images(torch.rand(count, 1, 28, 28), labels=list(range(count)), titles=titles, ncols=ncols,
+                      title="The most confident mistakes")
+    assert fig.get_layout_engine() is None
+    assert len(_assert_apart_and_inside(fig)) == count
