@@ -72,7 +72,7 @@ def _image_grid(nrows: int, ncols: int, titles=None, colorbar: bool = False, sup
     Returns (fig, axes of shape (nrows, ncols), the colorbar's axes or None).
     """
     lines = [line for title in (titles or []) for line in str(title).split("\n")]
-    title_lines = max((str(t).count("\n") + 1 for t in titles), default=0) if titles else 0
+    title_lines = max((str(t).count("\n") + 1 for t in titles or []), default=0)
     cell_w = max(_CELL_W, _TITLE_CHAR * max((len(line) for line in lines), default=0) + _GAP_W)
     title_h = _TITLE_PAD + _TITLE_LINE * title_lines if title_lines else _GAP_W
     right = _COLORBAR_W if colorbar else _MARGIN
