@@ -22,28 +22,37 @@ class CellBudget:
     """How long one cell may run, robust to the machine's load (issue 17).
 
     nbclient's own time-out (``client.timeout``, the cell limit in seconds) is when the first
-    check happens: a cell whose processes all wait (sleep, input, a lock) is stopped then, as is
-    one that has used ``cpu_seconds`` of CPU time. A cell that still computes but has had less
-    CPU time than that (a loaded machine gave it less than a core) runs on until it has, or
-    until ``wall_deadline`` (``time.monotonic()``), a backstop that no code outlives.
+    check happens: a cell whose processes all wait (sleep, input, a lock) is stopped once they
+    have been seen waiting for ``idle_seconds`` on end (one look could catch a starved cell
+    between two steps), as is one that has used ``cpu_seconds`` of CPU time. A cell that still
+    computes but has had less CPU time than that (a loaded machine gave it less than a core)
+    runs on until it has, or until ``wall_deadline`` (``time.monotonic()``), a backstop that no
+    code outlives.
     """
     usage: object                  # callable() -> (CPU seconds used by the cell so far, runnable)
     cpu_seconds: float
     wall_deadline: float
     wall_seconds: float            # the backstop, in seconds from the cell's start (for messages)
     why: str = ""                  # why the cell was stopped, once it was
+    idle_seconds: float = 1.0      # how long its processes must be seen waiting, on end
+    idle_since: float | None = None
 
     def decide(self) -> str:
         """"" to let the cell run on, else why it must stop, in words."""
         try:
             cpu, runnable = self.usage()
         except Exception:          # the processes could not be read: the wall-clock limit holds
-            cpu, runnable = 0.0, False
+            return f"the cell ran longer than {self.cpu_seconds:g} s and was stopped"
+        now = time.monotonic()
         if cpu >= self.cpu_seconds:
             return f"the cell used more than {self.cpu_seconds:g} s of CPU time and was stopped"
-        if not runnable:
-            return f"the cell ran longer than {self.cpu_seconds:g} s and was stopped"
-        if time.monotonic() >= self.wall_deadline:
+        if runnable:
+            self.idle_since = None
+        else:
+            self.idle_since = now if self.idle_since is None else self.idle_since
+            if now - self.idle_since >= self.idle_seconds:
+                return f"the cell ran longer than {self.cpu_seconds:g} s and was stopped"
+        if now >= self.wall_deadline:
             return (f"the cell ran longer than {self.wall_seconds:g} s ({cpu:.0f} s of CPU time on a "
                     "busy machine) and was stopped")
         return ""

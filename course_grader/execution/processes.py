@@ -92,11 +92,30 @@ def tree_pids(root: int) -> list[int]:
     return list(_tree(root))
 
 
+#: a thread in these states works: running or waiting for a CPU (R), or for the disk (D: a page
+#: read back in on a loaded machine)
+_WORKING = ("R", "D")
+
+
+def _a_thread_works(pid: int) -> bool:
+    """Whether any thread of process ``pid`` is in a ``_WORKING`` state. /proc/<pid>/stat gives
+    the main thread's only, which waits (S) while another thread of the process holds the GIL."""
+    try:
+        threads = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return False
+    for tid in threads:
+        found = _stat(f"{pid}/task/{tid}")
+        if found is not None and found[1] in _WORKING:
+            return True
+    return False
+
+
 def tree_usage(root: int) -> tuple[float, bool]:
     """``(cpu, runnable)`` of process ``root`` and all its descendants: the CPU seconds they have
-    used (with those of descendants already waited for), and whether any of them is running or
-    waiting for a CPU (state R). A process that sleeps, waits for input or is stopped is not
-    runnable: it is not slowed by the machine's load."""
+    used (with those of descendants already waited for), and whether a thread of any of them is
+    running, waiting for a CPU or for the disk (``_WORKING``). A process whose threads all sleep,
+    wait for input or are stopped is not runnable: it is not slowed by the machine's load."""
     tree = _tree(root)
     return (sum(seconds for _, _, seconds in tree.values()),
-            any(state == "R" for _, state, _ in tree.values()))
+            any(state in _WORKING or _a_thread_works(pid) for pid, (_, state, _) in tree.items()))

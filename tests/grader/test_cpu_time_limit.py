@@ -27,9 +27,9 @@ pytestmark = pytest.mark.xdist_group("cpu_time")
 BUSY = "import time\nstart = time.process_time()\nwhile time.process_time() - start < {cpu}:\n    pass\nprint('done')"
 
 
-def _budget(cpu, runnable, deadline_in=100.0):
+def _budget(cpu, runnable, deadline_in=100.0, idle_seconds=0.0):
     return CellBudget(usage=lambda: (cpu, runnable), cpu_seconds=3, wall_deadline=time.monotonic() + deadline_in,
-                      wall_seconds=9)
+                      wall_seconds=9, idle_seconds=idle_seconds)
 
 
 def test_the_budget_stops_a_cell_for_cpu_time_waiting_or_the_backstop_only():
@@ -40,6 +40,41 @@ def test_the_budget_stops_a_cell_for_cpu_time_waiting_or_the_backstop_only():
         "the cell ran longer than 9 s (1 s of CPU time on a busy machine) and was stopped")
     broken = CellBudget(usage=lambda: 1 / 0, cpu_seconds=3, wall_deadline=0, wall_seconds=9)
     assert broken.decide() == "the cell ran longer than 3 s and was stopped"
+
+
+def test_a_cell_is_stopped_for_waiting_only_once_seen_waiting_on_end():
+    """One look can catch a starved cell between two steps (all its threads briefly waiting):
+    it is stopped for waiting only when every look over ``idle_seconds`` found it waiting."""
+    looks = iter([False, True, False, False, False])
+    budget = CellBudget(usage=lambda: (0.5, next(looks)), cpu_seconds=3, wall_deadline=time.monotonic() + 100,
+                        wall_seconds=9, idle_seconds=0.2)
+    assert budget.decide() == ""                 # waiting, first seen
+    assert budget.decide() == ""                 # computing again: the wait is forgotten
+    assert budget.decide() == ""                 # waiting, first seen again
+    time.sleep(0.1)
+    assert budget.decide() == ""                 # waiting for 0.1 s
+    time.sleep(0.15)
+    assert budget.decide() == "the cell ran longer than 3 s and was stopped"
+
+
+def test_a_process_is_runnable_while_any_of_its_threads_computes():
+    """A process whose main thread sleeps while another thread computes is runnable: its main
+    thread waits for the GIL, or for the worker, under load."""
+    code = ("import threading, time\n"
+            "def spin():\n    end = time.process_time() + 60\n    while time.process_time() < end:\n        pass\n"
+            "threading.Thread(target=spin, daemon=True).start()\ntime.sleep(60)\n")
+    child = subprocess.Popen([sys.executable, "-c", code])
+    try:
+        deadline = time.monotonic() + 30
+        while tree_usage(child.pid)[0] < 0.3 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        with open(f"/proc/{child.pid}/stat") as f:
+            main_state = f.read().rsplit(")", 1)[1].split()[0]
+        assert main_state == "S"                 # the main thread sleeps ...
+        assert tree_usage(child.pid)[1] is True  # ... and the process computes
+    finally:
+        child.kill()
+        child.wait()
 
 
 def test_tree_usage_counts_children_and_sees_who_computes():
