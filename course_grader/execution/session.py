@@ -32,7 +32,7 @@ from ..inside import doubles as doubles_module, figures as figures_module, guard
 from ..notebook import is_test
 from . import launch
 from .client import CellBudget, GradingClient, classify, death_reason, kernel_responds, run_guard
-from .processes import tree_usage
+from .processes import tree_cpu, tree_usage
 from .environment import KERNEL_MARK, kernel_env
 
 
@@ -265,7 +265,7 @@ class KernelSession:
         if not pid:
             return None
         try:
-            start = tree_usage(pid)[0]
+            start = tree_cpu(pid)
         except OSError:
             return None
 

@@ -17,7 +17,7 @@ import pytest
 
 from course_grader.execution import session as session_module
 from course_grader.execution.client import CellBudget
-from course_grader.execution.processes import tree_pids, tree_usage
+from course_grader.execution.processes import tree_cpu, tree_pids, tree_usage
 from course_grader.execution.session import KernelSession
 
 #: one xdist worker runs these and test_as_normal_user.py (which runs them again): both pin a
@@ -88,12 +88,14 @@ def test_tree_usage_counts_children_and_sees_who_computes():
         time.sleep(0.3)
         cpu, runnable = tree_usage(child.pid)
         assert cpu >= 0.5 and runnable is False                     # done computing, sleeps
+        assert tree_cpu(child.pid) == cpu                           # the CPU time alone, the same
         mine, _ = tree_usage(os.getpid())
         assert mine >= cpu                                          # the child is in my tree
     finally:
         child.kill()
         child.wait()
     assert tree_usage(child.pid) == (0.0, False)                   # gone
+    assert tree_cpu(child.pid) == 0.0
 
 
 def _run(settings, code, hogs=0):
