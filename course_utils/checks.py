@@ -22,7 +22,10 @@ def ops_seen(fn, *args, **kwargs):
     """Call ``fn(*args, **kwargs)``; return ``(result, ops)``.
 
     ops: the set of low-level (aten) operator names the call ran, such as ``"convolution"``,
-    ``"mm"``, ``"mul"``, whatever Python name reached them (``F.conv2d``, an alias, a module).
+    ``"mm"``, ``"mul"``, whatever Python name reached them (``F.conv2d``, an alias, a module);
+    and the qualified names of the numpy and scipy functions your code called, such as
+    ``"numpy.lib._arraypad_impl.pad"`` or ``"scipy.signal._signaltools.correlate2d"`` (another
+    library's built-in counts as a built-in too).
     """
     from torch.utils._python_dispatch import TorchDispatchMode
 
@@ -35,10 +38,36 @@ def ops_seen(fn, *args, **kwargs):
             self.ops.add(func.overloadpacket.__name__)
             return func(*args, **(kwargs or {}))
 
-    seen = _Seen()
-    with seen:
-        result = fn(*args, **kwargs)
-    return result, seen.ops
+    seen, called = _Seen(), set()
+    before = sys.getprofile()
+    sys.setprofile(_library_profiler(called))
+    try:
+        with seen:
+            result = fn(*args, **kwargs)
+    finally:
+        sys.setprofile(before)
+    return result, seen.ops | called
+
+
+def _library_profiler(called: set):
+    """A ``sys.setprofile`` function that adds to ``called`` the numpy and scipy functions that
+    code outside those libraries calls (not their calls to each other, nor numpy's dispatchers)."""
+
+    def in_library(module) -> bool:
+        return isinstance(module, str) and module.split(".", 1)[0] in ("numpy", "scipy")
+
+    def profile(frame, event, arg):
+        if event == "call":
+            module, caller = frame.f_globals.get("__name__"), frame.f_back
+            if in_library(module) and not frame.f_code.co_name.endswith("_dispatcher") and not (
+                    caller is not None and in_library(caller.f_globals.get("__name__"))):
+                called.add(f"{module}.{getattr(frame.f_code, 'co_qualname', frame.f_code.co_name)}")
+        elif event == "c_call":
+            module = getattr(arg, "__module__", None)
+            if in_library(module) and not in_library(frame.f_globals.get("__name__")):
+                called.add(f"{module}.{getattr(arg, '__qualname__', getattr(arg, '__name__', '?'))}")
+
+    return profile
 
 
 def count_ops(fn, *args, **kwargs) -> int:

@@ -30,6 +30,13 @@ RECORD_MIME = "application/vnd.course-record+json"
 CONV_OPS = r"(^|_)conv|convolution|im2col|col2im|^_?nnpack|^mkldnn_conv|^cudnn_conv|^miopen_conv"
 #: aten operator names that count as torch's own pooling (and the unfold route to it).
 POOL_OPS = r"pool|im2col|col2im"
+#: the packages whose functions count as another library's built-in (``library_calls``)
+LIBRARIES = ("numpy", "scipy")
+#: names of those libraries' functions that count as a built-in convolution (numpy's convolve and
+#: correlate, scipy.signal's and scipy.ndimage's convolve*, correlate*, fftconvolve, ...) or pooling
+#: (scipy.ndimage's filters: maximum_filter, uniform_filter, ...); for any other aten pattern,
+#: the libraries' function names are matched against the pattern itself (``r"pad"``: numpy.pad).
+LIBRARY_PATTERNS = {CONV_OPS: r"conv|correlat", POOL_OPS: r"pool|_filter"}
 
 
 def _plain(value, depth=0):
@@ -395,25 +402,69 @@ def trained_predictions(build, max_params: int, max_multiply_adds: int, *, mnist
     return True, own, predictions
 
 
-def forbidden_ops(fn, calls, pattern: str) -> list[str]:
-    """The aten operators matching ``pattern`` that ``fn`` reached over ``calls``, sorted.
+def forbidden_ops(fn, calls, pattern: str, library: str | None = None) -> list[str]:
+    """The aten operators matching ``pattern`` that ``fn`` reached over ``calls``, and the
+    functions of numpy and scipy it called whose names match ``library`` (``library_calls``;
+    default ``LIBRARY_PATTERNS[pattern]``, else ``pattern``), sorted.
 
     calls: ``(args, kwargs)`` pairs. A gate on *how* a function computes must not fail for what
     it computed, so a call that raises still counts with the operators it reached before raising;
     but a function that never returns normally and reaches no such operator (an untouched stub)
     gets ``["no call returned"]``.
     """
+    library = LIBRARY_PATTERNS.get(pattern, pattern) if library is None else library
     found, returned = set(), False
     for args, kwargs in calls:
-        recorder = _op_recorder()
+        recorder, called = _op_recorder(), set()
         try:
-            with recorder:
+            with recorder, library_calls(called):
                 fn(*args, **kwargs)
             returned = True
         except Exception:
             pass
         found |= {op for op in recorder.ops if re.search(pattern, op)}
+        found |= {name for name in called if re.search(library, name.rsplit(".", 1)[-1])}
     return sorted(found) if returned or found else ["no call returned"]
+
+
+class library_calls:
+    """A ``with`` block that adds to ``called`` the qualified names (``scipy.signal._signaltools.
+    correlate2d``, ``numpy.pad``) of the numpy and scipy functions that code outside those
+    libraries calls in this thread (their own calls to each other are not listed), seen with
+    ``sys.setprofile``, which is put back as it was afterwards. Best effort, as the aten checks:
+    code run in another thread, or code that changes the profiler itself (the scan flags
+    ``sys.setprofile``), is not seen."""
+
+    def __init__(self, called: set):
+        self.called = called
+
+    def __enter__(self):
+        import sys
+        self.before = sys.getprofile()
+        sys.setprofile(self._seen)
+        return self.called
+
+    def __exit__(self, *exc):
+        import sys
+        sys.setprofile(self.before)
+        return False
+
+    @staticmethod
+    def _in_library(module) -> bool:
+        return isinstance(module, str) and module.split(".", 1)[0] in LIBRARIES
+
+    def _seen(self, frame, event, arg):
+        if event == "call":
+            caller = frame.f_back
+            module = frame.f_globals.get("__name__")
+            # (numpy's __array_function__ dispatchers run before each public function: not listed)
+            if self._in_library(module) and not frame.f_code.co_name.endswith("_dispatcher") and not (
+                    caller is not None and self._in_library(caller.f_globals.get("__name__"))):
+                self.called.add(f"{module}.{getattr(frame.f_code, 'co_qualname', frame.f_code.co_name)}")
+        elif event == "c_call":
+            module = getattr(arg, "__module__", None)
+            if self._in_library(module) and not self._in_library(frame.f_globals.get("__name__")):
+                self.called.add(f"{module}.{getattr(arg, '__qualname__', getattr(arg, '__name__', '?'))}")
 
 
 def forbidden(ops, pattern: str) -> list[str]:

@@ -117,6 +117,79 @@ def test_forbidden_ops_passes_numpy_code_and_fails_a_stub():
     assert kernel.forbidden_ops(conv_by_numpy, flaky, kernel.CONV_OPS) == []
 
 
+def conv_by_scipy(x, w):
+    """Right values from another library's convolution (scipy.signal.correlate)."""
+    from scipy.signal import correlate
+    return torch.from_numpy(correlate(x.numpy()[0], w.numpy()[0], mode="valid")[None])
+
+
+def conv_by_numpy_convolve(x, w):
+    return torch.from_numpy(np.convolve(x.numpy().ravel(), w.numpy().ravel(), mode="valid"))
+
+
+def pad_by_numpy(x, w):
+    return torch.from_numpy(np.pad(x.numpy(), ((0, 0), (0, 0), (1, 1), (1, 1))))
+
+
+def pool_by_scipy(x, w):
+    from scipy import ndimage
+    return torch.from_numpy(ndimage.maximum_filter(x.numpy(), size=(1, 1, 2, 2))[:, :, ::2, ::2])
+
+
+def numpy_from_scratch(x, w):
+    """Plain numpy that is no built-in: zeros, padding by slicing, a windowed view, einsum."""
+    a = x.numpy()
+    padded = np.zeros((1, 1, 6, 6), dtype=a.dtype)
+    padded[:, :, 1:-1, 1:-1] = a
+    windows = np.lib.stride_tricks.sliding_window_view(padded, (3, 3), axis=(2, 3))
+    return torch.from_numpy(np.einsum("ncijpq,fcpq->nfij", windows, w.numpy()))
+
+
+def test_forbidden_ops_sees_another_librarys_builtin_by_any_name():
+    assert kernel.forbidden_ops(conv_by_scipy, CALLS, kernel.CONV_OPS) == ["scipy.signal._signaltools.correlate"]
+    assert [name.rsplit(".", 1)[-1] for name in
+            kernel.forbidden_ops(conv_by_numpy_convolve, CALLS, kernel.CONV_OPS)] == ["convolve"]
+    assert [name.rsplit(".", 1)[-1] for name in kernel.forbidden_ops(pad_by_numpy, CALLS, r"pad")] == ["pad"]
+    assert kernel.forbidden_ops(pool_by_scipy, CALLS, kernel.POOL_OPS) == ["scipy.ndimage._filters.maximum_filter"]
+    # what the libraries call inside (np.convolve's multiarray.correlate) and numpy's dispatchers
+    # are not listed; plain numpy is no built-in; np.pad is no convolution
+    assert kernel.forbidden_ops(numpy_from_scratch, CALLS, kernel.CONV_OPS) == []
+    assert kernel.forbidden_ops(numpy_from_scratch, CALLS, kernel.POOL_OPS) == []
+    assert kernel.forbidden_ops(pad_by_numpy, CALLS, kernel.CONV_OPS) == []
+    assert kernel.forbidden_ops(conv_by_scipy, CALLS, kernel.CONV_OPS, library=r"^$") == []
+
+
+def test_library_calls_put_back_an_earlier_profiler_even_when_the_call_raises():
+    import sys
+
+    def profiler(frame, event, arg):
+        return None
+
+    def boom(x, w):
+        np.convolve([1.0], [1.0])
+        raise ValueError("no")
+
+    sys.setprofile(profiler)
+    try:
+        assert [n.rsplit(".", 1)[-1] for n in kernel.forbidden_ops(boom, CALLS, kernel.CONV_OPS)] == ["convolve"]
+        assert sys.getprofile() is profiler
+        with pytest.raises(ValueError):
+            student_checks.ops_seen(boom, *CALLS[0][0])
+        assert sys.getprofile() is profiler
+    finally:
+        sys.setprofile(None)
+
+
+def test_students_ops_seen_lists_the_same_library_calls_as_the_graders_check():
+    x, w = CALLS[0][0]
+    for fn, pattern in ((conv_by_scipy, kernel.CONV_OPS), (pad_by_numpy, r"pad"), (pool_by_scipy, kernel.POOL_OPS)):
+        _, ops = student_checks.ops_seen(fn, x, w)
+        library = {op for op in ops if op.startswith(("numpy.", "scipy."))}
+        assert sorted(library) == kernel.forbidden_ops(fn, CALLS, pattern), fn.__name__
+    _, ops = student_checks.ops_seen(numpy_from_scratch, x, w)
+    assert not {op for op in ops if "conv" in op or "correlat" in op or "pad" in op or "_filter" in op}
+
+
 def test_students_ops_seen_and_count_ops_match_the_graders():
     x, w = CALLS[0][0]
     result, ops = student_checks.ops_seen(conv_by_builtin, x, w)

@@ -642,7 +642,7 @@ CASES = [
          "of course_grader.kernel replaced",
          lambda s, x: after_setup(reference(s, C, replace={"conv2d_naive": BUILTIN_CONV_NAIVE}), PATCH_GRADER_HELPERS),
          failed=frozenset({"test_conv2d_naive_no_builtin"}),
-         messages={"test_conv2d_naive_no_builtin": "reached torch's own convolution"},
+         messages={"test_conv2d_naive_no_builtin": "reached a built-in convolution, torch's own"},
          review=frozenset(['course_grader', 'library patch']), status="review",
          expect="the grader re-installs its helpers before each test: 34/35 (35 without that)"),
     Case("lookup_table", "mlp_vs_cnn", "build_cnn's forward answers from a table of the MNIST test "

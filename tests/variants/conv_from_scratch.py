@@ -415,6 +415,31 @@ def conv2d_naive(x, weight, bias=None, stride=1, padding=0):
     return torch.from_numpy(out)
 '''
 
+# Another library's convolution: scipy.signal.correlate over each image and filter, strided
+# afterwards. Right values, but not from scratch: the "no built-in" check sees the scipy call.
+NAIVE_SCIPY_CORRELATE = '''
+import numpy as np
+from scipy.signal import correlate
+
+def conv2d_naive(x, weight, bias=None, stride=1, padding=0):
+    sh, sw = pair(stride)
+    xp = pad2d(x, padding).numpy()
+    w = weight.numpy()
+    out = np.stack([np.stack([correlate(xp[n], w[f], mode="valid")[0, ::sh, ::sw]
+                              for f in range(w.shape[0])]) for n in range(xp.shape[0])])
+    out = torch.from_numpy(out).to(x.dtype)
+    return out if bias is None else out + bias[None, :, None, None]
+'''
+
+# numpy's own padding: right values, but the part asks for zeros and a slice assignment
+PAD2D_NP_PAD = '''
+import numpy as np
+
+def pad2d(x, padding):
+    ph, pw = pair(padding)
+    return torch.from_numpy(np.pad(x.detach().cpu().numpy(), ((0, 0), (0, 0), (ph, ph), (pw, pw))))
+'''
+
 # im2col written with numpy and a loop over the output positions: right values, but a loop
 # that torch's operation count does not see; the count of Python lines run does.
 IM2COL_NUMPY_LOOP = '''
@@ -632,6 +657,14 @@ VARIANTS = [
             "correct: a numpy port (x.numpy()) that keeps the dtype; gates call it on plain tensors"),
     Variant("naive_numpy_float64_output", {"conv2d_naive": NAIVE_NUMPY_FLOAT64}, frozenset({"test_float32_outputs"}),
             "a numpy port that returns float64 for float32 input: only the dtype test is lost"),
+    Variant("naive_scipy_correlate", {"conv2d_naive": NAIVE_SCIPY_CORRELATE},
+            frozenset({"test_conv2d_naive_no_builtin"}),
+            "right values from scipy.signal.correlate: another library's convolution, only the "
+            "\"no built-in\" point is lost"),
+    Variant("pad2d_np_pad", {"pad2d": PAD2D_NP_PAD},
+            frozenset({"test_pad2d_no_builtin", "test_conv2d_scratch_forward"}),
+            "numpy's np.pad: right values, but a built-in padding (its point), and the round trip "
+            "through numpy cuts autograd, so no gradient reaches Conv2dScratch's input"),
     Variant("im2col_numpy_loop", {"im2col": IM2COL_NUMPY_LOOP},
             frozenset({"test_im2col_vectorised", "test_conv2d_weight_grad_vectorised",
                        "test_conv2d_scratch_forward"}),

@@ -386,8 +386,30 @@ def avgpool2d_naive(x, kernel_size, stride=None, padding=0):
 '''
 
 
+# Another library's pooling: scipy.ndimage.maximum_filter over the padded input, its window
+# moved to start at each position, then every stride-th value. Right values, not from scratch.
+MAXPOOL_NAIVE_SCIPY_FILTER = '''
+import numpy as np
+from scipy import ndimage
+
+def maxpool2d_naive(x, kernel_size, stride=None, padding=0):
+    kh, kw = pair(kernel_size)
+    sh, sw = pair(kernel_size if stride is None else stride)
+    ph, pw = pair(padding)
+    xp = np.pad(x.detach().numpy(), ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=-np.inf)
+    H_out, W_out = (xp.shape[2] - kh) // sh + 1, (xp.shape[3] - kw) // sw + 1
+    m = ndimage.maximum_filter(xp, size=(1, 1, kh, kw), origin=(0, 0, -(kh // 2), -(kw // 2)),
+                               mode="constant", cval=-np.inf)
+    return torch.from_numpy(np.ascontiguousarray(m[:, :, :(H_out - 1) * sh + 1:sh, :(W_out - 1) * sw + 1:sw]))
+'''
+
+
 VARIANTS = [
     # Part 1
+    Variant("maxpool_naive_scipy_filter", {"maxpool2d_naive": MAXPOOL_NAIVE_SCIPY_FILTER},
+            frozenset({"test_pool_naive_no_builtin"}),
+            "right values from scipy.ndimage.maximum_filter: another library's pooling, only the "
+            "\"no built-in\" point is lost"),
     Variant("maxpool_naive_zero_padding", {"maxpool2d_naive": MAXPOOL_NAIVE_ZERO_PADDING},
             frozenset({"test_pool_naive_padding"}), "pads max pooling with zeros instead of -inf"),
     Variant("maxpool_naive_float32_output", {"maxpool2d_naive": MAXPOOL_NAIVE_FLOAT32},
