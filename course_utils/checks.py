@@ -23,9 +23,11 @@ def ops_seen(fn, *args, **kwargs):
 
     ops: the set of low-level (aten) operator names the call ran, such as ``"convolution"``,
     ``"mm"``, ``"mul"``, whatever Python name reached them (``F.conv2d``, an alias, a module);
-    and the qualified names of the numpy and scipy functions your code called, such as
+    the qualified names of the numpy and scipy functions your code called, such as
     ``"numpy.lib._arraypad_impl.pad"`` or ``"scipy.signal._signaltools.correlate2d"`` (another
-    library's built-in counts as a built-in too).
+    library's built-in counts as a built-in too); and the autograd functions it called, as
+    ``"autograd: torch.autograd.grad"`` or ``"autograd: torch._tensor.Tensor.backward"`` (for a
+    gradient you are asked to compute by hand).
     """
     from torch.utils._python_dispatch import TorchDispatchMode
 
@@ -49,22 +51,33 @@ def ops_seen(fn, *args, **kwargs):
     return result, seen.ops | called
 
 
-def _library_profiler(called: set):
-    """A ``sys.setprofile`` function that adds to ``called`` the numpy and scipy functions that
-    code outside those libraries calls (not their calls to each other, nor numpy's dispatchers)."""
+_AUTOGRAD_CALLS = frozenset({"grad", "backward", "vjp", "jvp", "jacobian", "hessian", "vhp", "hvp", "jacrev",
+                             "jacfwd", "grad_and_value", "vmap_grad"})
 
-    def in_library(module) -> bool:
-        return isinstance(module, str) and module.split(".", 1)[0] in ("numpy", "scipy")
+
+def _library_profiler(called: set):
+    """A ``sys.setprofile`` function that adds to ``called`` the numpy and scipy functions, and
+    the autograd functions, that code outside numpy, scipy and torch calls (not the libraries'
+    calls to each other, nor numpy's dispatchers, nor grad modes such as ``torch.no_grad``)."""
+
+    def top(module) -> str:
+        return module.split(".", 1)[0] if isinstance(module, str) else ""
 
     def profile(frame, event, arg):
         if event == "call":
-            module, caller = frame.f_globals.get("__name__"), frame.f_back
-            if in_library(module) and not frame.f_code.co_name.endswith("_dispatcher") and not (
-                    caller is not None and in_library(caller.f_globals.get("__name__"))):
-                called.add(f"{module}.{getattr(frame.f_code, 'co_qualname', frame.f_code.co_name)}")
+            caller = frame.f_back
+            if caller is not None and top(caller.f_globals.get("__name__")) in ("numpy", "scipy", "torch"):
+                return
+            code, module = frame.f_code, frame.f_globals.get("__name__")
+            name = f"{module}.{getattr(code, 'co_qualname', code.co_name)}"
+            if top(module) in ("numpy", "scipy") and not code.co_name.endswith("_dispatcher"):
+                called.add(name)
+            elif code.co_name in _AUTOGRAD_CALLS and isinstance(module, str) and (
+                    module.startswith(("torch.autograd", "torch._functorch")) or module == "torch._tensor"):
+                called.add("autograd: " + name)
         elif event == "c_call":
             module = getattr(arg, "__module__", None)
-            if in_library(module) and not in_library(frame.f_globals.get("__name__")):
+            if top(module) in ("numpy", "scipy") and top(frame.f_globals.get("__name__")) not in ("numpy", "scipy", "torch"):
                 called.add(f"{module}.{getattr(arg, '__qualname__', getattr(arg, '__name__', '?'))}")
 
     return profile

@@ -402,10 +402,12 @@ def trained_predictions(build, max_params: int, max_multiply_adds: int, *, mnist
     return True, own, predictions
 
 
-def forbidden_ops(fn, calls, pattern: str, library: str | None = None) -> list[str]:
+def forbidden_ops(fn, calls, pattern: str, library: str | None = None, autograd: bool = False) -> list[str]:
     """The aten operators matching ``pattern`` that ``fn`` reached over ``calls``, and the
     functions of numpy and scipy it called whose names match ``library`` (``library_calls``;
-    default ``LIBRARY_PATTERNS[pattern]``, else ``pattern``), sorted.
+    default ``LIBRARY_PATTERNS[pattern]``, else ``pattern``), sorted; with ``autograd``, also
+    the autograd entry points it called (``"autograd: torch.autograd.grad"``,
+    ``"autograd: torch._tensor.Tensor.backward"``, ...), for a gradient asked for by hand.
 
     calls: ``(args, kwargs)`` pairs. A gate on *how* a function computes must not fail for what
     it computed, so a call that raises still counts with the operators it reached before raising;
@@ -423,17 +425,35 @@ def forbidden_ops(fn, calls, pattern: str, library: str | None = None) -> list[s
         except Exception:
             pass
         found |= {op for op in recorder.ops if re.search(pattern, op)}
-        found |= {name for name in called if re.search(library, name.rsplit(".", 1)[-1])}
+        found |= {name for name in called if not name.startswith(AUTOGRAD_MARK)
+                  and re.search(library, name.rsplit(".", 1)[-1])}
+        if autograd:
+            found |= {name for name in called if name.startswith(AUTOGRAD_MARK)}
     return sorted(found) if returned or found else ["no call returned"]
 
 
+#: what ``library_calls`` puts before the name of an autograd entry point it saw called
+AUTOGRAD_MARK = "autograd: "
+#: the functions that compute gradients, in torch.autograd (grad, backward, functional.vjp,
+#: ...), torch.func (grad, vjp, jacrev, ...) and ``Tensor.backward``; grad modes
+#: (``torch.no_grad``, ``torch.enable_grad``) are not among them
+AUTOGRAD_CALLS = frozenset({"grad", "backward", "vjp", "jvp", "jacobian", "hessian", "vhp", "hvp", "jacrev",
+                            "jacfwd", "grad_and_value", "vmap_grad"})
+
+
+def _top(module) -> str:
+    return module.split(".", 1)[0] if isinstance(module, str) else ""
+
+
 class library_calls:
-    """A ``with`` block that adds to ``called`` the qualified names (``scipy.signal._signaltools.
-    correlate2d``, ``numpy.pad``) of the numpy and scipy functions that code outside those
-    libraries calls in this thread (their own calls to each other are not listed), seen with
-    ``sys.setprofile``, which is put back as it was afterwards. Best effort, as the aten checks:
-    code run in another thread, or code that changes the profiler itself (the scan flags
-    ``sys.setprofile``), is not seen."""
+    """A ``with`` block that adds to ``called`` what code outside numpy, scipy and torch calls in
+    this thread: the qualified names of numpy's and scipy's functions
+    (``scipy.signal._signaltools.correlate2d``, ``numpy.lib._arraypad_impl.pad``; not numpy's
+    dispatchers, nor the libraries' calls to each other), and, marked ``AUTOGRAD_MARK``, the
+    autograd entry points (``AUTOGRAD_CALLS`` in torch.autograd, torch._functorch and
+    ``Tensor.backward``). Seen with ``sys.setprofile``, which is put back as it was afterwards.
+    Best effort, as the aten checks: code run in another thread, or code that changes the
+    profiler itself (the scan flags ``sys.setprofile``), is not seen."""
 
     def __init__(self, called: set):
         self.called = called
@@ -449,27 +469,22 @@ class library_calls:
         sys.setprofile(self.before)
         return False
 
-    @staticmethod
-    def _in_library(module) -> bool:
-        return isinstance(module, str) and module.split(".", 1)[0] in LIBRARIES
-
     def _seen(self, frame, event, arg):
         if event == "call":
             caller = frame.f_back
-            module = frame.f_globals.get("__name__")
-            # (numpy's __array_function__ dispatchers run before each public function: not listed)
-            if self._in_library(module) and not frame.f_code.co_name.endswith("_dispatcher") and not (
-                    caller is not None and self._in_library(caller.f_globals.get("__name__"))):
-                self.called.add(f"{module}.{getattr(frame.f_code, 'co_qualname', frame.f_code.co_name)}")
+            if caller is not None and _top(caller.f_globals.get("__name__")) in LIBRARIES + ("torch",):
+                return                       # a library's call to itself or to another one
+            code, module = frame.f_code, frame.f_globals.get("__name__")
+            name = f"{module}.{getattr(code, 'co_qualname', code.co_name)}"
+            if _top(module) in LIBRARIES and not code.co_name.endswith("_dispatcher"):
+                self.called.add(name)        # numpy's __array_function__ dispatchers: not listed
+            elif code.co_name in AUTOGRAD_CALLS and isinstance(module, str) and (
+                    module.startswith(("torch.autograd", "torch._functorch")) or module == "torch._tensor"):
+                self.called.add(AUTOGRAD_MARK + name)
         elif event == "c_call":
             module = getattr(arg, "__module__", None)
-            if self._in_library(module) and not self._in_library(frame.f_globals.get("__name__")):
+            if _top(module) in LIBRARIES and _top(frame.f_globals.get("__name__")) not in LIBRARIES + ("torch",):
                 self.called.add(f"{module}.{getattr(arg, '__qualname__', getattr(arg, '__name__', '?'))}")
-
-
-def forbidden(ops, pattern: str) -> list[str]:
-    """The sorted names in ``ops`` that match the regular expression ``pattern``."""
-    return sorted(op for op in ops if re.search(pattern, op))
 
 
 # ---- figure content (viz)

@@ -190,6 +190,47 @@ def test_students_ops_seen_lists_the_same_library_calls_as_the_graders_check():
     assert not {op for op in ops if "conv" in op or "correlat" in op or "pad" in op or "_filter" in op}
 
 
+def grad_by_backward(x, w):
+    with torch.enable_grad():                  # the gates call it under no_grad
+        w = w.detach().requires_grad_(True)
+        (x * w).sum().backward()
+    return w.grad
+
+
+def grad_by_autograd_grad(x, w):
+    with torch.enable_grad():
+        w = w.detach().requires_grad_(True)
+        return torch.autograd.grad((x * w).sum(), w)[0]
+
+
+def grad_by_torch_func(x, w):
+    from torch.func import grad
+    return grad(lambda v: (x * v).sum())(w)
+
+
+def grad_by_hand(x, w):
+    with torch.no_grad(), torch.enable_grad():  # grad modes are no autograd call
+        return x.clone()
+
+
+AUTOGRAD_CASES = [(grad_by_backward, "autograd: torch._tensor.Tensor.backward"),
+                  (grad_by_autograd_grad, "autograd: torch.autograd.grad"),
+                  (grad_by_torch_func, "autograd: torch._functorch.apis.grad")]
+
+
+def test_forbidden_ops_with_autograd_names_each_way_of_asking_autograd_for_a_gradient():
+    x, w = torch.randn(1, 1, 3, 3), torch.randn(1, 1, 3, 3)
+    for fn, name in AUTOGRAD_CASES:
+        with torch.no_grad():
+            assert kernel.forbidden_ops(fn, [((x, w), {})], kernel.CONV_OPS, autograd=True) == [name], fn.__name__
+            assert kernel.forbidden_ops(fn, [((x, w), {})], kernel.CONV_OPS) == [], fn.__name__
+        _, ops = student_checks.ops_seen(fn, x, w)
+        assert {op for op in ops if "autograd" in op} == {name}, fn.__name__
+    with torch.no_grad():
+        assert kernel.forbidden_ops(grad_by_hand, [((x, w), {})], kernel.CONV_OPS, autograd=True) == []
+    assert not {op for op in student_checks.ops_seen(grad_by_hand, x, w)[1] if "autograd" in op}
+
+
 def test_students_ops_seen_and_count_ops_match_the_graders():
     x, w = CALLS[0][0]
     result, ops = student_checks.ops_seen(conv_by_builtin, x, w)

@@ -371,6 +371,27 @@ def conv2d_weight_grad(x, grad_out, kernel_size, stride=1, padding=0):
     return grad
 '''
 
+# Autograd again, with gradients switched back on inside (the tests call it under no_grad):
+# right values through the student's own conv2d_im2col, but the part asks for the gradient by hand.
+WGRAD_ENABLE_GRAD = '''
+def conv2d_weight_grad(x, grad_out, kernel_size, stride=1, padding=0):
+    KH, KW = pair(kernel_size)
+    with torch.enable_grad():
+        w = torch.zeros(grad_out.shape[1], x.shape[1], KH, KW, dtype=x.dtype, requires_grad=True)
+        out = conv2d_im2col(x, w, None, stride, padding)
+        (grad,) = torch.autograd.grad(out, w, grad_out)
+    return grad
+'''
+
+IGRAD_ENABLE_GRAD = '''
+def conv2d_input_grad(grad_out, weight, x_shape, stride=1, padding=0):
+    with torch.enable_grad():
+        x = torch.zeros(x_shape, dtype=weight.dtype, requires_grad=True)
+        out = conv2d_im2col(x, weight, None, stride, padding)
+        (grad,) = torch.autograd.grad(out, x, grad_out)
+    return grad
+'''
+
 WGRAD_NN_GRAD = '''
 def conv2d_weight_grad(x, grad_out, kernel_size, stride=1, padding=0):
     KH, KW = pair(kernel_size)
@@ -647,6 +668,14 @@ VARIANTS = [
             frozenset({"test_conv2d_weight_grad_basic", "test_conv2d_weight_grad_stride_padding",
                        "test_conv2d_weight_grad_no_builtin", "test_conv2d_weight_grad_vectorised"}),
             "asks autograd instead of using im2col (fails under torch.no_grad)"),
+    Variant("weight_grad_enable_grad", {"conv2d_weight_grad": WGRAD_ENABLE_GRAD},
+            frozenset({"test_conv2d_weight_grad_no_builtin"}),
+            "autograd through the student's own conv2d_im2col, with gradients switched back on "
+            "inside: right values, only the \"no built-in\" point (no autograd) is lost"),
+    Variant("input_grad_enable_grad", {"conv2d_input_grad": IGRAD_ENABLE_GRAD},
+            frozenset({"test_conv2d_input_grad_no_builtin"}),
+            "autograd through the student's own conv2d_im2col for the input: only the \"no "
+            "built-in\" point is lost"),
     Variant("weight_grad_nn_grad", {"conv2d_weight_grad": WGRAD_NN_GRAD},
             frozenset({"test_conv2d_weight_grad_no_builtin"}),
             "calls torch.nn.grad.conv2d_weight, torch's convolution backward"),

@@ -225,6 +225,24 @@ def maxpool2d_backward(grad_out, x, kernel_size, stride=None):
     return dx.reshape(N, C, H, W)
 '''
 
+# Autograd through the student's own (correct, unfold-based) forward passes, with gradients
+# switched on inside: right values, no built-in pooling, but not the gradient by hand.
+MAXPOOL_BACKWARD_OWN_AUTOGRAD = '''
+def maxpool2d_backward(grad_out, x, kernel_size, stride=None):
+    x = x.detach().requires_grad_(True)
+    with torch.enable_grad():
+        out = maxpool2d(x, kernel_size, stride)
+    return torch.autograd.grad(out, x, grad_out)[0]
+'''
+
+AVGPOOL_BACKWARD_OWN_BACKWARD = '''
+def avgpool2d_backward(grad_out, x, kernel_size, stride=None):
+    x = x.detach().requires_grad_(True)
+    with torch.enable_grad():
+        avgpool2d(x, kernel_size, stride).backward(grad_out)
+    return x.grad
+'''
+
 AVGPOOL_BACKWARD_NO_DIVIDE = '''
 def avgpool2d_backward(grad_out, x, kernel_size, stride=None):
     kh, kw = pair(kernel_size)
@@ -445,6 +463,14 @@ VARIANTS = [
             frozenset({"test_maxpool2d_backward"}), "unravels the window's argmax with kh instead of kw (rectangular windows)"),
     Variant("maxpool_backward_autograd_builtin", {"maxpool2d_backward": MAXPOOL_BACKWARD_BUILTIN},
             frozenset({"test_pool_backward_no_builtin"}), "autograd through F.max_pool2d"),
+    Variant("maxpool_backward_own_autograd", {"maxpool2d_backward": MAXPOOL_BACKWARD_OWN_AUTOGRAD},
+            frozenset({"test_pool_backward_no_builtin"}),
+            "torch.autograd.grad through the student's own maxpool2d: right values, but autograd "
+            "instead of the gradient by hand, only the \"no built-in\" point is lost"),
+    Variant("avgpool_backward_own_backward", {"avgpool2d_backward": AVGPOOL_BACKWARD_OWN_BACKWARD},
+            frozenset({"test_pool_backward_no_builtin"}),
+            ".backward() through the student's own avgpool2d: right values, only the \"no built-in\" "
+            "point is lost"),
     Variant("avgpool_backward_no_divide", {"avgpool2d_backward": AVGPOOL_BACKWARD_NO_DIVIDE},
             frozenset({"test_avgpool2d_backward"}), "forgets to divide by kh * kw"),
     Variant("avgpool_backward_autograd_builtin", {"avgpool2d_backward": AVGPOOL_BACKWARD_BUILTIN},
