@@ -432,6 +432,11 @@ def forbidden_ops(fn, calls, pattern: str, library: str | None = None, autograd:
     return sorted(found) if returned or found else ["no call returned"]
 
 
+def forbidden(ops, pattern: str) -> list[str]:
+    """The sorted names in ``ops`` that match the regular expression ``pattern``."""
+    return sorted(op for op in ops if re.search(pattern, op))
+
+
 #: what ``library_calls`` puts before the name of an autograd entry point it saw called
 AUTOGRAD_MARK = "autograd: "
 #: the functions that compute gradients, in torch.autograd (grad, backward, functional.vjp,

@@ -231,6 +231,19 @@ def test_forbidden_ops_with_autograd_names_each_way_of_asking_autograd_for_a_gra
     assert not {op for op in student_checks.ops_seen(grad_by_hand, x, w)[1] if "autograd" in op}
 
 
+def test_every_helper_docs_authoring_lists_is_in_the_kernel_module():
+    """docs/authoring.md names the hidden tests' helpers; notebooks and instructors call them."""
+    import re as _re
+    from tests.conftest import ROOT
+
+    text = (ROOT / "docs" / "authoring.md").read_text(encoding="utf-8")
+    listed = _re.search(r"`course_grader\.kernel`: (.*?);", text, _re.S).group(1)
+    names = _re.findall(r"`(\w+)`", listed)
+    assert len(names) >= 13 and "forbidden" in names
+    assert [n for n in names if not callable(getattr(kernel, n, None))] == []
+    assert kernel.forbidden({"convolution", "mm", "im2col"}, kernel.CONV_OPS) == ["convolution", "im2col"]
+
+
 def test_students_ops_seen_and_count_ops_match_the_graders():
     x, w = CALLS[0][0]
     result, ops = student_checks.ops_seen(conv_by_builtin, x, w)
