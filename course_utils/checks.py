@@ -1,6 +1,7 @@
 """How a function computes and what a figure shows, for the visible tests: which torch operators
-a function reaches, how many operations it runs, how many lines of your code it runs; which
-images, titles and suptitle a figure has; a gradient by finite differences.
+a function reaches (and which numpy, scipy and autograd functions it calls), how many operations
+it runs, how many lines of your code it runs; which images, titles and suptitle a figure has; a
+gradient by finite differences.
 
     from course_utils.checks import ops_seen, count_ops, python_lines
     out, ops = ops_seen(conv2d_naive, x, w)     # {"mul", "sum", ...}: no "convolution" in it
