@@ -1,20 +1,23 @@
 """How a function computes and what a figure shows, for the visible tests: which torch operators
 a function reaches (and which numpy, scipy and autograd functions it calls), how many operations
 it runs, how many lines of your code it runs; which images, titles and suptitle a figure has; a
-gradient by finite differences.
+gradient by finite differences; a stand-in for the clock or for torch.cuda.synchronize.
 
-    from course_utils.checks import ops_seen, count_ops, python_lines
+    from course_utils.checks import ops_seen, count_ops, python_lines, stand_in
     out, ops = ops_seen(conv2d_naive, x, w)     # {"mul", "sum", ...}: no "convolution" in it
     count_ops(im2col, small) == count_ops(im2col, large)          # vectorised over N, H, W
     python_lines(im2col, small) == python_lines(im2col, large)    # no Python loop over them
     image_axes, titles, arrays, suptitle = figure_content(fig)
     numeric_grad(lambda t: F.conv2d(t, w), x, grad_out)           # dL/dx by finite differences
+    with stand_in(time, "perf_counter", fake_clock):                # time_it reads the fake clock
+        time_it(fn, "cpu")
 
 The grader's hidden tests use their own copies of these (the grader installs them fresh before
 each test, so redefining these in a notebook changes nothing there).
 """
 from __future__ import annotations
 
+import contextlib
 import sys
 import sysconfig
 
@@ -154,6 +157,32 @@ def figure_content(fig):
               for ax in image_axes]
     suptitle = getattr(fig, "_suptitle", None)
     return image_axes, titles, arrays, (suptitle.get_text() if suptitle is not None else "")
+
+
+@contextlib.contextmanager
+def stand_in(owner, name, value):
+    """For the ``with`` block, ``owner.name`` is ``value`` (``time.perf_counter``, a fake clock;
+    ``torch.cuda.synchronize``, a counter), and so is every other name your notebook's code could
+    reach the original by: your notebook's own global names for it (``from time import
+    perf_counter``, ``from torch.cuda import synchronize``) and ``timeit.default_timer``. Put back
+    when the block ends, also when it raises."""
+    import timeit
+
+    original = getattr(owner, name)
+    places = [(owner, name)]
+    for module in (sys.modules.get("__main__"), timeit):
+        if module is None:
+            continue
+        places += [(module, key) for key, bound in list(vars(module).items())
+                   if bound is original and not key.startswith("__") and (module, key) != (owner, name)]
+    old = [(place, key, getattr(place, key)) for place, key in places]
+    try:
+        for place, key in places:
+            setattr(place, key, value)
+        yield value
+    finally:
+        for place, key, before in reversed(old):
+            setattr(place, key, before)
 
 
 def numeric_grad(f, x, grad_out, eps: float = 1e-6):

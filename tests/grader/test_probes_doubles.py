@@ -80,6 +80,50 @@ def test_fake_clock_is_put_back_even_when_the_timed_code_raises():
     assert (time.perf_counter, torch.cuda.synchronize) == real
 
 
+def test_stand_ins_also_replace_the_names_the_notebook_imported_them_by(monkeypatch):
+    """`from time import perf_counter` in a notebook (the kernel's __main__), timeit.default_timer
+    and `from torch.cuda import synchronize` read the stand-ins too, and are put back."""
+    import timeit
+    import types
+
+    notebook = types.ModuleType("__main__")
+    notebook.perf_counter, notebook.synchronize = time.perf_counter, torch.cuda.synchronize
+    notebook.unrelated = time.monotonic
+    monkeypatch.setitem(sys.modules, "__main__", notebook)
+    real = (time.perf_counter, timeit.default_timer, torch.cuda.synchronize)
+    with pytest.raises(ZeroDivisionError):
+        with doubles.fake_clock([2.0]) as clock:
+            start = notebook.perf_counter()
+            clock.fn()
+            assert notebook.perf_counter() - start == 2.0 and timeit.default_timer() == time.perf_counter()
+            notebook.synchronize()
+            assert clock.syncs == 1 and notebook.unrelated is time.monotonic
+            1 / 0
+    assert (time.perf_counter, timeit.default_timer, torch.cuda.synchronize) == real
+    assert (notebook.perf_counter, notebook.synchronize) == (time.perf_counter, torch.cuda.synchronize)
+    with doubles.fake_gpu([1.0]) as gpu:
+        notebook.synchronize()
+        assert gpu.events == ["sync"]
+    assert notebook.synchronize is torch.cuda.synchronize
+
+
+def test_students_stand_in_replaces_the_same_names(monkeypatch):
+    import timeit
+    import types
+
+    from course_utils.checks import stand_in
+
+    notebook = types.ModuleType("__main__")
+    notebook.perf_counter = time.perf_counter
+    monkeypatch.setitem(sys.modules, "__main__", notebook)
+    real = time.perf_counter
+    with pytest.raises(KeyError):
+        with stand_in(time, "perf_counter", lambda: 42.0):
+            assert (time.perf_counter(), timeit.default_timer(), notebook.perf_counter()) == (42.0, 42.0, 42.0)
+            raise KeyError
+    assert time.perf_counter is real and timeit.default_timer is real and notebook.perf_counter is real
+
+
 def _time_it_without_sync(fn, device, warmup=3, repeats=10):
     for _ in range(warmup):
         fn()

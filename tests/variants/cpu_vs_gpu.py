@@ -196,6 +196,70 @@ from course_utils.timing import synchronize
 '''},
     ),
     Variant(
+        name="time_it_perf_counter_imported_by_name",
+        why="correct: `from time import perf_counter`, the clock the notebook names, bound by name",
+        replace={"time_it": '''from time import perf_counter
+
+
+''' + _DOC_TIME_IT + '''
+    for _ in range(warmup):
+        fn()
+    durations = []
+    for _ in range(repeats):
+        if torch.device(device).type == "cuda":
+            torch.cuda.synchronize()
+        t0 = perf_counter()
+        fn()
+        if torch.device(device).type == "cuda":
+            torch.cuda.synchronize()
+        durations.append(perf_counter() - t0)
+    return float(statistics.median(durations))
+'''},
+    ),
+    Variant(
+        name="time_it_timeit_default_timer",
+        why="correct: timeit.default_timer, which is time.perf_counter",
+        replace={"time_it": '''import timeit
+
+
+''' + _DOC_TIME_IT + '''
+    for _ in range(warmup):
+        fn()
+    durations = []
+    for _ in range(repeats):
+        if torch.device(device).type == "cuda":
+            torch.cuda.synchronize()
+        t0 = timeit.default_timer()
+        fn()
+        if torch.device(device).type == "cuda":
+            torch.cuda.synchronize()
+        durations.append(timeit.default_timer() - t0)
+    return float(statistics.median(durations))
+'''},
+    ),
+    Variant(
+        name="time_it_synchronize_imported_by_name",
+        why="correct: `from torch.cuda import synchronize`, called by that name on a CUDA device",
+        replace={"time_it": '''from torch.cuda import synchronize
+
+
+''' + _DOC_TIME_IT + '''
+    on_gpu = torch.device(device).type == "cuda"
+    for _ in range(warmup):
+        fn()
+    durations = []
+    for _ in range(repeats):
+        if on_gpu:
+            synchronize()
+        t0 = time.perf_counter()
+        fn()
+        if on_gpu:
+            synchronize()
+        durations.append(time.perf_counter() - t0)
+    return float(statistics.median(durations))
+'''},
+    ),
+    Variant(
         name="time_it_sorted_median_syncs_warmup",
         why="correct: also synchronises after every warm-up call, computes the median by sorting",
         replace={"time_it": _DOC_TIME_IT + '''
