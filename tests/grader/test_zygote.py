@@ -54,6 +54,17 @@ def report(text: str) -> dict:
     return json.loads(text.split("REPORT", 1)[1])
 
 
+#: the sleeps the kernels leave behind carry this run's pid in their duration ("606.<pid>"): the
+#: host's process list is searched for them, and the same tests may run at the same time as
+#: another user (test_as_normal_user.py runs this file as uid 1000 beside the root run)
+RUN = f"{os.getpid():07d}"          # one width for every pid: no run's mark begins another's
+
+
+def sleeping(n: int) -> str:
+    """The argument of this run's ``sleep`` number ``n`` (606-609), e.g. "606.12345"."""
+    return f"{n}.{RUN}"
+
+
 LEAVE = textwrap.dedent("""\
     import os, random, subprocess, torch, numpy as np, matplotlib, matplotlib.pyplot as plt
     import course_utils
@@ -75,7 +86,7 @@ LEAVE = textwrap.dedent("""\
             os.execvp("sleep", ["sleep", "607.5"])
         os._exit(0)
     print("left")
-""")
+""").replace("606.5", sleeping(606)).replace("607.5", sleeping(607))
 
 CHECK = textwrap.dedent("""\
     import os, json, random, sys, torch, numpy as np, matplotlib, matplotlib.pyplot as plt
@@ -113,9 +124,9 @@ def test_nothing_of_one_kernel_reaches_the_next(prewarmed, settings, tmp_path):
     (tmp_path / "c").mkdir()
     assert run_cells(prewarmed, tmp_path / "a", LEAVE) == ["left\n"]
     deadline = time.monotonic() + 10
-    while host_processes("60[67].5") and time.monotonic() < deadline:
+    while (host_processes(sleeping(606)) or host_processes(sleeping(607))) and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert host_processes("60[67].5") == [] and not host_processes("sleep 606.5") and not host_processes("607.5")
+    assert host_processes(sleeping(606)) == [] and host_processes(sleeping(607)) == []
     after = report(run_cells(prewarmed, tmp_path / "b", CHECK)[0])
     fresh = report(run_cells(replace(settings, sandbox="require", kernel_mode="fresh"), tmp_path / "c", CHECK)[0])
     assert after == fresh, (after, fresh)          # seeded draws and hash seed as a fresh kernel's
@@ -198,21 +209,21 @@ def test_a_kernel_dies_with_its_relay(prewarmed, tmp_path):
     session = KernelSession(prewarmed, tmp_path)
     try:
         assert session.start() == ""
-        cell = nbformat.v4.new_code_cell("import subprocess; subprocess.Popen(['sleep', '608.5'], "
+        cell = nbformat.v4.new_code_cell(f"import subprocess; subprocess.Popen(['sleep', '{sleeping(608)}'], "
                                          "start_new_session=True); print('ok')")
         assert session.run(cell, 0).status == "ok"
         child = session.km.kernel_pid()
         assert child and child != session.km.process.pid
         deadline = time.monotonic() + 5          # the kernel's process list, read from the host
-        while not host_processes("608.5") and time.monotonic() < deadline:
+        while not host_processes(sleeping(608)) and time.monotonic() < deadline:
             time.sleep(0.1)
-        assert host_processes("608.5"), "the kernel's child process never showed on the host"
+        assert host_processes(sleeping(608)), "the kernel's child process never showed on the host"
         session.km.process.kill()                 # the relay goes: so do the kernel and its tree
         assert _gone(child)
         deadline = time.monotonic() + 10
-        while host_processes("608.5") and time.monotonic() < deadline:
+        while host_processes(sleeping(608)) and time.monotonic() < deadline:
             time.sleep(0.2)
-        assert host_processes("608.5") == []
+        assert host_processes(sleeping(608)) == []
     finally:
         session.close()
 
@@ -230,7 +241,7 @@ GRADER = textwrap.dedent("""\
     session.run(cell, 0)
     print(session.km.kernel_pid(), session.km.server.process.pid, flush=True)
     import os; os._exit(0)                     # the grader dies without cleaning up
-""")
+""").replace("609.5", sleeping(609))
 
 
 def test_kernels_and_server_die_with_the_grader(tmp_path):
@@ -240,9 +251,9 @@ def test_kernels_and_server_die_with_the_grader(tmp_path):
     child, server = map(int, out.stdout.split())
     assert _gone(child) and _gone(server)
     deadline = time.monotonic() + 10
-    while host_processes("609.5") and time.monotonic() < deadline:
+    while host_processes(sleeping(609)) and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert host_processes("609.5") == []
+    assert host_processes(sleeping(609)) == []
 
 
 def test_modes_and_fallback(settings, tmp_path, monkeypatch, capsys):
