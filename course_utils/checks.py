@@ -64,24 +64,27 @@ def _library_profiler(called: set):
     the autograd functions, that code outside numpy, scipy and torch calls (not the libraries'
     calls to each other, nor numpy's dispatchers, nor grad modes such as ``torch.no_grad``)."""
 
+    libraries, not_yours = ("numpy", "scipy"), ("numpy", "scipy", "torch")
+
     def top(module) -> str:
         return module.split(".", 1)[0] if isinstance(module, str) else ""
 
     def profile(frame, event, arg):
+        # runs at every call your code makes: the name is built only for what is kept
         if event == "call":
             caller = frame.f_back
-            if caller is not None and top(caller.f_globals.get("__name__")) in ("numpy", "scipy", "torch"):
+            if caller is not None and top(caller.f_globals.get("__name__")) in not_yours:
                 return
             code, module = frame.f_code, frame.f_globals.get("__name__")
-            name = f"{module}.{getattr(code, 'co_qualname', code.co_name)}"
-            if top(module) in ("numpy", "scipy") and not code.co_name.endswith("_dispatcher"):
-                called.add(name)
+            if top(module) in libraries:
+                if not code.co_name.endswith("_dispatcher"):
+                    called.add(f"{module}.{getattr(code, 'co_qualname', code.co_name)}")
             elif code.co_name in _AUTOGRAD_CALLS and isinstance(module, str) and (
                     module.startswith(("torch.autograd", "torch._functorch")) or module == "torch._tensor"):
-                called.add("autograd: " + name)
+                called.add(f"autograd: {module}.{getattr(code, 'co_qualname', code.co_name)}")
         elif event == "c_call":
             module = getattr(arg, "__module__", None)
-            if top(module) in ("numpy", "scipy") and top(frame.f_globals.get("__name__")) not in ("numpy", "scipy", "torch"):
+            if top(module) in libraries and top(frame.f_globals.get("__name__")) not in not_yours:
                 called.add(f"{module}.{getattr(arg, '__qualname__', getattr(arg, '__name__', '?'))}")
 
     return profile

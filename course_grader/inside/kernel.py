@@ -446,6 +446,10 @@ AUTOGRAD_CALLS = frozenset({"grad", "backward", "vjp", "jvp", "jacobian", "hessi
                             "jacfwd", "grad_and_value", "vmap_grad"})
 
 
+#: the packages whose code is not the student's: a call from them is a library's own call
+_LIBRARY_CODE = LIBRARIES + ("torch",)
+
+
 def _top(module) -> str:
     return module.split(".", 1)[0] if isinstance(module, str) else ""
 
@@ -475,20 +479,21 @@ class library_calls:
         return False
 
     def _seen(self, frame, event, arg):
+        # runs at every call the student's code makes: the name is built only for what is kept
         if event == "call":
             caller = frame.f_back
-            if caller is not None and _top(caller.f_globals.get("__name__")) in LIBRARIES + ("torch",):
+            if caller is not None and _top(caller.f_globals.get("__name__")) in _LIBRARY_CODE:
                 return                       # a library's call to itself or to another one
             code, module = frame.f_code, frame.f_globals.get("__name__")
-            name = f"{module}.{getattr(code, 'co_qualname', code.co_name)}"
-            if _top(module) in LIBRARIES and not code.co_name.endswith("_dispatcher"):
-                self.called.add(name)        # numpy's __array_function__ dispatchers: not listed
+            if _top(module) in LIBRARIES:
+                if not code.co_name.endswith("_dispatcher"):    # numpy's __array_function__ ones
+                    self.called.add(f"{module}.{getattr(code, 'co_qualname', code.co_name)}")
             elif code.co_name in AUTOGRAD_CALLS and isinstance(module, str) and (
                     module.startswith(("torch.autograd", "torch._functorch")) or module == "torch._tensor"):
-                self.called.add(AUTOGRAD_MARK + name)
+                self.called.add(f"{AUTOGRAD_MARK}{module}.{getattr(code, 'co_qualname', code.co_name)}")
         elif event == "c_call":
             module = getattr(arg, "__module__", None)
-            if _top(module) in LIBRARIES and _top(frame.f_globals.get("__name__")) not in LIBRARIES + ("torch",):
+            if _top(module) in LIBRARIES and _top(frame.f_globals.get("__name__")) not in _LIBRARY_CODE:
                 self.called.add(f"{module}.{getattr(arg, '__qualname__', getattr(arg, '__name__', '?'))}")
 
 
