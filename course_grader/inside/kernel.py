@@ -269,8 +269,10 @@ def multiply_adds(model, x) -> int:
     return int(counter.get_total_flops()) // 2
 
 
-def predictions_from_own_layers(model, images, batch: int = 1000, seed: int = 0):
-    """``(predictions, from_own_layers)`` of ``model`` (in eval mode, no gradients) on ``images``.
+def predictions_from_own_layers(model, images, batch: int = 250, seed: int = 0):
+    """``(predictions, from_own_layers)`` of ``model`` (in eval mode, no gradients) on ``images``,
+    ``batch`` images at a time (250: a small CNN's activations for them stay in the CPU's caches;
+    mlp_vs_cnn's reference CNN took 0.35 s for the 10,000 test images so, 0.85 s 1,000 at a time).
 
     The predictions are those of the network as a composition of its own layers: each batch is
     run with the output of the first layer with parameters that ran permuted across the batch

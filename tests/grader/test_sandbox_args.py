@@ -138,7 +138,8 @@ def test_kernel_environment_is_an_exact_allowlist(settings, monkeypatch, tmp_pat
     assert all(name.isupper() for name in extra)
     assert extra == {"COURSE_GRADING", "COURSE_TRAIN_EPOCHS", "MPLBACKEND", "OMP_NUM_THREADS",
                      "MKL_NUM_THREADS", "PYTHONHASHSEED", "PYTHONDONTWRITEBYTECODE", "MPLCONFIGDIR",
-                     "TQDM_MININTERVAL", "PYDEVD_DISABLE_FILE_VALIDATION", "JUPYTER_PLATFORM_DIRS", "HOME"}
+                     "TQDM_MININTERVAL", "PYDEVD_DISABLE_FILE_VALIDATION", "JUPYTER_PLATFORM_DIRS", "HOME",
+                     "MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_"}
 
 
 def test_kernel_gets_the_graders_data_root(settings, monkeypatch, tmp_path):
