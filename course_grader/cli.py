@@ -23,6 +23,7 @@ from .execution import zygote
 
 EXIT_USAGE = 2
 EXIT_CANNOT_GRADE = 3
+EXIT_BROKEN_PIPE = 128 + 13      # the shell's status for a command that SIGPIPE ended
 
 
 def _settings():
@@ -312,6 +313,12 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # what reads our output stopped early (`course check --json | head`): whatever was to be
+        # written to files is written; say nothing more, as a command killed by SIGPIPE would
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
 
 
 if __name__ == "__main__":

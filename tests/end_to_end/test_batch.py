@@ -120,6 +120,24 @@ def test_merge_rejects_a_submission_graded_twice(tmp_path):
         merge_csvs([tmp_path / "missing.csv"], tmp_path / "out.csv")
 
 
+def test_a_reader_that_stops_early_gets_no_traceback(tmp_path):
+    """`course merge ... | head -1`: the merged file is written, and the closed pipe ends the
+    command quietly with the shell's SIGPIPE status, not with a BrokenPipeError traceback."""
+    rows = [{"student": f"s{i:04d}", "assignment": "pooling", "score": "3", "max_score": "20",
+             "status": "graded", "message": ""} for i in range(3000)]
+    shards = [tmp_path / "a.csv", tmp_path / "b.csv"]
+    report.write_csv(shards[0], rows[:1500])
+    report.write_csv(shards[1], rows[1500:])
+    command = [sys.executable, "-m", "course_grader.cli", "merge", *map(str, shards),
+               "--out", str(tmp_path / "out.csv")]
+    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert process.stdout.readline()                 # the table's first line, then stop reading
+    process.stdout.close()
+    err = process.stderr.read().decode()
+    assert process.wait(timeout=60) == 141 and err == "", err
+    assert len(report.read_csv(tmp_path / "out.csv")) == 3000
+
+
 @needs_mnist
 @pytest.mark.slow
 def test_the_parent_writes_nbgraders_gradebook(one_at_a_time):
