@@ -76,11 +76,11 @@ def notebook_from_template(text: str, name: str) -> nbformat.NotebookNode:
 def new_assignment(settings: Settings, name: str, title: str | None = None) -> list[Path]:
     """Write the new assignment's source notebook and variants file; return their paths."""
     if not NAME_RE.match(name):
-        raise CourseError(f"course new: {name!r} is not a usable assignment id: use lower-case letters, "
+        raise CourseError(f"{name!r} is not a usable assignment id: use lower-case letters, "
                           "digits and underscores, starting with a letter (it names a folder, a notebook "
                           "and a Python module)")
     if name in settings.assignments() or (settings.source_dir / name).exists():
-        raise CourseError(f"course new: source/{name}/ already exists: choose another name")
+        raise CourseError(f"source/{name}/ already exists: choose another name")
     title = title or name.replace("_", " ").capitalize()
 
     def fill(template: str) -> str:

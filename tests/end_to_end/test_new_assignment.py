@@ -96,3 +96,4 @@ def test_course_new_refuses_a_taken_or_unusable_name(course):
     assert again.returncode != 0 and f"source/{NAME}/ already exists" in again.stderr
     bad = _course(course, "new", "Dropout-2")
     assert bad.returncode != 0 and "is not a usable assignment id" in bad.stderr
+    assert again.stderr.count("course new:") == bad.stderr.count("course new:") == 1   # said once
