@@ -29,7 +29,9 @@ def ops_seen(fn, *args, **kwargs):
     ``"mm"``, ``"mul"``, whatever Python name reached them (``F.conv2d``, an alias, a module);
     the qualified names of the numpy and scipy functions your code called, such as
     ``"numpy.lib._arraypad_impl.pad"`` or ``"scipy.signal._signaltools.correlate2d"`` (another
-    library's built-in counts as a built-in too); and the autograd functions it called, as
+    library's built-in counts as a built-in too); the functions of ``torch.nn.functional`` that
+    ran, such as ``"torch.nn.functional.adaptive_avg_pool2d"`` (whether your code or a module
+    called them: some become plain operators such as ``mean``); and the autograd functions it called, as
     ``"autograd: torch.autograd.grad"`` or ``"autograd: torch._tensor.Tensor.backward"`` (for a
     gradient you are asked to compute by hand).
     """
@@ -72,6 +74,9 @@ def _library_profiler(called: set):
     def profile(frame, event, arg):
         # runs at every call your code makes: the name is built only for what is kept
         if event == "call":
+            if frame.f_globals.get("__name__") == "torch.nn.functional":   # whoever called it
+                called.add(f"torch.nn.functional.{frame.f_code.co_name}")
+                return
             caller = frame.f_back
             if caller is not None and top(caller.f_globals.get("__name__")) in not_yours:
                 return

@@ -15,7 +15,8 @@ code), followed through the other answer functions. A gate (a test cell named
 a test of values only by another test of values: a loop in ``conv2d_im2col`` does not make
 ``Conv2dScratch``'s output wrong, but its ``F.unfold`` does fail ``Conv2dScratch``'s gate. A
 test that failed with an error (its cell raised) is explained by any failed callee: a ``pad2d``
-that raises fails every gate that calls it too.
+that raises fails every gate that calls it too. Only a test of one function names a culprit: a
+failed test of several (every function's float32 output) does not tell which of them failed.
 """
 from __future__ import annotations
 
@@ -88,10 +89,10 @@ def explain(tests: list, source_nb, graded_nb, tested: dict | None = None) -> No
         if is_solution(cell) and cell.get("cell_type") == "code":
             student.update(_definitions(str(cell.get("source", ""))))
     failed = {t.name for t in tests if not t.passed}
-    own: dict = {}
-    for gid, functions in tested.items():
-        for function in functions:
-            own.setdefault(function, []).append(gid)
+    own: dict = {}             # the tests of one function only: a failed test of several
+    for gid, functions in tested.items():   # (test_float32_outputs) does not say which failed
+        if len(functions) == 1:
+            own.setdefault(functions[0], []).append(gid)
     for test in tests:
         if test.passed:
             continue

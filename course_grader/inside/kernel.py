@@ -32,7 +32,7 @@ CONV_OPS = r"(^|_)conv|convolution|im2col|col2im|^_?nnpack|^mkldnn_conv|^cudnn_c
 POOL_OPS = r"pool|im2col|col2im"
 #: the packages whose functions count as another library's built-in (``library_calls``)
 LIBRARIES = ("numpy", "scipy")
-#: names of those libraries' functions that count as a built-in convolution (numpy's convolve and
+#: names of those libraries' functions (and of torch.nn.functional's) that count as a built-in convolution (numpy's convolve and
 #: correlate, scipy.signal's and scipy.ndimage's convolve*, correlate*, fftconvolve, ...) or pooling
 #: (scipy.ndimage's filters: maximum_filter, uniform_filter, ...); for any other aten pattern,
 #: the libraries' function names are matched against the pattern itself (``r"pad"``: numpy.pad).
@@ -460,7 +460,10 @@ class library_calls:
     """A ``with`` block that adds to ``called`` what code outside numpy, scipy and torch calls in
     this thread: the qualified names of numpy's and scipy's functions
     (``scipy.signal._signaltools.correlate2d``, ``numpy.lib._arraypad_impl.pad``; not numpy's
-    dispatchers, nor the libraries' calls to each other), and, marked ``AUTOGRAD_MARK``, the
+    dispatchers, nor the libraries' calls to each other); the functions of
+    ``torch.nn.functional`` written in Python that anything called, a module's ``forward``
+    included (``torch.nn.functional.adaptive_avg_pool2d``: aten turns its 1x1 output into a
+    ``mean``, which no aten check can tell from the student's own); and, marked ``AUTOGRAD_MARK``, the
     autograd entry points (``AUTOGRAD_CALLS`` in torch.autograd, torch._functorch and
     ``Tensor.backward``). Seen with ``sys.setprofile``, which is put back as it was afterwards.
     Best effort, as the aten checks: code run in another thread, or code that changes the
@@ -483,6 +486,9 @@ class library_calls:
     def _seen(self, frame, event, arg):
         # runs at every call the student's code makes: the name is built only for what is kept
         if event == "call":
+            if frame.f_globals.get("__name__") == "torch.nn.functional":   # called by anyone
+                self.called.add(f"torch.nn.functional.{frame.f_code.co_name}")
+                return
             caller = frame.f_back
             if caller is not None and _top(caller.f_globals.get("__name__")) in _LIBRARY_CODE:
                 return                       # a library's call to itself or to another one

@@ -81,3 +81,17 @@ def test_a_test_that_raised_is_explained_by_any_failed_callee(settings):
         "AssertionError",
         "RuntimeError (Conv2dScratch calls your pad2d, which failed test_pad2d: fix pad2d first)",
         "values"]                                  # a gate that ran: not explained by a value test
+
+
+def test_a_failed_test_of_several_functions_names_none_of_them(settings):
+    """test_float32_outputs checks pad2d, conv2d_naive, im2col, ...: when it fails, nothing says
+    which of them failed, so a conv2d_naive that fails with it is not blamed on its (correct) pad2d."""
+    assert cascade.targets(source_nb(settings, A))["test_float32_outputs"] == sorted(
+        ["pad2d", "conv2d_naive", "im2col", "conv2d_im2col", "Conv2dScratch", "conv2d_weight_grad"])
+    source = source_nb(settings, A)
+    nb, _ = build_graded_notebook(source, fill_solutions(release_nb(settings, A), source,
+                                                         replace=VARIANTS_BY_NAME["naive_bias_unshaped"].replace))
+    tests = [TestResult("test_float32_outputs", 0.0, 1.0, False, "dtype", status="ok"),
+             TestResult("test_conv2d_naive_basic", 0.0, 2.0, False, "RuntimeError", status="error")]
+    cascade.explain(tests, source, nb)
+    assert [t.message for t in tests] == ["dtype", "RuntimeError"]

@@ -190,6 +190,27 @@ def test_students_ops_seen_lists_the_same_library_calls_as_the_graders_check():
     assert not {op for op in ops if "conv" in op or "correlat" in op or "pad" in op or "_filter" in op}
 
 
+def test_a_torch_functional_pooling_that_aten_runs_as_a_mean_is_still_seen():
+    """F.adaptive_avg_pool2d(x, 1) reaches aten as `mean`, the student's own global average;
+    torch.nn.functional's name shows it, called by the student's code or by a module's forward,
+    to the grader's check and to the students' ops_seen alike."""
+    x = torch.randn(2, 3, 6, 6)
+    calls = [((x,), {})]
+    by_function = lambda x: F.adaptive_avg_pool2d(x, 1).flatten(1)
+    by_module = lambda x: nn.AdaptiveAvgPool2d((1, 1))(x)[:, :, 0, 0]
+    by_hand = lambda x: x.mean(dim=(2, 3))
+    padded_by_hand = lambda x: F.pad(x, (1, 1, 1, 1)).sum(dim=(2, 3)) / 36
+    for fn in (by_function, by_module):
+        ops = kernel.aten_ops_used(fn, x)[1]
+        assert "mean" in ops and not kernel.forbidden(ops, kernel.POOL_OPS)     # aten alone: nothing
+        assert kernel.forbidden_ops(fn, calls, kernel.POOL_OPS) == ["torch.nn.functional.adaptive_avg_pool2d"]
+        assert "torch.nn.functional.adaptive_avg_pool2d" in student_checks.ops_seen(fn, x)[1]
+    for fn in (by_hand, padded_by_hand):
+        assert kernel.forbidden_ops(fn, calls, kernel.POOL_OPS) == []
+        assert not {op for op in student_checks.ops_seen(fn, x)[1] if "pool" in op}
+    assert kernel.forbidden_ops(padded_by_hand, calls, r"pad") == ["constant_pad_nd", "torch.nn.functional.pad"]
+
+
 def grad_by_backward(x, w):
     with torch.enable_grad():                  # the gates call it under no_grad
         w = w.detach().requires_grad_(True)

@@ -563,6 +563,123 @@ BGRAD_EINSUM = """def conv2d_bias_grad(grad_out):
     return torch.einsum("nfij->f", grad_out)
 """
 
+# ------------------------------------------------------------------ audit 2026-12-05 (a mistake elsewhere is not this gate's)
+
+IM2COL_UNDER_NO_GRAD = '''
+@torch.no_grad()
+def conv2d_im2col(x, weight, bias=None, stride=1, padding=0):
+    N, C, H, W = x.shape
+    n_filters, _, KH, KW = weight.shape
+    sh, sw = pair(stride)
+    ph, pw = pair(padding)
+    H_out = conv_output_size(H, KH, ph, sh)
+    W_out = conv_output_size(W, KW, pw, sw)
+    cols = im2col(x, (KH, KW), stride, padding)        # (N, K, L), K = C*KH*KW, L = H_out*W_out
+    K, L = cols.shape[1], cols.shape[2]
+    # one matrix multiply for all images: (F, K) @ (K, N*L) -> (F, N*L)
+    out = weight.reshape(n_filters, K) @ cols.transpose(0, 1).reshape(K, N * L)
+    if bias is not None:
+        out = out + bias.view(n_filters, 1)
+    return out.reshape(n_filters, N, H_out, W_out).transpose(0, 1).contiguous()  # (N, F, H_out, W_out)
+'''
+
+NAIVE_BIAS_UNSHAPED = '''
+def conv2d_naive(x, weight, bias=None, stride=1, padding=0):
+    N, C, H, W = x.shape
+    n_filters, _, KH, KW = weight.shape
+    sh, sw = pair(stride)
+    ph, pw = pair(padding)
+    H_out = conv_output_size(H, KH, ph, sh)
+    W_out = conv_output_size(W, KW, pw, sw)
+    x_pad = pad2d(x, (ph, pw))
+    out = x.new_zeros(N, n_filters, H_out, W_out)
+    for i in range(H_out):
+        for j in range(W_out):
+            window = x_pad[:, :, i * sh:i * sh + KH, j * sw:j * sw + KW]  # (N, C, KH, KW)
+            # (N, 1, C, KH, KW) * (1, F, C, KH, KW), summed over C, KH, KW: (N, F)
+            out[:, :, i, j] = (window[:, None] * weight[None]).sum(dim=(2, 3, 4))
+    if bias is not None:
+        out = out + bias
+    return out
+'''
+
+NAIVE_FORGETS_PADDING = '''
+def conv2d_naive(x, weight, bias=None, stride=1, padding=0):
+    N, C, H, W = x.shape
+    n_filters, _, KH, KW = weight.shape
+    sh, sw = pair(stride)
+    ph, pw = pair(padding)
+    H_out = conv_output_size(H, KH, ph, sh)
+    W_out = conv_output_size(W, KW, pw, sw)
+    x_pad = x  # TODO pad
+    out = x.new_zeros(N, n_filters, H_out, W_out)
+    for i in range(H_out):
+        for j in range(W_out):
+            window = x_pad[:, :, i * sh:i * sh + KH, j * sw:j * sw + KW]  # (N, C, KH, KW)
+            # (N, 1, C, KH, KW) * (1, F, C, KH, KW), summed over C, KH, KW: (N, F)
+            out[:, :, i, j] = (window[:, None] * weight[None]).sum(dim=(2, 3, 4))
+    if bias is not None:
+        out = out + bias.view(1, n_filters, 1, 1)
+    return out
+'''
+
+IM2COL_CONV_BIAS_AFTER_RESHAPE = '''
+def conv2d_im2col(x, weight, bias=None, stride=1, padding=0):
+    N, C, H, W = x.shape
+    Fn, _, KH, KW = weight.shape
+    sh, sw = pair(stride)
+    ph, pw = pair(padding)
+    H_out, W_out = conv_output_size(H, KH, ph, sh), conv_output_size(W, KW, pw, sw)
+    cols = im2col(x, (KH, KW), stride, padding)
+    out = (weight.reshape(Fn, -1) @ cols).reshape(N, Fn, H_out, W_out)
+    if bias is not None:
+        out = out + bias
+    return out
+'''
+
+SCRATCH_SQUARE_KERNEL_ONLY = '''
+class Conv2dScratch(nn.Module):
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, bias=True):
+        super().__init__()
+        KH = KW = kernel_size
+        self.stride = pair(stride)
+        self.padding = pair(padding)
+        self.weight = nn.Parameter(torch.empty(out_channels, in_channels, KH, KW))
+        if bias:
+            self.bias = nn.Parameter(torch.empty(out_channels))
+        else:
+            self.register_parameter("bias", None)
+        bound = 1 / math.sqrt(in_channels * KH * KW)
+        nn.init.uniform_(self.weight, -bound, bound)
+        if self.bias is not None:
+            nn.init.uniform_(self.bias, -bound, bound)
+
+    def forward(self, x):
+        return conv2d_im2col(x, self.weight, self.bias, self.stride, self.padding)
+'''
+
+SCRATCH_INITS_MISSING_BIAS = '''
+class Conv2dScratch(nn.Module):
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, bias=True):
+        super().__init__()
+        KH, KW = pair(kernel_size)
+        self.stride = pair(stride)
+        self.padding = pair(padding)
+        self.weight = nn.Parameter(torch.empty(out_channels, in_channels, KH, KW))
+        if bias:
+            self.bias = nn.Parameter(torch.empty(out_channels))
+        else:
+            self.register_parameter("bias", None)
+        bound = 1 / math.sqrt(in_channels * KH * KW)
+        nn.init.uniform_(self.weight, -bound, bound)
+        nn.init.uniform_(self.bias, -bound, bound)
+
+    def forward(self, x):
+        return conv2d_im2col(x, self.weight, self.bias, self.stride, self.padding)
+'''
+
 
 VARIANTS = [
     # Part 1
@@ -721,6 +838,18 @@ VARIANTS = [
     Variant("bias_grad_batch_only", {"conv2d_bias_grad": BGRAD_BATCH_ONLY}, frozenset({"test_conv2d_bias_grad"}),
             "sums over the batch only: shape (F, H_out, W_out)"),
     Variant("bias_grad_einsum", {"conv2d_bias_grad": BGRAD_EINSUM}, frozenset(), "correct: einsum"),
+    Variant('im2col_under_no_grad', {'conv2d_im2col': IM2COL_UNDER_NO_GRAD}, frozenset({'test_conv2d_scratch_forward'}),
+            'conv2d_im2col decorated with torch.no_grad(): values right, no gradients reach the layer; its gate still sees no built-in'),
+    Variant('naive_bias_unshaped', {'conv2d_naive': NAIVE_BIAS_UNSHAPED}, frozenset({'test_conv2d_naive_basic', 'test_conv2d_naive_stride_padding'}),
+            'adds bias (F,) without reshaping it: broadcasts along W_out; the gate and the dtype test stay'),
+    Variant('naive_forgets_padding', {'conv2d_naive': NAIVE_FORGETS_PADDING}, frozenset({'test_conv2d_naive_stride_padding'}),
+            'never pads the input: only the padded cases fail; the gate stays'),
+    Variant('im2col_conv_bias_after_reshape', {'conv2d_im2col': IM2COL_CONV_BIAS_AFTER_RESHAPE}, frozenset({'test_conv2d_im2col', 'test_conv2d_scratch_forward'}),
+            'adds the bias after reshaping to (N, F, H_out, W_out) without a view: the vectorised and dtype tests stay'),
+    Variant('scratch_square_kernel_only', {'conv2d_scratch': SCRATCH_SQUARE_KERNEL_ONLY}, frozenset({'test_conv2d_scratch_forward', 'test_conv2d_scratch_init'}),
+            'KH = KW = kernel_size: a pair fails to build; the gate stays'),
+    Variant('scratch_inits_missing_bias', {'conv2d_scratch': SCRATCH_INITS_MISSING_BIAS}, frozenset({'test_conv2d_scratch_forward', 'test_conv2d_scratch_init'}),
+            'initialises self.bias even when bias=False (None): that layer cannot be built; the gate stays'),
 ]
 
 #: A wrong variant that passes every visible test and loses exactly one hidden test

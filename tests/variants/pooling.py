@@ -421,6 +421,48 @@ def maxpool2d_naive(x, kernel_size, stride=None, padding=0):
     return torch.from_numpy(np.ascontiguousarray(m[:, :, :(H_out - 1) * sh + 1:sh, :(W_out - 1) * sw + 1:sw]))
 '''
 
+# ------------------------------------------------------------------ audit 2026-12-05 (a mistake elsewhere is not this gate's)
+
+GLOBAL_AVGPOOL_ADAPTIVE_1X1 = '''
+def global_avgpool(x):
+    return F.adaptive_avg_pool2d(x, 1).flatten(1)
+
+
+class MaxPool2dScratch(nn.Module):
+
+    def __init__(self, kernel_size, stride=None):
+        super().__init__()
+        self.kernel_size = kernel_size
+        self.stride = stride
+
+    def forward(self, x):
+        return maxpool2d(x, self.kernel_size, self.stride)
+'''
+
+GLOBAL_AVGPOOL_ADAPTIVE_MODULE = '''
+def global_avgpool(x):
+    return nn.AdaptiveAvgPool2d((1, 1))(x)[:, :, 0, 0]
+
+
+class MaxPool2dScratch(nn.Module):
+
+    def __init__(self, kernel_size, stride=None):
+        super().__init__()
+        self.kernel_size = kernel_size
+        self.stride = stride
+
+    def forward(self, x):
+        return maxpool2d(x, self.kernel_size, self.stride)
+'''
+
+MAXPOOL_STRIDE_NONE_IS_ONE = '''
+def maxpool2d(x, kernel_size, stride=None):
+    kh, kw = pair(kernel_size)
+    sh, sw = pair(1 if stride is None else stride)
+    windows = x.unfold(2, kh, sh).unfold(3, kw, sw)  # (N, C, H_out, W_out, kh, kw)
+    return windows.amax(dim=(-2, -1))
+'''
+
 
 VARIANTS = [
     # Part 1
@@ -507,6 +549,12 @@ VARIANTS = [
             frozenset({"test_pool_vectorised", "test_global_avgpool_module"}),
             "right values from a numpy loop over output positions: not vectorised (Python lines grow), "
             "and MaxPool2dScratch built on it carries no gradient"),
+    Variant('global_avgpool_adaptive_1x1', {'global_avgpool_module': GLOBAL_AVGPOOL_ADAPTIVE_1X1}, frozenset({'test_pool_module_no_builtin'}),
+            "F.adaptive_avg_pool2d(x, 1): aten runs it as a mean, torch.nn.functional's name shows it"),
+    Variant('global_avgpool_adaptive_module', {'global_avgpool_module': GLOBAL_AVGPOOL_ADAPTIVE_MODULE}, frozenset({'test_pool_module_no_builtin'}),
+            "nn.AdaptiveAvgPool2d((1, 1)) inside global_avgpool: the module's forward calls the built-in"),
+    Variant('maxpool_stride_none_is_one', {'maxpool2d': MAXPOOL_STRIDE_NONE_IS_ONE}, frozenset({'test_global_avgpool_module', 'test_maxpool2d'}),
+            'vectorised maxpool2d reads stride=None as 1: its values and the module fail, the vectorised test stays'),
 ]
 
 #: A wrong variant that passes every visible test and loses exactly one hidden test
