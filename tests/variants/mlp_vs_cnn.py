@@ -330,6 +330,35 @@ def count_parameters(model):
     return np.sum([p.numel() for p in model.parameters() if p.requires_grad], dtype=np.int64)
 '''
 
+# ------------------------------------------------------------------ audit 2026-12-05
+
+EVAL_DIVIDES_BY_BATCHES_TIMES_SIZE = '''
+def evaluate(model, loader):
+    device = next(model.parameters()).device
+    model.eval()
+    correct = 0
+    with torch.no_grad():
+        for x, y in loader:
+            x, y = x.to(device), y.to(device)
+            correct += (model(x).argmax(1) == y).sum().item()
+    return correct / (len(loader) * loader.batch_size)
+'''
+
+EVAL_FLOAT32_DIVISION = '''
+def evaluate(model, loader):
+    device = next(model.parameters()).device
+    model.eval()
+    correct = torch.tensor(0)
+    total = 0
+    with torch.no_grad():
+        for images, labels in loader:
+            images, labels = images.to(device), labels.to(device)
+            preds = model(images).argmax(dim=1)
+            correct += (preds == labels).sum().cpu()
+            total += labels.size(0)
+    return (correct / total).item()
+'''
+
 
 VARIANTS = [
     Variant("mlp_no_activation", {"build_mlp": MLP_NO_ACTIVATION}, frozenset({"test_build_mlp"}),
@@ -385,10 +414,10 @@ VARIANTS = [
             "averages per-batch accuracies, wrong when batch sizes differ"),
     Variant("eval_len_dataset", {"evaluate": EVAL_LEN_DATASET}, frozenset({"test_evaluate"}),
             "divides by len(loader.dataset), wrong when the loader yields part of it"),
-    Variant("eval_percent", {"evaluate": EVAL_PERCENT}, frozenset({"test_evaluate", "test_evaluate_modes"}),
-            "returns a percentage"),
-    Variant("eval_returns_tensor", {"evaluate": EVAL_RETURNS_TENSOR}, frozenset({"test_evaluate", "test_result_types"}),
-            "returns a float32 0-d tensor: the value loses precision and the type is wrong"),
+    Variant("eval_percent", {"evaluate": EVAL_PERCENT}, frozenset({"test_evaluate"}),
+            "returns a percentage: the accuracy test (the modes test compares with its own results)"),
+    Variant("eval_returns_tensor", {"evaluate": EVAL_RETURNS_TENSOR}, frozenset({"test_result_types"}),
+            "returns a float32 0-d tensor: the type is wrong (its value is right to 1e-6)"),
     Variant("eval_no_eval_mode", {"evaluate": EVAL_NO_EVAL_MODE}, frozenset({"test_evaluate_modes"}),
             "forgets model.eval()"),
     Variant("eval_no_no_grad", {"evaluate": EVAL_NO_NO_GRAD}, frozenset({"test_evaluate_modes"}),
@@ -400,6 +429,10 @@ VARIANTS = [
             "moves the batches to the notebook's global device instead of the model's"),
     Variant("eval_inference_mode_cat", {"evaluate": EVAL_INFERENCE_MODE_CAT}, frozenset(),
             "correct: inference_mode, concatenated predictions, restores the mode"),
+    Variant('eval_divides_by_batches_times_size', {'evaluate': EVAL_DIVIDES_BY_BATCHES_TIMES_SIZE}, frozenset({'test_evaluate'}),
+            'divides by len(loader) * batch_size: wrong for an uneven last batch; the modes test compares with its own counting and stays'),
+    Variant('eval_float32_division', {'evaluate': EVAL_FLOAT32_DIVISION}, frozenset(),
+            'correct: counts in a tensor and divides in float32 (exact to 1e-7)'),
 ]
 
 #: A wrong variant that passes every visible test and loses exactly one hidden test
