@@ -16,11 +16,14 @@ a test of values only by another test of values: a loop in ``conv2d_im2col`` doe
 ``Conv2dScratch``'s output wrong, but its ``F.unfold`` does fail ``Conv2dScratch``'s gate. A
 test that failed with an error (its cell raised) is explained by any failed callee: a ``pad2d``
 that raises fails every gate that calls it too. Only a test of one function names a culprit: a
-failed test of several (every function's float32 output) does not tell which of them failed.
+failed test of several (every function's float32 output) does not tell which of them failed. A test
+that puts a stand-in in place of an earlier function (``stand_in_time_it``) is not explained by
+that function.
 """
 from __future__ import annotations
 
 import ast
+import re
 
 from ..notebook import grade_id, is_solution, is_test
 
@@ -67,6 +70,17 @@ def targets(source_nb) -> dict:
     return found
 
 
+#: a test cell that calls an earlier function through a stand-in (``stand_in_time_it()`` in its
+#: visible part, ``with_reference_time_it`` in its hidden part) does not depend on the student's
+STAND_IN = re.compile(r"\b(?:stand_in|with_reference)_(\w+)\b")
+
+
+def stood_in(source_nb) -> dict:
+    """{test grade_id: the earlier functions it replaces by a stand-in (``STAND_IN``)}."""
+    return {grade_id(cell): set(STAND_IN.findall(str(cell.get("source", ""))))
+            for cell in source_nb.cells if is_test(cell) and grade_id(cell)}
+
+
 def _calls(student: dict, name: str) -> list:
     """The answer functions ``name`` calls, directly or through others, in the order met."""
     seen, order, todo = {name}, [], [name]
@@ -89,6 +103,7 @@ def explain(tests: list, source_nb, graded_nb, tested: dict | None = None) -> No
         if is_solution(cell) and cell.get("cell_type") == "code":
             student.update(_definitions(str(cell.get("source", ""))))
     failed = {t.name for t in tests if not t.passed}
+    replaced = stood_in(source_nb)
     own: dict = {}             # the tests of one function only: a failed test of several
     for gid, functions in tested.items():   # (test_float32_outputs) does not say which failed
         if len(functions) == 1:
@@ -102,7 +117,7 @@ def explain(tests: list, source_nb, graded_nb, tested: dict | None = None) -> No
             for called in _calls(student, function):
                 culprit = next((gid for gid in own.get(called, []) if gid in failed and gid != test.name
                                 and (crashed or _is_gate(gid) == _is_gate(test.name))), None)
-                if culprit and called not in tested.get(test.name, []):
+                if culprit and called not in tested.get(test.name, []) and called not in replaced.get(test.name, ()):
                     culprits[called] = culprit
             # the first causes: a failed function that calls another failed one is left out
             for called, culprit in culprits.items():

@@ -18,13 +18,46 @@ import statistics
 import time
 
 
+#: the clocks a timer could read, each also in its ``_ns`` form (integer nanoseconds). time_it
+#: is asked to read ``perf_counter``; the fakes stand in for all of them, so that reading another
+#: clock costs only the record that asks which clock was read (``clocks_read``), not every record
+#: that compares a time
+CLOCKS = ("perf_counter", "monotonic", "time")
+
+
+def _clock_stand_ins(read, on_read) -> list:
+    """``(time, name, stand-in)`` for every clock of ``CLOCKS`` and its ``_ns`` form. In the thread
+    that made them, a stand-in calls ``on_read(name)`` (``name`` without ``_ns``) and returns
+    ``read()`` (in nanoseconds for ``_ns``); in any other thread (the kernel's own threads read
+    ``time.monotonic`` for their timeouts) it is the real clock, so that they neither see the fake
+    time nor count as a reading."""
+    import threading
+
+    owner = threading.get_ident()
+    triples = []
+    for name in CLOCKS:
+        for suffix in ("", "_ns"):
+            real = getattr(time, name + suffix)
+
+            def stand_in(real=real, name=name, in_ns=bool(suffix)):
+                if threading.get_ident() != owner:
+                    return real()
+                on_read(name)
+                now = read()
+                return round(now * 1_000_000_000) if in_ns else now
+            triples.append((time, name + suffix, stand_in))
+    return triples
+
+
 class FakeClock:
-    """A fake ``time.perf_counter`` that only ``fn()`` moves on: the k-th call of ``fn`` takes
-    ``durations[k]`` seconds (1000 s once they run out). ``calls`` counts the calls of ``fn``,
-    ``syncs`` those of the stand-in ``synchronize``."""
+    """A fake clock (``time.perf_counter``, and the other ``CLOCKS``) that only ``fn()`` moves on:
+    the k-th call of ``fn`` takes ``durations[k]`` seconds (1000 s once they run out). ``calls``
+    counts the calls of ``fn``, ``syncs`` those of the stand-in ``synchronize``; ``clocks_read`` is
+    the set of the clocks' names that were read."""
 
     def __init__(self, durations):
         self.now, self.durations, self.calls, self.syncs = 100.0, list(durations), 0, 0
+        self.clocks_read = set()
 
     def perf_counter(self):
         return self.now
@@ -41,10 +74,12 @@ class FakeGPU:
     """A simulated asynchronous GPU with a fake clock: ``fn()`` only queues its work (the k-th
     call ``durations[k]`` seconds) and returns at once; ``synchronize()`` waits until the queue is
     empty (moves the clock on); ``perf_counter()`` reads the clock. ``events`` logs each of them
-    as ``"call"``, ``"sync"`` or ``"clock"``."""
+    as ``"call"``, ``"sync"`` or ``"clock"`` (a reading of any of the ``CLOCKS``, whose names go
+    into ``clocks_read``)."""
 
     def __init__(self, durations):
         self.now, self.queued, self.durations, self.events = 0.0, 0.0, list(durations), []
+        self.clocks_read = set()
 
     def fn(self):
         n = self.events.count("call")
@@ -98,13 +133,14 @@ def _aliases(triples) -> list:
 
 @contextlib.contextmanager
 def fake_clock(durations):
-    """For the block, ``time.perf_counter`` reads a ``FakeClock(durations)`` and
-    ``torch.cuda.synchronize`` counts into it (also under the names the notebook imported them
-    by: ``_aliases``); yields the clock."""
+    """For the block, ``time.perf_counter`` (and the other ``CLOCKS``) reads a
+    ``FakeClock(durations)`` and ``torch.cuda.synchronize`` counts into it (also under the names
+    the notebook imported them by: ``_aliases``); yields the clock."""
     import torch
 
     clock = FakeClock(durations)
-    with _replaced((time, "perf_counter", clock.perf_counter), (torch.cuda, "synchronize", clock.synchronize)):
+    with _replaced(*_clock_stand_ins(clock.perf_counter, clock.clocks_read.add),
+                   (torch.cuda, "synchronize", clock.synchronize)):
         yield clock
 
 
@@ -115,7 +151,8 @@ def fake_gpu(durations):
     import torch
 
     gpu = FakeGPU(durations)
-    with _replaced((time, "perf_counter", gpu.perf_counter), (torch.cuda, "synchronize", gpu.synchronize),
+    with _replaced(*_clock_stand_ins(gpu.perf_counter, gpu.clocks_read.add),
+                   (torch.cuda, "synchronize", gpu.synchronize),
                    (torch.cuda, "is_available", lambda: True)):
         yield gpu
 

@@ -95,3 +95,29 @@ def test_a_failed_test_of_several_functions_names_none_of_them(settings):
              TestResult("test_conv2d_naive_basic", 0.0, 2.0, False, "RuntimeError", status="error")]
     cascade.explain(tests, source, nb)
     assert [t.message for t in tests] == ["dtype", "RuntimeError"]
+
+
+def test_a_test_that_stands_in_for_an_earlier_function_is_not_explained_by_it(settings):
+    """cpu_vs_gpu's Part 2 tests time the steps with a stand-in for time_it (stand_in_time_it,
+    with_reference_time_it): a failed step test is the step's own mistake, even when time_it failed
+    too; a test that calls time_it itself would still be explained by it."""
+    from tests.variants.cpu_vs_gpu import VARIANTS as CVG
+
+    a = "cpu_vs_gpu"
+    source = source_nb(settings, a)
+    assert cascade.stood_in(source)["test_time_training_step"] == {"time_it"}
+    replace = dict(next(v for v in CVG if v.name == "time_it_left_a_stub").replace)
+    replace.update(next(v for v in CVG if v.name == "step_no_zero_grad").replace)
+    nb, _ = build_graded_notebook(source, fill_solutions(release_nb(settings, a), source, replace=replace))
+    tests = [TestResult("test_time_it", 0.0, 1.0, False, "NotImplementedError", status="error"),
+             TestResult("test_time_training_step", 0.0, 1.0, False, "stale gradients", status="ok")]
+    cascade.explain(tests, source, nb)
+    assert [t.message for t in tests] == ["NotImplementedError", "stale gradients"]
+    without = source_nb(settings, a)        # the same cell without its stand-ins: explained by time_it
+    for cell in without.cells:
+        if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == "test_time_training_step":
+            cell.source = "time_training_step(None, 1, 'cpu')\n"
+    tests[1].message = "stale gradients"
+    cascade.explain(tests, without, nb)
+    assert tests[1].message == ("stale gradients (time_training_step calls your time_it, which failed "
+                                "test_time_it: fix time_it first)")

@@ -88,7 +88,7 @@ def test_stand_ins_also_replace_the_names_the_notebook_imported_them_by(monkeypa
 
     notebook = types.ModuleType("__main__")
     notebook.perf_counter, notebook.synchronize = time.perf_counter, torch.cuda.synchronize
-    notebook.unrelated = time.monotonic
+    notebook.unrelated = time.process_time           # CPU time: not a clock a stand-in replaces
     monkeypatch.setitem(sys.modules, "__main__", notebook)
     real = (time.perf_counter, timeit.default_timer, torch.cuda.synchronize)
     with pytest.raises(ZeroDivisionError):
@@ -97,7 +97,7 @@ def test_stand_ins_also_replace_the_names_the_notebook_imported_them_by(monkeypa
             clock.fn()
             assert notebook.perf_counter() - start == 2.0 and timeit.default_timer() == time.perf_counter()
             notebook.synchronize()
-            assert clock.syncs == 1 and notebook.unrelated is time.monotonic
+            assert clock.syncs == 1 and notebook.unrelated is time.process_time
             1 / 0
     assert (time.perf_counter, timeit.default_timer, torch.cuda.synchronize) == real
     assert (notebook.perf_counter, notebook.synchronize) == (time.perf_counter, torch.cuda.synchronize)
@@ -105,6 +105,80 @@ def test_stand_ins_also_replace_the_names_the_notebook_imported_them_by(monkeypa
         notebook.synchronize()
         assert gpu.events == ["sync"]
     assert notebook.synchronize is torch.cuda.synchronize
+
+
+def test_the_fake_clocks_stand_in_for_every_clock_and_name_the_one_read():
+    """time.time, time.monotonic and the _ns forms read the fake clock too (so reading another
+    clock costs only the record of which clock), and clocks_read names what the code read."""
+    real = {name: getattr(time, name) for name in ("perf_counter", "monotonic", "time", "perf_counter_ns",
+                                                   "monotonic_ns", "time_ns")}
+    with doubles.fake_clock([0.5, 0.25]) as clock:
+        start, start_ns = time.time(), time.monotonic_ns()
+        clock.fn()
+        assert time.time() - start == 0.5 and time.monotonic_ns() - start_ns == 500_000_000
+        assert isinstance(start_ns, int)
+    assert clock.clocks_read == {"time", "monotonic"}
+    with doubles.fake_clock([0.5]) as clock:
+        time.perf_counter_ns()
+    assert clock.clocks_read == {"perf_counter"}
+    with doubles.fake_gpu([1.0]) as gpu:
+        time.time()
+        time.perf_counter()
+    assert gpu.events == ["clock", "clock"] and gpu.clocks_read == {"time", "perf_counter"}
+    assert {name: getattr(time, name) for name in real} == real
+
+
+def test_another_thread_reads_the_real_clock_during_a_fake_one():
+    """The kernel's own threads (IOPub, heartbeat) read time.monotonic for their timeouts: they
+    get the real clock, and their readings are neither counted nor logged as the GPU's events."""
+    import threading
+
+    from course_utils.checks import stand_in_clocks
+
+    seen = {}
+
+    def other_thread():
+        seen["monotonic"], seen["perf_counter"] = time.monotonic(), time.perf_counter()
+
+    with doubles.fake_gpu([1.0]) as gpu, doubles.fake_clock([1.0]) as clock, stand_in_clocks(lambda: 7.0) as read:
+        worker = threading.Thread(target=other_thread)
+        worker.start()
+        worker.join()
+    assert seen["monotonic"] not in (0.0, 100.0, 7.0)
+    assert seen["perf_counter"] not in (0.0, 100.0, 7.0)
+    assert gpu.events == [] and clock.clocks_read == set() and read == set()
+
+
+def test_students_stand_in_clocks_and_time_it(monkeypatch):
+    """course_utils.checks.stand_in_clocks (every clock, the names read) and stand_in_time_it (a
+    simple timer in place of the notebook's time_it, put back, or removed when there was none)."""
+    import types
+
+    from course_utils.checks import stand_in_clocks, stand_in_time_it
+
+    notebook = types.ModuleType("__main__")
+    notebook.now = time.time
+    monkeypatch.setitem(sys.modules, "__main__", notebook)
+    with stand_in_clocks(lambda: 2.5) as read:
+        assert (time.perf_counter(), notebook.now(), time.time_ns()) == (2.5, 2.5, 2_500_000_000)
+    assert read == {"perf_counter", "time"} and notebook.now is time.time
+
+    def own_time_it(fn, device):
+        raise NotImplementedError
+
+    notebook.time_it = own_time_it
+    calls = []
+    with pytest.raises(KeyError):
+        with stand_in_time_it() as timer:
+            seconds = notebook.time_it(lambda: calls.append(1), "meta")
+            assert isinstance(seconds, float) and seconds >= 0 and calls == [1, 1, 1]
+            assert timer.devices == ["meta"]
+            raise KeyError
+    assert notebook.time_it is own_time_it
+    del notebook.time_it
+    with stand_in_time_it():
+        assert callable(notebook.time_it)
+    assert not hasattr(notebook, "time_it")
 
 
 def test_students_stand_in_replaces_the_same_names(monkeypatch):

@@ -553,6 +553,142 @@ VARIANTS += [
     ),
 ]
 
+# ---------------------------------------------------------------------------------------------
+# The 2026-12-05 audit: a clock other than perf_counter costs test_time_it_float only (the fakes
+# stand in for time.time and time.monotonic too); Part 2's visible tests time with a stand-in
+# timer, so a mistake in Part 1 costs nothing there; a step without zero_grad loses its point.
+_STEP_BODY = """
+    images = torch.rand(batch_size, 1, 28, 28).to(device)
+    labels = torch.randint(0, 10, (batch_size,)).to(device)
+    model = model.to(device)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
+"""
+
+
+def _time_it_reading(clock: str, seconds: str = "{}") -> str:
+    """A right time_it, except that it reads the clock ``clock`` (time.<clock>() - start, converted
+    to seconds by ``seconds``)."""
+    return _DOC_TIME_IT + f"""
+    on_gpu = torch.device(device).type == "cuda"
+    for _ in range(warmup):
+        fn()
+    durations = []
+    for _ in range(repeats):
+        if on_gpu:
+            torch.cuda.synchronize()
+        start = time.{clock}()
+        fn()
+        if on_gpu:
+            torch.cuda.synchronize()
+        durations.append({seconds.format(f"(time.{clock}() - start)")})
+    return float(statistics.median(durations))
+"""
+
+
+VARIANTS += [
+    Variant(
+        name="time_it_time_time",
+        why="reads the wall clock time.time(), not time.perf_counter() (the text asks for perf_counter)",
+        lost=frozenset({FLOAT}),
+        replace={"time_it": _time_it_reading("time")},
+    ),
+    Variant(
+        name="time_it_monotonic_ns",
+        why="reads time.monotonic_ns() and converts to seconds: another clock than the one asked for",
+        lost=frozenset({FLOAT}),
+        replace={"time_it": _time_it_reading("monotonic_ns", "{} / 1e9")},
+    ),
+    Variant(
+        name="time_it_perf_counter_ns",
+        why="correct: time.perf_counter_ns(), the same clock in integer nanoseconds, divided by 1e9",
+        replace={"time_it": _time_it_reading("perf_counter_ns", "{} / 1e9")},
+    ),
+    Variant(
+        name="time_it_returns_tensor",
+        why="returns the median as a 0-dimensional tensor: costs the type test only, not Part 2's",
+        lost=frozenset({FLOAT}),
+        replace={"time_it": _DOC_TIME_IT + """
+    on_gpu = torch.device(device).type == "cuda"
+    for _ in range(warmup):
+        fn()
+    durations = []
+    for _ in range(repeats):
+        if on_gpu:
+            torch.cuda.synchronize()
+        start = time.perf_counter()
+        fn()
+        if on_gpu:
+            torch.cuda.synchronize()
+        durations.append(time.perf_counter() - start)
+    return torch.tensor(statistics.median(durations), dtype=torch.float64)
+"""},
+    ),
+    Variant(
+        name="time_it_left_a_stub",
+        why="Part 1 left as the stub (raises), Part 2 right: Part 2 earns its points",
+        lost=frozenset({TI, MEDIAN, FLOAT, CUDA, NO_SYNC}),
+        replace={"time_it": _DOC_TIME_IT + """
+    raise NotImplementedError("time_it")
+"""},
+    ),
+    Variant(
+        name="step_no_zero_grad",
+        why="never zeroes the gradients: every backward pass adds to the previous steps' gradients",
+        lost=frozenset({STEP}),
+        replace={"time_training_step": _DOC_STEP + _STEP_BODY + """
+    def step():
+        loss = nn.functional.cross_entropy(model(images), labels)
+        loss.backward()
+        optimizer.step()
+
+    return time_it(step, device)
+"""},
+    ),
+    Variant(
+        name="step_zero_grad_once_before_timing",
+        why="calls optimizer.zero_grad() once, before timing, not in every step",
+        lost=frozenset({STEP}),
+        replace={"time_training_step": _DOC_STEP + _STEP_BODY + """
+    optimizer.zero_grad()
+
+    def step():
+        nn.functional.cross_entropy(model(images), labels).backward()
+        optimizer.step()
+
+    return time_it(step, device)
+"""},
+    ),
+    Variant(
+        name="step_model_zero_grad_after_step",
+        why="correct: model.zero_grad(set_to_none=False) at the end of every step (the first starts from none)",
+        replace={"time_training_step": _DOC_STEP + _STEP_BODY + """
+    def step():
+        nn.functional.cross_entropy(model(images), labels).backward()
+        optimizer.step()
+        model.zero_grad(set_to_none=False)
+
+    return time_it(step, device)
+"""},
+    ),
+    Variant(
+        name="step_reads_loss_item",
+        why="calls loss.item() inside step(), which the text forbids (on a GPU it waits every step): fails on 'meta'",
+        lost=frozenset({DEVICE}),
+        replace={"time_training_step": _DOC_STEP + _STEP_BODY + """
+    losses = []
+
+    def step():
+        optimizer.zero_grad()
+        loss = nn.functional.cross_entropy(model(images), labels)
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+
+    return time_it(step, device)
+"""},
+    ),
+]
+
 #: A wrong variant that passes every visible test and loses exactly one hidden test
 #: (tests/end_to_end/test_colab.py teaches with it; docs/authoring.md).
 SUBTLE_VARIANT = "time_it_syncs_after_reading_clock"
