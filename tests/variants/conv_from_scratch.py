@@ -563,6 +563,30 @@ BGRAD_EINSUM = """def conv2d_bias_grad(grad_out):
     return torch.einsum("nfij->f", grad_out)
 """
 
+# the bias's gradient by autograd: a bias added to a stand-in output, then backward (the text
+# says "not with autograd"; 2026-12-05, the second audit)
+BGRAD_AUTOGRAD = """def conv2d_bias_grad(grad_out):
+    bias = torch.zeros(grad_out.shape[1], dtype=grad_out.dtype, requires_grad=True)
+    with torch.enable_grad():
+        out = grad_out.detach() * 0 + bias.view(1, -1, 1, 1)
+        (grad_bias,) = torch.autograd.grad(out, bias, grad_out)
+    return grad_bias
+"""
+
+# the same through F.conv2d with a bias and .backward()
+BGRAD_CONV_BACKWARD = """def conv2d_bias_grad(grad_out):
+    n, f, h, w = grad_out.shape
+    x = torch.zeros(n, 1, h, w, dtype=grad_out.dtype)
+    bias = torch.zeros(f, dtype=grad_out.dtype, requires_grad=True)
+    with torch.enable_grad():
+        F.conv2d(x, torch.zeros(f, 1, 1, 1, dtype=grad_out.dtype), bias).backward(grad_out)
+    return bias.grad
+"""
+
+BGRAD_FLATTEN = """def conv2d_bias_grad(grad_out):
+    return grad_out.transpose(0, 1).reshape(grad_out.shape[1], -1).sum(dim=1)
+"""
+
 # ------------------------------------------------------------------ audit 2026-12-05 (a mistake elsewhere is not this gate's)
 
 IM2COL_UNDER_NO_GRAD = '''
@@ -838,6 +862,12 @@ VARIANTS = [
     Variant("bias_grad_batch_only", {"conv2d_bias_grad": BGRAD_BATCH_ONLY}, frozenset({"test_conv2d_bias_grad"}),
             "sums over the batch only: shape (F, H_out, W_out)"),
     Variant("bias_grad_einsum", {"conv2d_bias_grad": BGRAD_EINSUM}, frozenset(), "correct: einsum"),
+    Variant("bias_grad_autograd", {"conv2d_bias_grad": BGRAD_AUTOGRAD}, frozenset({"test_conv2d_bias_grad"}),
+            "right values by torch.autograd.grad of a bias added to a stand-in output: the text says not with autograd"),
+    Variant("bias_grad_conv_backward", {"conv2d_bias_grad": BGRAD_CONV_BACKWARD}, frozenset({"test_conv2d_bias_grad"}),
+            "right values from F.conv2d(..., bias).backward(grad_out): a built-in convolution and autograd"),
+    Variant("bias_grad_flatten_sum", {"conv2d_bias_grad": BGRAD_FLATTEN}, frozenset(),
+            "correct: channels first, flattened, summed"),
     Variant('im2col_under_no_grad', {'conv2d_im2col': IM2COL_UNDER_NO_GRAD}, frozenset({'test_conv2d_scratch_forward'}),
             'conv2d_im2col decorated with torch.no_grad(): values right, no gradients reach the layer; its gate still sees no built-in'),
     Variant('naive_bias_unshaped', {'conv2d_naive': NAIVE_BIAS_UNSHAPED}, frozenset({'test_conv2d_naive_basic', 'test_conv2d_naive_stride_padding'}),
