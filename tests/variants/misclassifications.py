@@ -523,6 +523,72 @@ def most_confused_pairs(cm, k):
 '''
 
 
+# ------------------------------------------------------------------ audit (careful grader)
+# A float-dtype predict (torch.Tensor of Python lists, audit m02): test_predict owns the dtypes
+# (its visible assert and its dtype record); test_predict_modes compares the labels by value.
+PREDICT_FLOAT_LABELS = '''
+def predict(model, loader):
+    dev = next(model.parameters()).device
+    model.eval()
+    preds, targets, probs = [], [], []
+    with torch.no_grad():
+        for images, labels in loader:
+            p = F.softmax(model(images.to(dev)), dim=1).cpu()
+            conf, cls = p.max(dim=1)
+            preds.extend(cls.tolist())
+            targets.extend(labels.tolist())
+            probs.extend(conf.tolist())
+    return torch.Tensor(preds), torch.Tensor(targets), torch.Tensor(probs)   # float32 labels
+'''
+# Not a variant: a predict that leaves its results on the model's device (no .cpu(), audit m23)
+# is indistinguishable from a right one while the model is on the CPU, and every model the tests
+# pass is (the hidden records must not depend on the grading machine having a GPU). On a
+# CPU-only grader it earns full marks; catching it needs a test that moves a model to a GPU,
+# which only a GPU machine could run. Not faked with a stand-in device.
+
+# Right indices as floats (torch.Tensor of a list, audit m04): only the types test is lost.
+FIND_FLOAT_INDICES = '''
+def find_misclassified(preds, targets, probs, k):
+    mistakes = [i for i in range(len(preds)) if preds[i] != targets[i]]
+    mistakes = sorted(mistakes, key=lambda i: float(probs[i]), reverse=True)
+    return torch.Tensor(mistakes[:k])                              # float32 indices
+'''
+
+# num_classes ignored (audit m13): right for 10 classes; another num_classes is
+# test_confusion_matrix_edges' point only (its visible test and two hidden records).
+CM_HARDCODED_10 = '''
+def confusion_matrix(preds, targets, num_classes=10):
+    cm = torch.zeros(10, 10, dtype=torch.int64)                   # num_classes ignored
+    for t, p in zip(targets.tolist(), preds.tolist()):
+        cm[t, p] += 1
+    return cm
+'''
+
+# Right values as lists [t, p, count] of Python ints instead of tuples (audit m22), and from
+# Tensor.tolist() (audit m19): only the types test is lost.
+MCP_LIST_OF_LISTS = '''
+def most_confused_pairs(cm, k):
+    C = cm.shape[0]
+    pairs = []
+    for t in range(C):
+        for p in range(C):
+            if t != p and cm[t, p] > 0:
+                pairs.append([t, p, int(cm[t, p])])
+    pairs.sort(key=lambda x: (-x[2], x[0], x[1]))
+    return pairs[:k]
+'''
+
+MCP_NONZERO_TOLIST = '''
+def most_confused_pairs(cm, k):
+    off = cm.clone()
+    off.fill_diagonal_(0)
+    pos = off.nonzero()                                   # (M, 2) rows (true, pred), row-major order
+    counts = off[pos[:, 0], pos[:, 1]]
+    order = torch.sort(counts, descending=True, stable=True).indices[:k]
+    return torch.cat([pos[order], counts[order, None]], dim=1).tolist()
+'''
+
+
 
 def _v(name, cell, source, lost, why):
     return Variant(name, {cell: source}, frozenset(lost), why)
@@ -630,6 +696,18 @@ VARIANTS = [
        "tuples (pred, true, count)"),
     _v("mcp_torch_sort", "most_confused_pairs", MCP_TORCH_SORT, set(),
        "right: diagonal zeroed, stable descending sort of the flattened matrix"),
+    # audit as a careful grader: one wrong detail costs its own test
+    _v("predict_float_labels", "predict", PREDICT_FLOAT_LABELS, {"test_predict"},
+       "audit m02: float32 preds and targets (torch.Tensor of lists), right values: only "
+       "test_predict, which owns predict's dtypes, is lost (test_predict_modes compares by value)"),
+    _v("find_float_indices", "find_misclassified", FIND_FLOAT_INDICES, {"test_result_types"},
+       "audit m04: right indices as float32: only the types test is lost"),
+    _v("cm_hardcoded_10", "confusion_matrix", CM_HARDCODED_10, {"test_confusion_matrix_edges"},
+       "audit m13: num_classes ignored (always 10x10): only the test of another num_classes is lost"),
+    _v("mcp_list_of_lists", "most_confused_pairs", MCP_LIST_OF_LISTS, {"test_result_types"},
+       "audit m22: lists [t, p, count] instead of tuples, right values: only the types test is lost"),
+    _v("mcp_nonzero_tolist", "most_confused_pairs", MCP_NONZERO_TOLIST, {"test_result_types"},
+       "audit m19: Tensor.tolist() rows, lists instead of tuples, right values: only the types test is lost"),
 ]
 
 #: A wrong variant that passes every visible test and loses exactly one hidden test
