@@ -564,6 +564,53 @@ def confusion_matrix(preds, targets, num_classes=10):
     return cm
 '''
 
+_PCM_BODY = '''
+    for t in range(C):
+        for p in range(C):
+            ax.text(p, t, str(int(cm[t, p])), ha="center", va="center")
+    return fig
+'''
+
+# Right: the title on the left (audit m14).
+PCM_TITLE_LEFT = _PCM_HEAD + '''
+    im = ax.imshow(cm.numpy(), cmap="Blues")
+    fig.colorbar(im, ax=ax)
+    ax.set_xticks(range(C))
+    ax.set_yticks(range(C))
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    ax.set_title("Confusion matrix", loc="left")
+''' + _PCM_BODY
+
+# Wrong: no title at all (the other direction of PCM_TITLE_LEFT).
+PCM_NO_TITLE = _PCM_HEAD + '''
+    ax.imshow(cm.numpy(), cmap="Blues")
+    ax.set_xticks(range(C))
+    ax.set_yticks(range(C))
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+''' + _PCM_BODY
+
+# Right: class numbers above the matrix as well as below, and right of it as well as left (audit m18).
+PCM_LABELS_BOTH_SIDES = _PCM_HEAD + '''
+    ax.imshow(cm.numpy(), cmap="Blues")
+    ax.set_xticks(range(C))
+    ax.set_yticks(range(C))
+    ax.tick_params(top=True, labeltop=True, right=True, labelright=True)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    ax.set_title("Confusion matrix", pad=20)
+''' + _PCM_BODY
+
+# Wrong: labels on both sides, but matplotlib's default ticks (0, 2, 4, ...), not one per class.
+PCM_BOTH_SIDES_DEFAULT_TICKS = _PCM_HEAD + '''
+    ax.imshow(cm.numpy(), cmap="Blues")
+    ax.tick_params(top=True, labeltop=True)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    ax.set_title("Confusion matrix", pad=20)
+''' + _PCM_BODY
+
 # Right values as lists [t, p, count] of Python ints instead of tuples (audit m22), and from
 # Tensor.tolist() (audit m19): only the types test is lost.
 MCP_LIST_OF_LISTS = '''
@@ -704,6 +751,15 @@ VARIANTS = [
        "audit m04: right indices as float32: only the types test is lost"),
     _v("cm_hardcoded_10", "confusion_matrix", CM_HARDCODED_10, {"test_confusion_matrix_edges"},
        "audit m13: num_classes ignored (always 10x10): only the test of another num_classes is lost"),
+    _v("pcm_title_left", "plot_confusion_matrix", PCM_TITLE_LEFT, set(),
+       "right (audit m14): ax.set_title(..., loc='left')"),
+    _v("pcm_no_title", "plot_confusion_matrix", PCM_NO_TITLE, {"test_plot_confusion_matrix"},
+       "no title anywhere"),
+    _v("pcm_labels_both_sides", "plot_confusion_matrix", PCM_LABELS_BOTH_SIDES, set(),
+       "right (audit m18): tick labels top and bottom, left and right, read once"),
+    _v("pcm_both_sides_default_ticks", "plot_confusion_matrix", PCM_BOTH_SIDES_DEFAULT_TICKS,
+       {"test_plot_confusion_matrix"},
+       "tick labels top and bottom, but matplotlib's default ticks, not one per class"),
     _v("mcp_list_of_lists", "most_confused_pairs", MCP_LIST_OF_LISTS, {"test_result_types"},
        "audit m22: lists [t, p, count] instead of tuples, right values: only the types test is lost"),
     _v("mcp_nonzero_tolist", "most_confused_pairs", MCP_NONZERO_TOLIST, {"test_result_types"},
