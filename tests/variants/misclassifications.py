@@ -554,6 +554,31 @@ def find_misclassified(preds, targets, probs, k):
     return torch.Tensor(mistakes[:k])                              # float32 indices
 '''
 
+# Equal probabilities, larger index first (stable ascending sort, flipped; audit m03).
+FIND_TIES_REVERSED = '''
+def find_misclassified(preds, targets, probs, k):
+    wrong = (preds != targets).nonzero(as_tuple=True)[0]
+    order = probs[wrong].argsort(stable=True).flip(0)              # ties: larger index first
+    return wrong[order][:k]
+'''
+
+# Right: a stable sort of the negated probabilities (audit m05): ties keep the smaller index first.
+FIND_NEG_STABLE = '''
+def find_misclassified(preds, targets, probs, k):
+    mask = preds != targets
+    idx = torch.arange(len(preds))[mask]
+    _, order = torch.sort(-probs[mask], stable=True)
+    return idx[order[:k]]
+'''
+
+# Right: Python's sort with an explicit tie key (-probability, index).
+FIND_TIE_KEY = '''
+def find_misclassified(preds, targets, probs, k):
+    mistakes = [i for i in range(len(preds)) if preds[i] != targets[i]]
+    mistakes.sort(key=lambda i: (-float(probs[i]), i))
+    return torch.tensor(mistakes[:k], dtype=torch.int64)
+'''
+
 # num_classes ignored (audit m13): right for 10 classes; another num_classes is
 # test_confusion_matrix_edges' point only (its visible test and two hidden records).
 CM_HARDCODED_10 = '''
@@ -633,6 +658,25 @@ def most_confused_pairs(cm, k):
     counts = off[pos[:, 0], pos[:, 1]]
     order = torch.sort(counts, descending=True, stable=True).indices[:k]
     return torch.cat([pos[order], counts[order, None]], dim=1).tolist()
+'''
+
+# Equal counts ordered by (predicted, true) instead of (true, predicted) (audit m20).
+MCP_TIES_BY_PRED = '''
+def most_confused_pairs(cm, k):
+    C = cm.shape[0]
+    pairs = [(t, p, int(cm[t, p])) for t in range(C) for p in range(C) if t != p and cm[t, p] > 0]
+    pairs.sort(key=lambda x: (-x[2], x[1], x[0]))        # ties by predicted class first
+    return pairs[:k]
+'''
+
+# Right: heapq.nsmallest with the tie key (audit m21).
+MCP_HEAPQ = '''
+import heapq
+
+def most_confused_pairs(cm, k):
+    rows = cm.tolist()
+    cand = [(t, p, c) for t, row in enumerate(rows) for p, c in enumerate(row) if t != p and c > 0]
+    return heapq.nsmallest(k, cand, key=lambda x: (-x[2], x[0], x[1]))
 '''
 
 
@@ -749,6 +793,12 @@ VARIANTS = [
        "test_predict, which owns predict's dtypes, is lost (test_predict_modes compares by value)"),
     _v("find_float_indices", "find_misclassified", FIND_FLOAT_INDICES, {"test_result_types"},
        "audit m04: right indices as float32: only the types test is lost"),
+    _v("find_ties_reversed", "find_misclassified", FIND_TIES_REVERSED, {"test_find_misclassified_edges"},
+       "audit m03: equal probabilities give the larger index first (the text: smaller first)"),
+    _v("find_neg_stable", "find_misclassified", FIND_NEG_STABLE, set(),
+       "right (audit m05): stable sort of -probs, ties keep the smaller index first"),
+    _v("find_tie_key", "find_misclassified", FIND_TIE_KEY, set(),
+       "right: sorted by (-probability, index)"),
     _v("cm_hardcoded_10", "confusion_matrix", CM_HARDCODED_10, {"test_confusion_matrix_edges"},
        "audit m13: num_classes ignored (always 10x10): only the test of another num_classes is lost"),
     _v("pcm_title_left", "plot_confusion_matrix", PCM_TITLE_LEFT, set(),
@@ -764,6 +814,10 @@ VARIANTS = [
        "audit m22: lists [t, p, count] instead of tuples, right values: only the types test is lost"),
     _v("mcp_nonzero_tolist", "most_confused_pairs", MCP_NONZERO_TOLIST, {"test_result_types"},
        "audit m19: Tensor.tolist() rows, lists instead of tuples, right values: only the types test is lost"),
+    _v("mcp_ties_by_pred", "most_confused_pairs", MCP_TIES_BY_PRED, {"test_most_confused_pairs"},
+       "audit m20: equal counts by (predicted, true) instead of (true, predicted)"),
+    _v("mcp_heapq", "most_confused_pairs", MCP_HEAPQ, set(),
+       "right (audit m21): heapq.nsmallest with the key (-count, true, pred)"),
 ]
 
 #: A wrong variant that passes every visible test and loses exactly one hidden test
