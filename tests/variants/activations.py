@@ -98,6 +98,45 @@ CAPTURE_REGISTERS_WHILE_CHECKING = _capture(
         "    return {name: activations[name] for name in layer_names}\n"
     ))
 
+# The hook is a lambda that reads `name` when it runs, after the loop: every hook stores under the
+# last name, and the return raises KeyError for the others. The hooks were removed in `finally`.
+CAPTURE_LAMBDA_LATE_BINDING = _capture(run=(
+    "    handles = []\n"
+    "    try:\n"
+    "        for name in layer_names:\n"
+    "            handles.append(modules[name].register_forward_hook(\n"
+    "                lambda module, inputs, output: activations.__setitem__(name, output.detach().clone())))\n"
+    "        model(x)\n"
+    "    finally:\n"
+    "        for handle in handles:\n"
+    "            handle.remove()\n"
+    "    return {name: activations[name] for name in layer_names}\n"
+))
+# The same late-binding lambda, but the result is built before the hooks are removed (only a
+# failed forward pass removes them): the KeyError leaves every hook behind.
+CAPTURE_RAISES_BEFORE_REMOVING = _capture(run=(
+    "    handles = []\n"
+    "    try:\n"
+    "        for name in layer_names:\n"
+    "            handles.append(modules[name].register_forward_hook(\n"
+    "                lambda module, inputs, output: activations.__setitem__(name, output.detach().clone())))\n"
+    "        model(x)\n"
+    "    except Exception:\n"
+    "        for handle in handles:\n"
+    "            handle.remove()\n"
+    "        raise\n"
+    "    result = {name: activations[name] for name in layer_names}\n"
+    "    for handle in handles:\n"
+    "        handle.remove()\n"
+    "    return result\n"
+))
+# Half done: the names are checked and the model runs, but no hook is ever registered, so the
+# return raises KeyError. Leaving no hook behind is not worth the hooks test's points.
+CAPTURE_NO_HOOKS = _capture(run=(
+    "    model(x)\n"
+    "    return {name: activations[name] for name in layer_names}\n"
+))
+
 CAPTURE_GET_SUBMODULE_NO_GRAD = '''
 def capture_activations(model, x, layer_names):
     """Outputs of the named layers, via get_submodule, under no_grad."""
@@ -295,6 +334,31 @@ def receptive_field(layers):
 '''.lstrip()
 
 
+CAPTURE_GLOBAL_MODULE_HOOK = '''
+def capture_activations(model, x, layer_names):
+    """One global forward hook (torch.nn.modules.module.register_module_forward_hook) that keeps the
+    outputs of the named modules."""
+    modules = dict(model.named_modules())
+    missing = [n for n in layer_names if n not in modules]
+    if missing:
+        raise KeyError(f"unknown layer(s): {', '.join(missing)}")
+    wanted = {id(modules[n]): n for n in layer_names}
+    captured = {}
+
+    def hook(module, inputs, output):
+        name = wanted.get(id(module))
+        if name is not None:
+            captured[name] = output.detach().clone()
+
+    handle = torch.nn.modules.module.register_module_forward_hook(hook)
+    try:
+        model(x)
+    finally:
+        handle.remove()
+    return {n: captured[n] for n in layer_names}
+'''.lstrip()
+
+
 VARIANTS = [
     # capture_activations: wrong
     Variant("capture_detach_without_clone", {"capture_activations": CAPTURE_NO_CLONE},
@@ -316,9 +380,19 @@ VARIANTS = [
     Variant("capture_registers_while_checking",
             {"capture_activations": CAPTURE_REGISTERS_WHILE_CHECKING},
             frozenset({UNKNOWN}), "raises KeyError after hooking the earlier names, leaving hooks"),
+    Variant("capture_lambda_late_binding", {"capture_activations": CAPTURE_LAMBDA_LATE_BINDING},
+            frozenset({VALUES}), "a late-binding lambda hook: KeyError at the return, hooks removed "
+            "in finally (the hooks test catches the error and judges the hooks only)"),
+    Variant("capture_raises_before_removing", {"capture_activations": CAPTURE_RAISES_BEFORE_REMOVING},
+            frozenset({VALUES, HOOKS}), "a late-binding lambda hook, and the KeyError of the result "
+            "comes before the hooks are removed: they stay"),
+    Variant("capture_no_hooks", {"capture_activations": CAPTURE_NO_HOOKS},
+            frozenset({VALUES, HOOKS}), "half done: runs the model without registering any hook "
+            "(none left behind, but none on while the model runs)"),
     # capture_activations: right
     Variant("capture_get_submodule_no_grad", {"capture_activations": CAPTURE_GET_SUBMODULE_NO_GRAD}),
     Variant("capture_exit_stack", {"capture_activations": CAPTURE_EXIT_STACK}),
+    Variant("capture_global_module_hook", {"capture_activations": CAPTURE_GLOBAL_MODULE_HOOK}),
     # plot_feature_maps
     Variant("maps_ignores_max_maps", {"plot_feature_maps": MAPS_ALL_CHANNELS},
             frozenset({MAPS}), "draws every channel, ignoring max_maps"),
