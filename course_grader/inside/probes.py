@@ -54,7 +54,9 @@ def structure(build, generator) -> dict:
     """What a fresh ``build()`` (seed 0) is made of and does, for the hidden structure tests of a
     1x28x28 -> 10 classifier: layers defined and layers run by one forward pass (Conv2d, Linear,
     other convolutions), output shapes for batches of 1 and 5, whether it is nonlinear, returns
-    logits rather than probabilities, gives finite outputs, and builds a new model on each call.
+    logits (some outputs negative) rather than probabilities or other outputs that are never
+    negative (a softmax, a sigmoid or a ReLU at the end), gives finite outputs, and builds a new
+    model on each call.
     Inputs are drawn from ``generator``."""
     import torch
     from torch import nn
@@ -100,14 +102,44 @@ def structure(build, generator) -> dict:
         residual = (fab - fa - fb + f0).abs().max().item()
         out["nonlinear (an activation between the layers)"] = bool(
             residual > 1e-3 * (1.0 + fab.abs().max().item()))
-        probabilities = bool((fa >= 0).all()) and bool(
-            torch.allclose(fa.sum(1), torch.ones(4, dtype=fa.dtype), atol=1e-4))
-        out["returns logits, not softmax probabilities"] = not probabilities
+        out["returns logits (some outputs negative), not probabilities or other non-negative scores"] = \
+            _logits(model, torch.cat([a, b, a + b, torch.zeros_like(a)]), kind)
         out["outputs are finite"] = bool(torch.isfinite(fa).all())
     other = build()
     shared = {id(p) for p in model.parameters()} & {id(p) for p in other.parameters()}
     out["each call builds a new model"] = other is not model and not shared
     return out
+
+
+def _logits(model, x, kind) -> bool:
+    """Whether ``model(x)`` gives logits, the raw scores of a last layer with weights: some are
+    negative. Outputs that never are (a softmax, a sigmoid or a ReLU at the end) are not logits,
+    even where their argmax is right. Outputs equal to those of the last Linear or convolution
+    that ran are logits whatever their signs (a right network whose random scores all came out
+    positive). A log-softmax passes: its outputs are logits shifted by a constant per row, with
+    the same cross-entropy loss. A tanh at the end is not told apart."""
+    import torch
+
+    last = {}
+
+    def keep(module, inputs, output):
+        if kind(module) is not None and isinstance(output, torch.Tensor):
+            last["output"] = output.detach().clone()   # a clone: an in-place ReLU after it changes nothing
+
+    handles = [m.register_forward_hook(keep) for m in model.modules()]
+    try:
+        with torch.no_grad():
+            y = model(x)
+    finally:
+        for h in handles:
+            h.remove()
+    if not isinstance(y, torch.Tensor):
+        return False
+    if bool((y < 0).any()):
+        return True
+    layer = last.get("output")
+    return layer is not None and layer.numel() == y.numel() and bool(
+        torch.equal(layer.reshape(-1), y.detach().reshape(-1)))
 
 
 def record_images(prefix: str, fig, shows: str) -> None:

@@ -46,6 +46,9 @@ def test_hooks_left_counts_hooks_on_every_module_and_global_ones():
     assert probes.hooks_left(net) == 0
 
 
+LOGITS = "returns logits (some outputs negative), not probabilities or other non-negative scores"
+
+
 def test_structure_tells_an_mlp_from_a_cnn_and_logits_from_probabilities():
     def mlp():
         return nn.Sequential(nn.Flatten(), nn.Linear(784, 16), nn.ReLU(), nn.Linear(16, 10))
@@ -58,12 +61,49 @@ def test_structure_tells_an_mlp_from_a_cnn_and_logits_from_probabilities():
     assert found["layers defined (Conv2d, Linear, other convolutions)"] == (0, 2, 0)
     assert found["output shape for a batch of 5"] == (5, 10)
     assert found["nonlinear (an activation between the layers)"] is True
-    assert found["returns logits, not softmax probabilities"] is True
+    assert found[LOGITS] is True
     assert found["each call builds a new model"] is True
     found = probes.structure(cnn_softmax, torch.Generator().manual_seed(0))
     assert found["layers run by one forward pass (Conv2d, Linear, other convolutions)"] == (1, 1, 0)
-    assert found["returns logits, not softmax probabilities"] is False
+    assert found[LOGITS] is False
     assert probes.structure(lambda: shared, torch.Generator().manual_seed(0))["each call builds a new model"] is False
+
+
+@pytest.mark.parametrize("last, logits", [(nn.Sigmoid(), False), (nn.Softmax(1), False), (nn.ReLU(), False),
+                                          (nn.LogSoftmax(1), True), (nn.Identity(), True)])
+def test_structure_logits_means_some_outputs_are_negative(last, logits):
+    """A sigmoid, a softmax or a ReLU at the end never gives a negative output: not logits. A
+    log-softmax is logits shifted by a constant per row (the same cross-entropy loss); a last Linear
+    after a ReLU gives negative scores."""
+    def mlp():
+        return nn.Sequential(nn.Flatten(), nn.Linear(784, 16), nn.ReLU(), nn.Linear(16, 10), last)
+
+    assert probes.structure(mlp, torch.Generator().manual_seed(0))[LOGITS] is logits
+
+
+@pytest.mark.parametrize("last, logits", [(nn.Identity(), True), (nn.ReLU(inplace=True), True),
+                                          (nn.Sigmoid(), False)])
+def test_structure_logits_from_the_last_linear_layer_may_all_be_positive(last, logits):
+    """A right network whose scores all came out positive (here a bias of 5) still returns logits:
+    its outputs are those of its last Linear layer (an in-place ReLU after it changes nothing
+    there, since it clamps nothing); a sigmoid of them is not."""
+    def mlp():
+        net = nn.Sequential(nn.Flatten(), nn.Linear(784, 16), nn.ReLU(), nn.Linear(16, 10), last)
+        nn.init.constant_(net[3].bias, 5.0)
+        return net
+
+    assert probes.structure(mlp, torch.Generator().manual_seed(0))[LOGITS] is logits
+
+
+def test_structure_an_in_place_relu_after_the_last_linear_is_seen():
+    """The last layer's output is copied when it is seen: an in-place ReLU that clamps it
+    afterwards gives outputs that are never negative and no longer those of the layer."""
+    def mlp():
+        net = nn.Sequential(nn.Flatten(), nn.Linear(784, 16), nn.ReLU(), nn.Linear(16, 10), nn.ReLU(inplace=True))
+        nn.init.constant_(net[3].bias, -0.05)
+        return net
+
+    assert probes.structure(mlp, torch.Generator().manual_seed(0))[LOGITS] is False
 
 
 def test_fake_clock_is_put_back_even_when_the_timed_code_raises():

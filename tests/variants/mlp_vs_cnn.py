@@ -14,6 +14,26 @@ def build_mlp():
                          nn.Softmax(dim=1))
 '''
 
+# Ends with a sigmoid: every output in (0, 1), never negative, so not the raw scores the text asks
+# for, although CrossEntropyLoss still trains it (audit mvc_mlp_sigmoid_end had full marks).
+MLP_SIGMOID_OUTPUT = '''
+def build_mlp():
+    return nn.Sequential(nn.Flatten(), nn.Linear(784, 128), nn.ReLU(), nn.Linear(128, 10), nn.Sigmoid())
+'''
+
+# Ends with a ReLU after the last Linear: the scores are clamped at 0, never negative.
+MLP_RELU_OUTPUT = '''
+def build_mlp():
+    return nn.Sequential(nn.Flatten(), nn.Linear(784, 128), nn.ReLU(), nn.Linear(128, 10), nn.ReLU())
+'''
+
+# Ends with a LogSoftmax: the logits shifted by a constant per row (log_softmax is idempotent, so
+# CrossEntropyLoss gives the same loss, and the argmax is the same). The text accepts it.
+MLP_LOGSOFTMAX_OUTPUT = '''
+def build_mlp():
+    return nn.Sequential(nn.Flatten(), nn.Linear(784, 128), nn.ReLU(), nn.Linear(128, 10), nn.LogSoftmax(dim=1))
+'''
+
 MLP_TWO_HIDDEN_LAYERS = '''
 def build_mlp():
     return nn.Sequential(nn.Flatten(), nn.Linear(784, 128), nn.ReLU(),
@@ -94,6 +114,15 @@ def build_cnn():
         nn.Conv2d(8, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
         nn.Flatten(), nn.Linear(16 * 7 * 7, 32), nn.ReLU(), nn.Linear(32, 10),
         nn.Softmax(dim=1))
+'''
+
+CNN_SIGMOID_OUTPUT = '''
+def build_cnn():
+    return nn.Sequential(
+        nn.Conv2d(1, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(8, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Linear(16 * 7 * 7, 32), nn.ReLU(), nn.Linear(32, 10),
+        nn.Sigmoid())
 '''
 
 # No pooling after the second convolution: the first Linear layer gets 32 * 14 * 14 inputs.
@@ -365,6 +394,13 @@ VARIANTS = [
             "two Linear layers with nothing in between: a linear model"),
     Variant("mlp_softmax_output", {"build_mlp": MLP_SOFTMAX_OUTPUT}, frozenset({"test_build_mlp"}),
             "ends with a softmax, so the outputs are probabilities, not logits"),
+    Variant("mlp_sigmoid_output", {"build_mlp": MLP_SIGMOID_OUTPUT}, frozenset({"test_build_mlp"}),
+            "ends with a sigmoid: outputs in (0, 1), never negative, not logits (it still trains)"),
+    Variant("mlp_relu_output", {"build_mlp": MLP_RELU_OUTPUT}, frozenset({"test_build_mlp", "test_mlp_trained"}),
+            "ends with a ReLU after the last Linear: scores clamped at 0, not logits, and dead classes train badly"),
+    Variant("mlp_logsoftmax_output", {"build_mlp": MLP_LOGSOFTMAX_OUTPUT}, frozenset(),
+            "correct (the text says so): a final LogSoftmax shifts the logits by a constant per row, "
+            "with the same cross-entropy loss"),
     Variant("mlp_two_hidden_layers", {"build_mlp": MLP_TWO_HIDDEN_LAYERS}, frozenset({"test_build_mlp"}),
             "three Linear layers instead of two"),
     Variant("mlp_no_flatten", {"build_mlp": MLP_NO_FLATTEN},
@@ -383,6 +419,8 @@ VARIANTS = [
     Variant("cnn_softmax_output", {"build_cnn": CNN_SOFTMAX_OUTPUT},
             frozenset({"test_build_cnn", "test_cnn_trained"}),
             "ends with a softmax: probabilities instead of logits, and it trains badly"),
+    Variant("cnn_sigmoid_output", {"build_cnn": CNN_SIGMOID_OUTPUT}, frozenset({"test_build_cnn"}),
+            "ends with a sigmoid: outputs in (0, 1), never negative, not logits"),
     Variant("cnn_too_big", {"build_cnn": CNN_TOO_BIG}, frozenset({"test_cnn_trained"}),
             "no second pooling: 1.6 million parameters, over the limits the grader trains"),
     Variant("cnn_functional_conv_over_limit", {"build_cnn": CNN_FUNCTIONAL_CONV}, frozenset({"test_cnn_trained"}),

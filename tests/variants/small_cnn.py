@@ -172,6 +172,26 @@ def build_small_cnn():
         nn.Flatten(), nn.Dropout(0.1), nn.Linear(128, 10), nn.Softmax(dim=1))
 '''
 
+CNN_SIGMOID_OUTPUT = '''
+def build_small_cnn():
+    return nn.Sequential(
+        nn.Conv2d(1, 8, 3, padding=1, bias=False), nn.BatchNorm2d(8), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(8, 16, 3, padding=1, bias=False), nn.BatchNorm2d(16), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(16, 32, 3, bias=False), nn.BatchNorm2d(32), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Dropout(0.1), nn.Linear(128, 10), nn.Sigmoid())
+'''
+
+# A final LogSoftmax: the logits shifted by a constant per row, the same cross-entropy loss. The
+# text accepts it.
+CNN_LOGSOFTMAX_OUTPUT = '''
+def build_small_cnn():
+    return nn.Sequential(
+        nn.Conv2d(1, 8, 3, padding=1, bias=False), nn.BatchNorm2d(8), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(8, 16, 3, padding=1, bias=False), nn.BatchNorm2d(16), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(16, 32, 3, bias=False), nn.BatchNorm2d(32), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Dropout(0.1), nn.Linear(128, 10), nn.LogSoftmax(dim=1))
+'''
+
 CNN_CLASS_FUNCTIONAL_DROPOUT = '''
 class TinyNet(nn.Module):
     """4,258 parameters: three convolutions with batch norm, F.dropout that follows the mode."""
@@ -547,6 +567,11 @@ VARIANTS = [
     Variant("cnn_softmax_output", {"build_small_cnn": CNN_SOFTMAX_OUTPUT},
             frozenset({"test_small_cnn"}),
             "ends with a softmax: probabilities instead of logits"),
+    Variant("cnn_sigmoid_output", {"build_small_cnn": CNN_SIGMOID_OUTPUT},
+            frozenset({"test_small_cnn"}),
+            "ends with a sigmoid: outputs in (0, 1), never negative, not logits"),
+    Variant("cnn_logsoftmax_output", {"build_small_cnn": CNN_LOGSOFTMAX_OUTPUT}, frozenset(),
+            "correct (the text says so): a final LogSoftmax, logits shifted by a constant per row"),
     Variant("cnn_global_average_pooling", {"build_small_cnn": CNN_GLOBAL_AVERAGE_POOLING},
             frozenset({"test_small_cnn_trained"}),
             "within every rule, but global average pooling learns too slowly for the grader's 3 epochs"),
