@@ -72,6 +72,8 @@ def targets(source_nb) -> dict:
 
 #: a test cell that calls an earlier function through a stand-in (``stand_in_time_it()`` in its
 #: visible part, ``with_reference_time_it`` in its hidden part) does not depend on the student's
+#: own version of that function; the name after ``stand_in_``/``with_reference_`` is the function
+#: (``stand_in_clocks`` names no answer function, so it changes nothing)
 STAND_IN = re.compile(r"\b(?:stand_in|with_reference)_(\w+)\b")
 
 
