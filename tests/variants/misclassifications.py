@@ -650,6 +650,14 @@ def most_confused_pairs(cm, k):
     return pairs[:k]
 '''
 
+MCP_TUPLE_OF_TUPLES = '''
+def most_confused_pairs(cm, k):
+    C = cm.shape[0]
+    pairs = sorted(((t, p, int(cm[t, p])) for t in range(C) for p in range(C) if t != p and cm[t, p] > 0),
+                   key=lambda x: (-x[2], x[0], x[1]))
+    return tuple(pairs[:k])
+'''
+
 MCP_NONZERO_TOLIST = '''
 def most_confused_pairs(cm, k):
     off = cm.clone()
@@ -812,6 +820,8 @@ VARIANTS = [
        "tick labels top and bottom, but matplotlib's default ticks, not one per class"),
     _v("mcp_list_of_lists", "most_confused_pairs", MCP_LIST_OF_LISTS, {"test_result_types"},
        "audit m22: lists [t, p, count] instead of tuples, right values: only the types test is lost"),
+    _v("mcp_tuple_of_tuples", "most_confused_pairs", MCP_TUPLE_OF_TUPLES, {"test_result_types"},
+       "a tuple of tuples instead of a list, right values: only the types test is lost"),
     _v("mcp_nonzero_tolist", "most_confused_pairs", MCP_NONZERO_TOLIST, {"test_result_types"},
        "audit m19: Tensor.tolist() rows, lists instead of tuples, right values: only the types test is lost"),
     _v("mcp_ties_by_pred", "most_confused_pairs", MCP_TIES_BY_PRED, {"test_most_confused_pairs"},
