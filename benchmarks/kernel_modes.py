@@ -17,7 +17,8 @@
    cpu_vs_gpu) with ``grade_folder(jobs=JOBS)``, both modes: submissions per minute, and the
    projection of a class of 300 students on 4 two-core runners (grading only; add the install).
    ``--class-only`` runs this part alone.
-3. Memory: proportional set size (PSS) of the fork server, and of one forked kernel after its
+3. The fork server's start: one alone, and JOBS at once (as a batch's workers start theirs).
+   Memory: proportional set size (PSS) of the fork server, and of one forked kernel after its
    notebook's imports, against a fresh kernel's.
 4. Fixed costs: the grader's own imports in a new process (and whether torch is among them), and
    writing a new gradebook of 1 and of 100 results.
@@ -148,6 +149,25 @@ def memory(settings) -> tuple[float, float, float]:
     return tuple(got)
 
 
+def server_ready_seconds(settings, count: int) -> float:
+    """Seconds from starting ``count`` fork servers at once (a batch's workers start one each) until
+    the last says it is ready: whether a server per machine, shared by the workers, would make
+    their first kernels wait less than a server per worker."""
+    from course_grader.execution import zygote
+
+    servers = [zygote.ForkServer(settings, ()) for _ in range(count)]
+    start = time.perf_counter()
+    try:
+        for server in servers:
+            server.start()
+        if not all(server.wait(120) for server in servers):
+            raise RuntimeError(next(server.why for server in servers if server.why))
+        return time.perf_counter() - start
+    finally:
+        for server in servers:
+            server.close()
+
+
 def grader_start(repeats: int) -> tuple[float, bool]:
     """Seconds a new process takes to import what grading a batch needs; whether torch came too."""
     code = ("import sys, course_grader.cli, course_grader.grading.grade, course_grader.grading.batch, "
@@ -261,6 +281,10 @@ def main(argv=None) -> int:
     print(f"\ngrader start (a new process's imports): {seconds:.2f} s, torch {'imported' if torch else 'not imported'}")
     print(f"gradebook.db, new: 1 result {gradebook_seconds(settings, 1):.2f} s, "
           f"100 results {gradebook_seconds(settings, 100):.2f} s")
+    alone = statistics.median(server_ready_seconds(settings, 1) for _ in range(args.repeats))
+    together = statistics.median(server_ready_seconds(settings, args.jobs) for _ in range(args.repeats))
+    print(f"\nfork server start until ready: one alone {alone:.2f} s, {args.jobs} at once (one per worker) "
+          f"{together:.2f} s")
     server, forked, fresh = memory(settings)
     print(f"\nPSS: fork server {server:.0f} MB, a forked kernel {forked:.0f} MB (server + one kernel "
           f"{server + forked:.0f} MB), a fresh kernel {fresh:.0f} MB")
