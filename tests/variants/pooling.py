@@ -464,6 +464,16 @@ def maxpool2d(x, kernel_size, stride=None):
 '''
 
 
+# ------------------------------------------------------------------ audit 2026-12-05 (2): shift_sensitivity's type
+
+SHIFT_TENSORS = '''
+def shift_sensitivity(images, feature_fn, shifts):
+    with torch.no_grad():
+        base = feature_fn(images)
+        return [(feature_fn(data.shift_images(images, s, 0)) - base).norm() / base.norm() for s in shifts]
+'''
+
+
 VARIANTS = [
     # Part 1
     Variant("maxpool_naive_scipy_filter", {"maxpool2d_naive": MAXPOOL_NAIVE_SCIPY_FILTER},
@@ -555,6 +565,10 @@ VARIANTS = [
             "nn.AdaptiveAvgPool2d((1, 1)) inside global_avgpool: the module's forward calls the built-in"),
     Variant('maxpool_stride_none_is_one', {'maxpool2d': MAXPOOL_STRIDE_NONE_IS_ONE}, frozenset({'test_global_avgpool_module', 'test_maxpool2d'}),
             'vectorised maxpool2d reads stride=None as 1: its values and the module fail, the vectorised test stays'),
+
+    Variant("shift_sensitivity_tensors", {"shift_sensitivity": SHIFT_TENSORS}, frozenset({"test_shift_sensitivity"}),
+            "returns 0-d tensors, not the Python floats the docstring asks for (full marks before: "
+            "nothing checked the type)"),
 ]
 
 #: A wrong variant that passes every visible test and loses exactly one hidden test
