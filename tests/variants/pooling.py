@@ -474,6 +474,30 @@ def shift_sensitivity(images, feature_fn, shifts):
 '''
 
 
+# A loop over images and channels, each channel pooled with unfold: the number of lines run does
+# not grow with H and W (what the text asks); the hidden test used to compare a 1-image, 1-channel
+# input with a (2, 4)-channel one and took it for a loop over output positions.
+MAXPOOL_LOOP_OVER_CHANNELS = '''
+def maxpool2d(x, kernel_size, stride=None):
+    kh, kw = pair(kernel_size)
+    sh, sw = pair(kernel_size if stride is None else stride)
+    N, C = x.shape[:2]
+    per_channel = [x[n, c].unfold(0, kh, sh).unfold(1, kw, sw).amax(dim=(-2, -1))
+                   for n in range(N) for c in range(C)]
+    return torch.stack(per_channel).reshape(N, C, *per_channel[0].shape)
+'''
+
+# A loop over output rows (unfold along the width only): lines grow with H, not vectorised.
+MAXPOOL_LOOP_OVER_ROWS = '''
+def maxpool2d(x, kernel_size, stride=None):
+    kh, kw = pair(kernel_size)
+    sh, sw = pair(kernel_size if stride is None else stride)
+    H_out = (x.shape[2] - kh) // sh + 1
+    rows = [x[:, :, i * sh:i * sh + kh].unfold(3, kw, sw).amax(dim=(2, 4)) for i in range(H_out)]
+    return torch.stack(rows, dim=2)
+'''
+
+
 VARIANTS = [
     # Part 1
     Variant("maxpool_naive_scipy_filter", {"maxpool2d_naive": MAXPOOL_NAIVE_SCIPY_FILTER},
@@ -569,6 +593,11 @@ VARIANTS = [
     Variant("shift_sensitivity_tensors", {"shift_sensitivity": SHIFT_TENSORS}, frozenset({"test_shift_sensitivity"}),
             "returns 0-d tensors, not the Python floats the docstring asks for (full marks before: "
             "nothing checked the type)"),
+    Variant("maxpool_loop_over_channels", {"maxpool2d": MAXPOOL_LOOP_OVER_CHANNELS}, frozenset(),
+            "correct: a Python loop over images and channels, unfold per channel (lost the vectorised "
+            "point before: the hidden test grew N and C along with H and W)"),
+    Variant("maxpool_loop_over_rows", {"maxpool2d": MAXPOOL_LOOP_OVER_ROWS}, frozenset({"test_pool_vectorised"}),
+            "a Python loop over the output rows: the lines run grow with H"),
 ]
 
 #: A wrong variant that passes every visible test and loses exactly one hidden test
