@@ -498,6 +498,277 @@ def maxpool2d(x, kernel_size, stride=None):
 '''
 
 
+# ------------------------------------------------------------------ audit 2026-12-05 (2)
+
+
+MAXPOOL_NAIVE_CEIL_MODE = '''
+import math
+
+def maxpool2d_naive(x, kernel_size, stride=None, padding=0):
+    kh, kw = pair(kernel_size)
+    sh, sw = pair(kernel_size if stride is None else stride)
+    x = F.pad(x, (padding, padding, padding, padding), value=float("-inf"))
+    N, C, H, W = x.shape
+    H_out, W_out = math.ceil((H - kh) / sh) + 1, math.ceil((W - kw) / sw) + 1   # keeps partial windows
+    out = x.new_empty((N, C, H_out, W_out))
+    for i in range(H_out):
+        for j in range(W_out):
+            out[:, :, i, j] = x[:, :, i * sh:i * sh + kh, j * sw:j * sw + kw].amax(dim=(2, 3))
+    return out
+'''
+
+MAXPOOL_NAIVE_NUMPY = '''
+import numpy as np
+
+def maxpool2d_naive(x, kernel_size, stride=None, padding=0):
+    kh, kw = pair(kernel_size)
+    sh, sw = pair(kernel_size if stride is None else stride)
+    a = np.pad(x.cpu().numpy(), ((0, 0), (0, 0), (padding, padding), (padding, padding)), constant_values=-np.inf)
+    N, C, H, W = a.shape
+    out = np.empty((N, C, (H - kh) // sh + 1, (W - kw) // sw + 1), dtype=a.dtype)
+    for j in range(out.shape[3]):                 # columns first
+        for i in range(out.shape[2]):
+            out[:, :, i, j] = a[:, :, i * sh:i * sh + kh, j * sw:j * sw + kw].max(axis=(2, 3))
+    return torch.from_numpy(out).to(x.device)
+'''
+
+MAXPOOL_NAIVE_PAD_MIN_MINUS_ONE = '''
+def maxpool2d_naive(x, kernel_size, stride=None, padding=0):
+    kh, kw = pair(kernel_size)
+    sh, sw = pair(kernel_size if stride is None else stride)
+    x = F.pad(x, (padding,) * 4, value=x.min().item() - 1.0)   # below every value: never wins
+    N, C, H, W = x.shape
+    out = x.new_zeros((N, C, (H - kh) // sh + 1, (W - kw) // sw + 1))
+    for i in range(out.shape[2]):
+        for j in range(out.shape[3]):
+            out[:, :, i, j] = torch.max(x[:, :, i * sh:i * sh + kh, j * sw:j * sw + kw].flatten(2), dim=2).values
+    return out
+'''
+
+MAXPOOL_NAIVE_HOUT_UNPADDED = '''
+def maxpool2d_naive(x, kernel_size, stride=None, padding=0):
+    kh, kw = pair(kernel_size)
+    sh, sw = pair(kernel_size if stride is None else stride)
+    N, C, H, W = x.shape
+    H_out, W_out = (H - kh) // sh + 1, (W - kw) // sw + 1      # forgets the 2p
+    x = F.pad(x, (padding,) * 4, value=float("-inf"))
+    out = x.new_empty((N, C, H_out, W_out))
+    for i in range(H_out):
+        for j in range(W_out):
+            out[:, :, i, j] = x[:, :, i * sh:i * sh + kh, j * sw:j * sw + kw].amax(dim=(2, 3))
+    return out
+'''
+
+AVGPOOL_NAIVE_PAD_ONE_SIDE = '''
+def avgpool2d_naive(x, kernel_size, stride=None, padding=0):
+    kh, kw = pair(kernel_size)
+    sh, sw = pair(kernel_size if stride is None else stride)
+    x = F.pad(x, (0, 2 * padding, 0, 2 * padding))             # all the padding right and below
+    N, C, H, W = x.shape
+    out = x.new_empty((N, C, (H - kh) // sh + 1, (W - kw) // sw + 1))
+    for i in range(out.shape[2]):
+        for j in range(out.shape[3]):
+            out[:, :, i, j] = x[:, :, i * sh:i * sh + kh, j * sw:j * sw + kw].mean(dim=(2, 3))
+    return out
+'''
+
+AVGPOOL_NAIVE_MEAN_OVER_BATCH = '''
+def avgpool2d_naive(x, kernel_size, stride=None, padding=0):
+    kh, kw = pair(kernel_size)
+    sh, sw = pair(kernel_size if stride is None else stride)
+    x = F.pad(x, (padding,) * 4)
+    N, C, H, W = x.shape
+    out = x.new_empty((N, C, (H - kh) // sh + 1, (W - kw) // sw + 1))
+    for i in range(out.shape[2]):
+        for j in range(out.shape[3]):
+            out[:, :, i, j] = torch.mean(x[:, :, i * sh:i * sh + kh, j * sw:j * sw + kw])   # all images and channels
+    return out
+'''
+
+MAXPOOL_RESHAPE_NO_CROP = '''
+def maxpool2d(x, kernel_size, stride=None):
+    kh, kw = pair(kernel_size)
+    sh, sw = pair(kernel_size if stride is None else stride)
+    N, C, H, W = x.shape
+    if (sh, sw) == (kh, kw):                        # non-overlapping: a reshape is enough
+        return x.reshape(N, C, H // kh, kh, W // kw, kw).amax(dim=(3, 5))
+    return x.unfold(2, kh, sh).unfold(3, kw, sw).amax(dim=(-2, -1))
+'''
+
+MAXPOOL_RESHAPE_CROP = '''
+def maxpool2d(x, kernel_size, stride=None):
+    kh, kw = pair(kernel_size)
+    sh, sw = pair(kernel_size if stride is None else stride)
+    N, C, H, W = x.shape
+    H_out, W_out = (H - kh) // sh + 1, (W - kw) // sw + 1
+    if (sh, sw) == (kh, kw):
+        x = x[:, :, :H_out * kh, :W_out * kw]
+        return x.reshape(N, C, H_out, kh, W_out, kw).amax(dim=(3, 5))
+    return x.unfold(2, kh, sh).unfold(3, kw, sw).amax(dim=(-2, -1))
+'''
+
+AVGPOOL_DEPTHWISE_CONV = '''
+def avgpool2d(x, kernel_size, stride=None):
+    kh, kw = pair(kernel_size)
+    sh, sw = pair(kernel_size if stride is None else stride)
+    N, C, H, W = x.shape
+    box = x.new_full((1, 1, kh, kw), 1.0 / (kh * kw))
+    out = F.conv2d(x.reshape(N * C, 1, H, W), box, stride=(sh, sw))
+    return out.reshape(N, C, out.shape[2], out.shape[3])
+'''
+
+AVGPOOL_CUMSUM = '''
+def avgpool2d(x, kernel_size, stride=None):
+    kh, kw = pair(kernel_size)
+    sh, sw = pair(kernel_size if stride is None else stride)
+    s = F.pad(x.cumsum(2).cumsum(3), (1, 0, 1, 0))      # integral image, a zero row and column first
+    H, W = x.shape[2:]
+    H_out, W_out = (H - kh) // sh + 1, (W - kw) // sw + 1
+    r = torch.arange(H_out, device=x.device) * sh
+    c = torch.arange(W_out, device=x.device) * sw
+    total = (s[:, :, r + kh][:, :, :, c + kw] - s[:, :, r][:, :, :, c + kw]
+             - s[:, :, r + kh][:, :, :, c] + s[:, :, r][:, :, :, c])
+    return total / (kh * kw)
+'''
+
+AVGPOOL_DOUBLE_PRECISION = '''
+def avgpool2d(x, kernel_size, stride=None):
+    kh, kw = pair(kernel_size)
+    sh, sw = pair(kernel_size if stride is None else stride)
+    return x.double().unfold(2, kh, sh).unfold(3, kw, sw).mean(dim=(-2, -1))   # float64 "for accuracy"
+'''
+
+MAXPOOL_BACKWARD_EQUALITY_MASK = '''
+def maxpool2d_backward(grad_out, x, kernel_size, stride=None):
+    kh, kw = pair(kernel_size)
+    sh, sw = pair(kernel_size if stride is None else stride)
+    H_out, W_out = grad_out.shape[2:]
+    dx = torch.zeros_like(x)
+    for i in range(H_out):
+        for j in range(W_out):
+            window = x[:, :, i * sh:i * sh + kh, j * sw:j * sw + kw]
+            mask = window == window.amax(dim=(2, 3), keepdim=True)     # ties would all get it
+            dx[:, :, i * sh:i * sh + kh, j * sw:j * sw + kw] += mask * grad_out[:, :, i:i + 1, j:j + 1]
+    return dx
+'''
+
+MAXPOOL_BACKWARD_REPEAT_INTERLEAVE = '''
+def maxpool2d_backward(grad_out, x, kernel_size, stride=None):
+    kh, kw = pair(kernel_size)
+    sh, sw = pair(kernel_size if stride is None else stride)
+    H_out, W_out = grad_out.shape[2:]
+    out = x.unfold(2, kh, sh).unfold(3, kw, sw).amax(dim=(-2, -1))
+    # CS231n's "reshape" trick: blow the outputs up to the input's size (only right for stride == kernel)
+    big_out = out.repeat_interleave(kh, 2).repeat_interleave(kw, 3)
+    big_grad = grad_out.repeat_interleave(kh, 2).repeat_interleave(kw, 3)
+    dx = torch.zeros_like(x)
+    h, w = big_out.shape[2:]
+    dx[:, :, :h, :w] = (x[:, :, :h, :w] == big_out) * big_grad
+    return dx
+'''
+
+AVGPOOL_BACKWARD_FLOAT32 = '''
+def avgpool2d_backward(grad_out, x, kernel_size, stride=None):
+    kh, kw = pair(kernel_size)
+    sh, sw = pair(kernel_size if stride is None else stride)
+    H_out, W_out = grad_out.shape[2:]
+    dx = torch.zeros(x.shape)                                  # float32 whatever x is
+    for i in range(H_out):
+        for j in range(W_out):
+            dx[:, :, i * sh:i * sh + kh, j * sw:j * sw + kw] += (grad_out[:, :, i, j] / (kh * kw))[:, :, None, None]
+    return dx
+'''
+
+AVGPOOL_BACKWARD_GRAD_OUT_IN_PLACE = '''
+def avgpool2d_backward(grad_out, x, kernel_size, stride=None):
+    kh, kw = pair(kernel_size)
+    sh, sw = pair(kernel_size if stride is None else stride)
+    H_out, W_out = grad_out.shape[2:]
+    grad_out /= kh * kw                                        # divides the caller's tensor in place
+    dx = torch.zeros_like(x)
+    for di in range(kh):
+        for dj in range(kw):
+            dx[:, :, di:di + sh * (H_out - 1) + 1:sh, dj:dj + sw * (W_out - 1) + 1:sw] += grad_out
+    return dx
+'''
+
+GLOBAL_KEEPDIM = '''
+def global_avgpool(x):
+    return x.mean(dim=(2, 3), keepdim=True)                    # (N, C, 1, 1), not (N, C)
+''' + _MODULE
+
+MODULE_NAIVE_FLATTEN = '''
+def global_avgpool(x):
+    return x.flatten(2).mean(-1)
+
+class MaxPool2dScratch(nn.Module):
+    def __init__(self, kernel_size, stride=None):
+        super().__init__()
+        self.kernel_size, self.stride = kernel_size, stride
+
+    def forward(self, x):
+        return maxpool2d_naive(x, self.kernel_size, self.stride)   # the loops: same values, autograd works
+'''
+
+MODULE_DETACHES = '''
+def global_avgpool(x):
+    return x.mean(dim=(2, 3))
+
+class MaxPool2dScratch(nn.Module):
+    def __init__(self, kernel_size, stride=None):
+        super().__init__()
+        self.kernel_size, self.stride = kernel_size, stride
+
+    def forward(self, x):
+        with torch.no_grad():                                  # "pooling has no weights"
+            return maxpool2d(x, self.kernel_size, self.stride)
+'''
+
+MODULE_DUMMY_PARAMETER = '''
+def global_avgpool(x):
+    return x.mean(dim=(2, 3))
+
+class MaxPool2dScratch(nn.Module):
+    def __init__(self, kernel_size, stride=None):
+        super().__init__()
+        self.kernel_size = nn.Parameter(torch.tensor(pair(kernel_size)), requires_grad=False)
+        self.stride = stride
+
+    def forward(self, x):
+        k = tuple(int(v) for v in self.kernel_size)
+        return maxpool2d(x, k, self.stride)
+'''
+
+SHIFT_ROLL = '''
+def shift_sensitivity(images, feature_fn, shifts):
+    with torch.no_grad():
+        base = feature_fn(images)
+        return [((feature_fn(torch.roll(images, s, dims=3)) - base).norm() / base.norm()).item() for s in shifts]
+'''
+
+SHIFT_PER_IMAGE_MEAN = '''
+def shift_sensitivity(images, feature_fn, shifts):
+    with torch.no_grad():
+        base = feature_fn(images).flatten(1)
+        out = []
+        for s in shifts:
+            moved = feature_fn(data.shift_images(images, s, 0)).flatten(1)
+            out.append(((moved - base).norm(dim=1) / base.norm(dim=1)).mean().item())   # per image, averaged
+        return out
+'''
+
+SHIFT_DIVIDES_BY_SHIFTED = '''
+def shift_sensitivity(images, feature_fn, shifts):
+    with torch.no_grad():
+        base = feature_fn(images)
+        out = []
+        for s in shifts:
+            moved = feature_fn(data.shift_images(images, s, 0))
+            out.append(((moved - base).norm() / moved.norm()).item())      # the shifted features' norm
+        return out
+'''
+
+
 VARIANTS = [
     # Part 1
     Variant("maxpool_naive_scipy_filter", {"maxpool2d_naive": MAXPOOL_NAIVE_SCIPY_FILTER},
@@ -598,6 +869,53 @@ VARIANTS = [
             "point before: the hidden test grew N and C along with H and W)"),
     Variant("maxpool_loop_over_rows", {"maxpool2d": MAXPOOL_LOOP_OVER_ROWS}, frozenset({"test_pool_vectorised"}),
             "a Python loop over the output rows: the lines run grow with H"),
+    Variant("maxpool_naive_ceil_mode", {"maxpool2d_naive": MAXPOOL_NAIVE_CEIL_MODE}, frozenset({"test_maxpool2d_naive"}),
+            "ceil_mode: keeps the windows that run past the border (lost the padding test too before: the "
+            "padding test now checks padding against the function itself)"),
+    Variant("maxpool_naive_hout_unpadded", {"maxpool2d_naive": MAXPOOL_NAIVE_HOUT_UNPADDED}, frozenset({"test_pool_naive_padding"}),
+            "computes H_out from the unpadded size (forgets the 2p), then pads"),
+    Variant("avgpool_naive_pad_one_side", {"avgpool2d_naive": AVGPOOL_NAIVE_PAD_ONE_SIDE}, frozenset({"test_pool_naive_padding"}),
+            "puts all 2p of padding right and below: the right shape, shifted windows"),
+    Variant("avgpool_naive_mean_over_batch", {"avgpool2d_naive": AVGPOOL_NAIVE_MEAN_OVER_BATCH}, frozenset({"test_avgpool2d_naive"}),
+            "torch.mean over the whole window slice mixes images and channels (lost the padding test too "
+            "before, whose padding it handles right)"),
+    Variant("maxpool_reshape_no_crop", {"maxpool2d": MAXPOOL_RESHAPE_NO_CROP}, frozenset({"test_maxpool2d"}),
+            "reshape trick when stride == kernel, without cutting the rows and columns no window covers"),
+    Variant("avgpool_double_precision", {"avgpool2d": AVGPOOL_DOUBLE_PRECISION}, frozenset({"test_pool_dtype"}),
+            "x.double() \"for accuracy\": float32 input gives float64 output"),
+    Variant("maxpool_backward_repeat_interleave", {"maxpool2d_backward": MAXPOOL_BACKWARD_REPEAT_INTERLEAVE},
+            frozenset({"test_maxpool2d_backward"}),
+            "CS231n's repeat_interleave trick, right only for stride == kernel: overlapping windows break it"),
+    Variant("avgpool_backward_float32", {"avgpool2d_backward": AVGPOOL_BACKWARD_FLOAT32}, frozenset({"test_avgpool2d_backward"}),
+            "dx = torch.zeros(x.shape): float32 whatever x is"),
+    Variant("global_avgpool_keepdim", {"global_avgpool_module": GLOBAL_KEEPDIM}, frozenset({"test_global_avgpool"}),
+            "keepdim=True: (N, C, 1, 1) instead of (N, C)"),
+    Variant("module_no_grad", {"global_avgpool_module": MODULE_DETACHES}, frozenset({"test_global_avgpool_module"}),
+            "MaxPool2dScratch runs under torch.no_grad() (\"pooling has no weights\"): nothing flows back"),
+    Variant("module_kernel_as_parameter", {"global_avgpool_module": MODULE_DUMMY_PARAMETER},
+            frozenset({"test_global_avgpool_module"}), "stores the kernel size as an nn.Parameter: the module has a parameter"),
+    Variant("shift_sensitivity_roll", {"shift_sensitivity": SHIFT_ROLL}, frozenset({"test_shift_sensitivity"}),
+            "torch.roll wraps the right edge around instead of data.shift_images' zeros"),
+    Variant("shift_sensitivity_per_image_mean", {"shift_sensitivity": SHIFT_PER_IMAGE_MEAN}, frozenset({"test_shift_sensitivity"}),
+            "the mean of per-image relative changes, not the change of the whole batch's norm"),
+    Variant("shift_sensitivity_divides_by_shifted", {"shift_sensitivity": SHIFT_DIVIDES_BY_SHIFTED},
+            frozenset({"test_shift_sensitivity"}), "divides by the shifted features' norm instead of the original's"),
+    Variant("maxpool_naive_numpy_columns_first", {"maxpool2d_naive": MAXPOOL_NAIVE_NUMPY}, frozenset(),
+            "correct: a numpy round trip, np.pad with -inf, loops over columns first"),
+    Variant("maxpool_naive_pad_below_min", {"maxpool2d_naive": MAXPOOL_NAIVE_PAD_MIN_MINUS_ONE}, frozenset(),
+            "correct: pads with x.min() - 1 (never wins a window, p <= k // 2), torch.max(...).values"),
+    Variant("maxpool_reshape_crop", {"maxpool2d": MAXPOOL_RESHAPE_CROP}, frozenset(),
+            "correct: reshape trick (cropped) when stride == kernel, unfold otherwise"),
+    Variant("avgpool_depthwise_conv", {"avgpool2d": AVGPOOL_DEPTHWISE_CONV}, frozenset(),
+            "correct: a convolution with a 1/(kh*kw) box filter per channel (not a pooling op)"),
+    Variant("avgpool_cumsum", {"avgpool2d": AVGPOOL_CUMSUM}, frozenset(),
+            "correct: an integral image (cumsum) and four gathers"),
+    Variant("maxpool_backward_equality_mask", {"maxpool2d_backward": MAXPOOL_BACKWARD_EQUALITY_MASK}, frozenset(),
+            "correct on inputs without ties (the text's tests): a window == max mask"),
+    Variant("avgpool_backward_grad_out_in_place", {"avgpool2d_backward": AVGPOOL_BACKWARD_GRAD_OUT_IN_PLACE}, frozenset(),
+            "correct by the text (which states no rule about changing grad_out): divides grad_out in place"),
+    Variant("module_uses_naive_loops", {"global_avgpool_module": MODULE_NAIVE_FLATTEN}, frozenset(),
+            "correct: MaxPool2dScratch on maxpool2d_naive (same values, autograd through the loops)"),
 ]
 
 #: A wrong variant that passes every visible test and loses exactly one hidden test
