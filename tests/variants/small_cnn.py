@@ -526,6 +526,272 @@ def train_one_epoch(model, loader, optimizer, scheduler=None, transform=None):
 '''
 
 
+# ------------------------------------------------------------------ audit 2026-12-05 (2)
+
+AUG_ROUNDED_UNIFORM = '''
+def augment(images, generator, max_shift=2):
+    # a continuous shift in [-max_shift, max_shift], rounded: the two ends come up half as often
+    shifts = ((torch.rand(len(images), 2, generator=generator) * 2 - 1) * max_shift).round().long()
+    out = torch.empty_like(images)
+    for i, (dx, dy) in enumerate(shifts.tolist()):
+        out[i] = data.shift_images(images[i], dx, dy)
+    return out
+'''
+
+AUG_OFFSET_RANDINT = '''
+def augment(images, generator, max_shift=2):
+    out = images.clone()
+    for i in range(images.shape[0]):
+        dx = int(torch.randint(0, 2 * max_shift + 1, (), generator=generator)) - max_shift
+        dy = int(torch.randint(0, 2 * max_shift + 1, (), generator=generator)) - max_shift
+        out[i] = data.shift_images(images[i:i + 1], dx, dy)[0]
+    return out
+'''
+
+AUG_GROUPS_BY_SHIFT = '''
+def augment(images, generator, max_shift=2):
+    """One shift_images call per distinct shift, over all images that drew it."""
+    k = 2 * max_shift + 1
+    codes = torch.randint(0, k * k, (images.shape[0],), generator=generator)
+    out = torch.empty_like(images)
+    for code in codes.unique().tolist():
+        idx = (codes == code).nonzero().flatten()
+        out[idx] = data.shift_images(images[idx], code // k - max_shift, code % k - max_shift)
+    return out
+'''
+
+PRE_SUB_DIV_NEW = '''
+def preprocess(images, train, generator=None):
+    x = augment(images, generator) if train else images
+    return x.sub(data.MNIST_MEAN).div(data.MNIST_STD)
+'''
+
+PRE_NUMPY_CONSTANTS = '''
+def preprocess(images, train, generator=None):
+    mean, std = 0.1307, 0.3081
+    if train:
+        images = augment(images, generator=generator, max_shift=2)
+    return (images - mean) / std
+'''
+
+PRE_TRAIN_NO_AUGMENT = '''
+def preprocess(images, train, generator=None):
+    return (images - data.MNIST_MEAN) / data.MNIST_STD     # never augments
+'''
+
+CNN_BN_AFTER_RELU_CLASS = '''
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.features = nn.Sequential(
+            nn.Conv2d(1, 8, 3, padding=1), nn.ReLU(), nn.BatchNorm2d(8), nn.MaxPool2d(2),
+            nn.Conv2d(8, 16, 3, padding=1), nn.ReLU(), nn.BatchNorm2d(16), nn.MaxPool2d(2),
+            nn.Dropout2d(0.05),
+            nn.Conv2d(16, 24, 3), nn.ReLU(), nn.BatchNorm2d(24), nn.MaxPool2d(2))
+        self.head = nn.Linear(24 * 2 * 2, 10)
+
+    def forward(self, x):
+        return self.head(torch.flatten(self.features(x), 1))
+
+def build_small_cnn():
+    return Net()
+'''
+
+CNN_DROPOUT_ZERO = '''
+def build_small_cnn():
+    return nn.Sequential(
+        nn.Conv2d(1, 8, 3, padding=1, bias=False), nn.BatchNorm2d(8), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(8, 16, 3, padding=1, bias=False), nn.BatchNorm2d(16), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(16, 32, 3, bias=False), nn.BatchNorm2d(32), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Dropout(0.0), nn.Linear(128, 10))          # dropout that drops nothing
+'''
+
+CNN_BN_NO_RUNNING_STATS = '''
+def build_small_cnn():
+    return nn.Sequential(
+        nn.Conv2d(1, 8, 3, padding=1, bias=False), nn.BatchNorm2d(8, track_running_stats=False), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(8, 16, 3, padding=1, bias=False), nn.BatchNorm2d(16, track_running_stats=False), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(16, 32, 3, bias=False), nn.BatchNorm2d(32, track_running_stats=False), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Dropout(0.1), nn.Linear(128, 10))
+'''
+
+CNN_DEEPCOPY_TEMPLATE = '''
+import copy
+
+_template = nn.Sequential(
+    nn.Conv2d(1, 8, 3, padding=1, bias=False), nn.BatchNorm2d(8), nn.ReLU(), nn.MaxPool2d(2),
+    nn.Conv2d(8, 16, 3, padding=1, bias=False), nn.BatchNorm2d(16), nn.ReLU(), nn.MaxPool2d(2),
+    nn.Conv2d(16, 32, 3, bias=False), nn.BatchNorm2d(32), nn.ReLU(), nn.MaxPool2d(2),
+    nn.Flatten(), nn.Dropout(0.1), nn.Linear(128, 10))
+
+def build_small_cnn():
+    return copy.deepcopy(_template)          # new objects, but the same initial weights every call
+'''
+
+OPT_ADAMW = '''
+def make_optimizer(model, lr=0.01, gamma=0.5):
+    optimizer = torch.optim.AdamW(model.parameters(), lr=lr)
+    return optimizer, torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma)
+'''
+
+OPT_LAMBDA_LR = '''
+def make_optimizer(model, lr=0.01, gamma=0.5):
+    optimizer = torch.optim.Adam(model.parameters(), lr)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda epoch: gamma ** epoch)
+    return optimizer, scheduler
+'''
+
+OPT_WEIGHT_DECAY = '''
+def make_optimizer(model, lr=0.01, gamma=0.5):
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=1e-4)
+    return optimizer, torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma=gamma)
+'''
+
+LOOP_SECOND_FORWARD = '''
+def train_one_epoch(model, loader, optimizer, scheduler=None, transform=None):
+    device = next(model.parameters()).device
+    model.train()
+    losses, correct = [], 0
+    for images, labels in loader:
+        images, labels = images.to(device), labels.to(device)
+        if transform is not None:
+            images = transform(images)
+        loss = F.cross_entropy(model(images), labels)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+        with torch.no_grad():
+            correct += (model(images).argmax(1) == labels).sum().item()   # training accuracy: a second pass
+    if scheduler is not None:
+        scheduler.step()
+    return losses
+'''
+
+LOOP_TRAIN_MODE_AT_END = '''
+def train_one_epoch(model, loader, optimizer, scheduler=None, transform=None):
+    device = next(model.parameters()).device
+    losses = []
+    for images, labels in loader:
+        images, labels = images.to(device), labels.to(device)
+        if transform is not None:
+            images = transform(images)
+        loss = F.cross_entropy(model(images), labels)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    if scheduler is not None:
+        scheduler.step()
+    model.train()                     # too late: this epoch ran in whatever mode the model was in
+    return losses
+'''
+
+LOOP_LOG_SOFTMAX_NLL = '''
+def train_one_epoch(model, loader, optimizer, scheduler=None, transform=None):
+    model.train()
+    device = next(model.parameters()).device
+    losses = []
+    for images, labels in loader:
+        optimizer.zero_grad()
+        images = images.to(device)
+        if transform:
+            images = transform(images)
+        loss = F.nll_loss(F.log_softmax(model(images), dim=1), labels.to(device))
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.detach().cpu().item())
+    if scheduler is not None:
+        scheduler.step()
+    return losses
+'''
+
+LOOP_MEAN_LOSS = '''
+def train_one_epoch(model, loader, optimizer, scheduler=None, transform=None):
+    device = next(model.parameters()).device
+    model.train()
+    total, batches = 0.0, 0
+    for images, labels in loader:
+        images, labels = images.to(device), labels.to(device)
+        if transform is not None:
+            images = transform(images)
+        loss = F.cross_entropy(model(images), labels)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        total += loss.item()
+        batches += 1
+    if scheduler is not None:
+        scheduler.step()
+    return total / batches                        # the epoch's mean loss, not one per batch
+'''
+
+EVAL_DATASET_LENGTH = '''
+def evaluate(model, loader, transform=None):
+    device = next(model.parameters()).device
+    model.eval()
+    correct = 0
+    with torch.no_grad():
+        for images, labels in loader:
+            images, labels = images.to(device), labels.to(device)
+            if transform is not None:
+                images = transform(images)
+            correct += (model(images).argmax(dim=1) == labels).sum().item()
+    return correct / len(loader.dataset)
+'''
+
+EVAL_TRAIN_MODE_AFTER = '''
+def evaluate(model, loader, transform=None):
+    device = next(model.parameters()).device
+    model.eval()
+    correct = total = 0
+    with torch.no_grad():
+        for images, labels in loader:
+            images, labels = images.to(device), labels.to(device)
+            logits = model(transform(images) if transform is not None else images)
+            correct += int((logits.softmax(1).argmax(1) == labels).sum())
+            total += labels.numel()
+    model.train()                             # back to training
+    return correct / total
+'''
+
+EVAL_PERCENT = '''
+def evaluate(model, loader, transform=None):
+    device = next(model.parameters()).device
+    model.eval()
+    correct = total = 0
+    with torch.no_grad():
+        for images, labels in loader:
+            images, labels = images.to(device), labels.to(device)
+            if transform is not None:
+                images = transform(images)
+            correct += (model(images).argmax(1) == labels).sum().item()
+            total += len(labels)
+    return 100.0 * correct / total
+'''
+
+SAVE_CHECKPOINT_DICT = '''
+def save_model(model, path):
+    torch.save({"state_dict": model.state_dict()}, path)
+
+def load_model(path):
+    model = build_small_cnn()
+    model.load_state_dict(torch.load(path, weights_only=True)["state_dict"])
+    return model.eval()
+'''
+
+LOAD_STRICT_FALSE = '''
+def save_model(model, path):
+    torch.save(model.state_dict(), path)
+
+def load_model(path):
+    model = build_small_cnn()
+    model.load_state_dict(torch.load(path, weights_only=True), strict=False)
+    model.train(False)
+    return model
+'''
+
+
 VARIANTS = [
     Variant("aug_global_rng", {"augment": AUG_GLOBAL_RNG}, frozenset({"test_augment"}),
             "draws the shifts from the global generator, not the one passed in"),
@@ -637,6 +903,50 @@ VARIANTS = [
             "moves the batches to the notebook's global device, not the model's"),
     Variant('train_loop_global_device', {'train_one_epoch': TRAIN_LOOP_GLOBAL_DEVICE}, frozenset({'test_train_one_epoch'}),
             "moves the batches to the notebook's global device, not the model's"),
+    Variant("aug_rounded_uniform", {"augment": AUG_ROUNDED_UNIFORM}, frozenset({"test_augment"}),
+            'a rounded continuous shift: the ends come half as often (full marks before: nothing checked "equally likely")'),
+    Variant("aug_offset_randint", {"augment": AUG_OFFSET_RANDINT}, frozenset(),
+            'correct: randint(0, 2m + 1) - m, drawn per image, dx then dy'),
+    Variant("aug_groups_by_shift", {"augment": AUG_GROUPS_BY_SHIFT}, frozenset(),
+            'correct: one code per image, one shift_images call per distinct shift'),
+    Variant("pre_sub_div", {"preprocess": PRE_SUB_DIV_NEW}, frozenset(),
+            'correct: .sub().div() (not in place) on the augmented or the original images'),
+    Variant("pre_literal_constants", {"preprocess": PRE_NUMPY_CONSTANTS}, frozenset(),
+            'correct: the constants 0.1307 and 0.3081 written out, max_shift=2 passed'),
+    Variant("pre_train_no_augment", {"preprocess": PRE_TRAIN_NO_AUGMENT}, frozenset({"test_preprocess"}),
+            'never augments, not even training batches'),
+    Variant("cnn_dropout_zero", {"build_small_cnn": CNN_DROPOUT_ZERO}, frozenset({"test_small_cnn_modes"}),
+            'nn.Dropout(0.0): a dropout layer that drops nothing'),
+    Variant("cnn_bn_no_running_stats", {"build_small_cnn": CNN_BN_NO_RUNNING_STATS}, frozenset({"test_small_cnn_modes"}),
+            'BatchNorm2d(track_running_stats=False): batch statistics in eval mode too'),
+    Variant("cnn_deepcopy_template", {"build_small_cnn": CNN_DEEPCOPY_TEMPLATE}, frozenset(),
+            'correct by the tests: deepcopy of a module-level template (new parameters, the same initial values each call)'),
+    Variant("cnn_bn_after_relu_class", {"build_small_cnn": CNN_BN_AFTER_RELU_CLASS}, frozenset(),
+            'correct: an nn.Module class, batch norm after the ReLU, Dropout2d between the blocks'),
+    Variant("opt_adamw", {"make_optimizer": OPT_ADAMW}, frozenset({"test_make_optimizer"}),
+            'AdamW (decoupled weight decay 0.01) instead of Adam'),
+    Variant("opt_lambda_lr", {"make_optimizer": OPT_LAMBDA_LR}, frozenset(),
+            'correct: LambdaLR(gamma ** epoch)'),
+    Variant("opt_weight_decay", {"make_optimizer": OPT_WEIGHT_DECAY}, frozenset({"test_make_optimizer"}),
+            'Adam with weight_decay=1e-4 (full marks before: too small to show in three steps on random gradients)'),
+    Variant("loop_second_forward_for_accuracy", {"train_one_epoch": LOOP_SECOND_FORWARD}, frozenset({"test_train_one_epoch"}),
+            'a second forward pass per batch for the training accuracy: other dropout masks, batch norm updated twice'),
+    Variant("loop_train_mode_at_end", {"train_one_epoch": LOOP_TRAIN_MODE_AT_END}, frozenset({"test_train_one_epoch"}),
+            'model.train() after the loop: the epoch runs in eval mode after evaluate'),
+    Variant("loop_log_softmax_nll", {"train_one_epoch": LOOP_LOG_SOFTMAX_NLL}, frozenset(),
+            'correct: log_softmax + nll_loss, zero_grad first, transform after the move'),
+    Variant("loop_mean_loss", {"train_one_epoch": LOOP_MEAN_LOSS}, frozenset({"test_result_types", "test_train_one_epoch"}),
+            "returns the epoch's mean loss, one float, instead of the list of batch losses"),
+    Variant("eval_dataset_length", {"evaluate": EVAL_DATASET_LENGTH}, frozenset({"test_evaluate"}),
+            'divides by len(loader.dataset): not the examples the loader yields (lost only the types test before, whose loader was a list)'),
+    Variant("eval_train_mode_after", {"evaluate": EVAL_TRAIN_MODE_AFTER}, frozenset(),
+            'correct: argmax of the softmax, model.train() afterwards (no rule on the mode after)'),
+    Variant("eval_percent", {"evaluate": EVAL_PERCENT}, frozenset({"test_evaluate"}),
+            'returns a percentage, not a fraction in [0, 1]'),
+    Variant("save_checkpoint_dict", {"save_load": SAVE_CHECKPOINT_DICT}, frozenset({"test_load_model", "test_save_model"}),
+            "saves {'state_dict': ...} and loads ['state_dict']: neither is the state_dict file asked for"),
+    Variant("load_strict_false", {"save_load": LOAD_STRICT_FALSE}, frozenset(),
+            'correct: load_state_dict(strict=False), model.train(False)'),
 ]
 
 #: A wrong variant that passes every visible test and loses exactly one hidden test
