@@ -2,8 +2,11 @@
 
 The student's own cells (answers, scratch work) are kept in the student's order. Every test cell
 and every locked cell is the instructor's version from ``source/``, hidden tests included,
-whatever the submission did to it; each test cell sits after every cell that precedes it in
-the source notebook (after the last of them in the student's order). What the submission changed is reported, never crashed on:
+whatever the submission did to it, run where the student's notebook has that test cell, as Run
+all would run it, unless that is before a cell that precedes it in the source notebook (then, as
+for a deleted test cell, it runs after the last of those in the student's order, and after the
+student's own cells that follow that one, up to the next cell of the assignment: a helper the
+student wrote in a new cell below an answer is defined before the answer's test runs). What the submission changed is reported, never crashed on:
 edited, deleted, duplicated, moved or re-typed test cells, changed points, edited locked cells,
 and stripped nbgrader metadata.
 """
@@ -60,6 +63,7 @@ def build_graded_notebook(source_nb, submission_nb, current_release: str | None 
                 continue
             seen.add(gid)
             student_order_of_tests.append(gid)
+            kept.append(_instructor_copy(original))     # where the student has it (see _place_tests)
             if cell.get("cell_type") != "code":
                 notes.append(f"test cell {gid} was turned into a {cell.get('cell_type')} cell: "
                              "the instructor's test was run")
@@ -80,7 +84,9 @@ def build_graded_notebook(source_nb, submission_nb, current_release: str | None 
         if gid in by_id:
             original = by_id[gid]
             if gid in seen:
-                notes.append(f"cell {gid} appears more than once: the first copy was used")
+                notes.append(f"cell {gid} appears more than once: every copy was run in the notebook's "
+                             "order, as Run all runs them (what a later copy defines replaces what an "
+                             "earlier one defined)")
                 _strip_nbgrader(cell)
                 kept.append(cell)
                 continue
@@ -134,22 +140,37 @@ def _strip_nbgrader(cell) -> None:
 
 
 def _place_tests(kept: list, source_cells: list, by_id: dict) -> list:
-    """Insert each source test cell after every cell that precedes it in the source notebook.
+    """Put each source test cell where it runs: ``kept`` holds the instructor's copy of each test
+    cell the student has, in the student's place (Run all's order); a test cell stays there
+    unless a cell that precedes it in the source notebook comes later in ``kept``.
 
-    That is after the last of them in the submission's order: when a student moved answer cells
-    around, every answer a test may use is still defined before the test runs.
+    A test cell that is missing (deleted) or that sat above such a cell runs after the last of
+    them in the student's order, and after the student's own cells that follow that one (cells
+    without a grade_id of the assignment: a helper written in a new cell below an answer, a
+    second copy of an answer cell), up to the next cell of the assignment. So when a student
+    moved answer cells around, every answer a test may use is still defined before it runs.
     """
     cells = list(kept)
     for index, cell in enumerate(source_cells):
         if not (is_test(cell) and grade_id(cell)):
             continue
+        gid = grade_id(cell)
         earlier = {grade_id(c) for c in source_cells[:index] if grade_id(c)}
         found = [i for i, c in enumerate(cells) if grade_id(c) in earlier]
-        if found:
-            position = max(found) + 1
-        else:
+        lower = max(found) + 1 if found else None
+        at = next((i for i, c in enumerate(cells) if grade_id(c) == gid), None)
+        if at is not None:
+            if lower is None or at >= lower:
+                continue                # the student's place: nothing it needs comes later
+            cells.pop(at)
+            lower -= 1
+        if lower is None:
             # no earlier graded cell: after the cells that precede it in the source, by content
             position = min(index, len(cells))
+        else:
+            position = lower
+            while position < len(cells) and grade_id(cells[position]) not in by_id:
+                position += 1
         cells.insert(position, _instructor_copy(cell))
     return cells
 

@@ -6,9 +6,11 @@ failed, never the hidden test's code.
 """
 from __future__ import annotations
 
+import re
+
 from ..execution.session import RunResult
 from ..config import Settings
-from ..notebook import grade_id, is_test, points
+from ..notebook import defined_names, grade_id, is_test, points
 from . import judge, missing_modules
 from .results import TestResult
 from .safe_text import HiddenCode, error_parts
@@ -84,6 +86,7 @@ def _judge(run: RunResult, reference: dict, fatal: str) -> tuple:
             if checking:
                 message += f" (while checking {checking})"
             message = missing_modules.explain(message, outcome, run, index, is_test)
+            message += _defined_below(outcome, run, index)
         else:
             verdicts[gid] = record_verdicts(outcome, reference.get(gid, []))
             problems = [f"{name}: {problem}" for name, problem in verdicts[gid] if problem]
@@ -162,6 +165,27 @@ def _record_being_checked(outcome, expected: list) -> str:
     if not made:
         return ""
     return next((name for name, _ in expected if name not in made), "")
+
+
+_UNDEFINED = re.compile(r"^name '([A-Za-z_]\w*)' is not defined")
+
+
+def _defined_below(outcome, run: RunResult, index: int) -> str:
+    """For a test that failed with NameError on a function or class that the notebook's own code
+    defines only in a cell below the test: says so (Run all, as grading, runs cells from the
+    top, so the test ran before that cell), instead of a bare "not defined". "" otherwise."""
+    if outcome.ename != "NameError":
+        return ""
+    found = _UNDEFINED.match(str(outcome.evalue or ""))
+    if not found:
+        return ""
+    name = found.group(1)
+    for cell in run.notebook.cells[index + 1:]:
+        if cell.get("cell_type") == "code" and not is_test(cell) \
+                and name in defined_names(str(cell.get("source", ""))):
+            return (f" ({name} is defined in a cell below this test: cells run from the top, as "
+                    f"Run all runs them, so define {name} in a cell above the test)")
+    return ""
 
 
 def _first_line_block(message: str, limit: int = 500) -> str:

@@ -486,6 +486,43 @@ def _visible_test_gutted(cell):
     cell.source = "# the test was in the way\npass"
 
 
+# -- ordinary student habits
+
+# maxpool2d_naive that takes each window's maximum with a helper the student wrote in a cell of
+# their own (above, below the answer, or below the visible test)
+HELPER_MAXPOOL = '''\
+def maxpool2d_naive(x, kernel_size, stride=None, padding=0):
+    """Max pooling with loops; each window's maximum from my helper window_max."""
+    kh, kw = pair(kernel_size)
+    sh, sw = pair(kernel_size if stride is None else stride)
+    ph, pw = pair(padding)
+    x = F.pad(x, (pw, pw, ph, ph), value=float("-inf"))
+    N, C, H, W = x.shape
+    H_out, W_out = (H - kh) // sh + 1, (W - kw) // sw + 1
+    out = x.new_empty((N, C, H_out, W_out))
+    for i in range(H_out):
+        for j in range(W_out):
+            out[:, :, i, j] = window_max(x[:, :, i * sh:i * sh + kh, j * sw:j * sw + kw])
+    return out'''
+WINDOW_MAX = "def window_max(window):\n    return window.amax(dim=(2, 3))"
+DRAFT_AVGPOOL = '''\
+def avgpool2d(x, kernel_size, stride=None):
+    # first try: wrong, kept in the cell above my final version
+    return x'''
+
+
+def _draft_then_copy(settings, assignment, gid: str, draft: str):
+    """The answer cell ``gid`` holds a wrong draft; right below it, a copy of that cell (Colab's
+    copy and paste keeps its metadata) holds the reference answer."""
+    nb = reference(settings, assignment)
+    at = index_of(nb, gid)
+    final = copy.deepcopy(nb.cells[at])
+    final["id"] = f"{gid}-copy"            # Colab gives the copy an id of its own
+    nb.cells[at].source = draft
+    nb.cells.insert(at + 1, final)
+    return nb
+
+
 P, C = "pooling", "conv_from_scratch"
 
 CASES = [
@@ -715,6 +752,28 @@ CASES = [
          failed=frozenset({"test_global_avgpool", "test_pool_module_no_builtin"}),
          messages={"test_global_avgpool": "RuntimeError: not today"},
          expect="its tests fail with the error (MaxPool2dScratch keeps its point): 23/25"),
+
+    # ---------------------------------------------------------------- ordinary student habits
+    Case("helper_cell_below_answer", P, "maxpool2d_naive calls window_max, defined in a new cell the student "
+         "added between the answer cell and its visible test",
+         lambda s, x: insert_after(reference(s, P, replace={"maxpool2d_naive": HELPER_MAXPOOL}),
+                                   "maxpool2d_naive", WINDOW_MAX),
+         expect="the test runs where the student's notebook has it, after the helper, as Run all does: "
+                "25/25 (23/25 with NameError before)"),
+    Case("helper_cell_below_test", P, "maxpool2d_naive calls window_max, defined in a new cell below "
+         "test_maxpool2d_naive",
+         lambda s, x: insert_after(reference(s, P, replace={"maxpool2d_naive": HELPER_MAXPOOL}),
+                                   "test_maxpool2d_naive", WINDOW_MAX),
+         failed=frozenset({"test_maxpool2d_naive"}),
+         messages={"test_maxpool2d_naive": "window_max is defined in a cell below this test"},
+         expect="as Run all: NameError in test_maxpool2d_naive, with the message saying the helper is "
+                "defined below the test (the later tests pass): 23/25"),
+    Case("draft_answer_copied", P, "the avgpool2d answer cell holds a wrong draft; a copy of the cell "
+         "(same metadata) below it holds the final version",
+         lambda s, x: _draft_then_copy(s, P, "avgpool2d", DRAFT_AVGPOOL),
+         notes=("cell avgpool2d appears more than once: every copy was run",),
+         expect="both copies run in order, as Run all: the final version is tested: 25/25, a note "
+                "(22/25 before: only the first copy was run before the tests)"),
 ]
 
 BY_NAME = {case.name: case for case in CASES}
