@@ -51,6 +51,14 @@ def data_dir() -> Path | None:
 #: kernel's limits as before; only what is kept free between allocations grows.
 MALLOC_TUNING = {"MALLOC_MMAP_THRESHOLD_": str(64 << 20), "MALLOC_TRIM_THRESHOLD_": str(128 << 20)}
 
+#: A student's ``!pip install seaborn`` (which the scan lets through: ``scan._HARMLESS_LINE``)
+#: installs nothing, with or without the sandbox: no package index, no pip configuration file
+#: (whose find-links could name a local folder of wheels), no prompt. A package already in the
+#: grading environment is "already satisfied"; any other is reported missing by the import that
+#: needs it ("module X is not available in the grading environment").
+PIP_OFFLINE = {"PIP_NO_INDEX": "1", "PIP_CONFIG_FILE": os.devnull, "PIP_NO_INPUT": "1",
+               "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
+
 
 def kernel_env(settings: Settings, workdir: Path) -> dict:
     """The environment of a grading kernel: the grader's, minus its secrets, plus the settings."""
@@ -71,6 +79,7 @@ def kernel_env(settings: Settings, workdir: Path) -> dict:
         "PYDEVD_DISABLE_FILE_VALIDATION": "1",
         "JUPYTER_PLATFORM_DIRS": "1",
         **MALLOC_TUNING,
+        **PIP_OFFLINE,
     })
     env["HOME"] = str(workdir)
     return env

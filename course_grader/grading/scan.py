@@ -193,6 +193,26 @@ PRIMITIVES: dict[str, tuple[str, str]] = {
 ALLOWED = frozenset({"gc.collect"})
 #: Line magics that run no code of the student's: allowed.
 ALLOWED_MAGICS = frozenset({"matplotlib"})
+#: What students type in Colab and Jupyter that runs no code the scanner cannot read, each line
+#: read as the code it stands for (:func:`_neutralised`), so that what it runs is scanned:
+#: ``!pip install``/``%pip install`` of plain package names (no path, archive or requirements
+#: file: the sandbox has no network, so nothing is installed, and a later import of the package
+#: fails with "module X is not available"), ``pip list``/``freeze``/``show``, ``!nvidia-smi``,
+#: ``%matplotlib``, ``%load_ext autoreload``, ``%autoreload``, ``%config InlineBackend....``;
+#: ``%time``/``%timeit`` lines (their statement is scanned as the line's code) and a first line
+#: ``%%time``, ``%%timeit`` or ``%%capture`` (the rest of the cell is scanned as code).
+_PIP_NAME = (r"(?![\w.-]*\.(?:whl|zip|tar|gz|tgz|bz2|xz|egg|txt|py)\b)[A-Za-z0-9][A-Za-z0-9._-]*"
+             r"(?:\[[\w,-]+\])?(?:[=<>!~]=?[\w.*+-]+(?:,[=<>!~]=?[\w.*+-]+)*)?")
+_PIP_FLAG = r"(?:-q{1,3}|--quiet|-U|--upgrade|--user|--no-cache-dir|--progress-bar[ =]off)"
+_HARMLESS_LINE = re.compile(
+    rf"(?:[!%]\s*pip3?\s+install(?:\s+(?:{_PIP_FLAG}|{_PIP_NAME}))+"
+    rf"|[!%]\s*pip3?\s+(?:list|freeze|show(?:\s+{_PIP_NAME})+)"
+    r"|!\s*nvidia-smi(?:\s+-L)?|%matplotlib(?:\s+\w+)?|%load_ext\s+autoreload|%autoreload(?:\s+[0-3])?"
+    r"|%config\s+InlineBackend\.figure_formats?\s*=\s*['\"\[\]\w, ]+)\s*")
+_TIMEIT_OPTIONS = r"(?:\s+-[nrp]\s*\d+|\s+-[tcqo])*"
+_TIME_LINE = re.compile(rf"%(?:time|timeit{_TIMEIT_OPTIONS})\s+(?P<code>\S.*)")
+_CELL_MAGIC = re.compile(rf"%%(?:time|timeit{_TIMEIT_OPTIONS}|capture(?:\s+--no-(?:stderr|stdout|display))*"
+                         r"(?:\s+[A-Za-z_]\w*)?)\s*")
 #: Names bound in every notebook's kernel without an import in the cell (the course's conventions).
 DEFAULT_ALIASES = {"torch": "torch", "np": "numpy", "numpy": "numpy", "F": "torch.nn.functional",
                    "nn": "torch.nn", "sys": "sys", "os": "os", "IPython": "IPython"}
@@ -340,9 +360,19 @@ def _scan(source: str, parsed: tuple, aliases: dict) -> list[Finding]:
         return [] if magic_lines is None else [_finding(magic_lines or 1, "cannot be parsed")]
     names = dict(aliases)
     try:
-        _collect_aliases(tree, names)
+        own = _Bindings(names)
+        _collect_aliases(tree, own)
+        local = _bound_names(tree)
+        # the hidden tests import the grader's helpers (``from course_grader.kernel import
+        # record``): in a cell that binds such a name itself (``record = []``, a parameter), the
+        # name is the student's own, not the helper (records made outside a test cell count for
+        # nothing, and the helpers are installed afresh before each test)
+        names = dict(own)
+        for name in local - own.set_here:
+            if str(names.get(name, "")).split(".")[0] == "course_grader":
+                del names[name]
         visitor = _Visitor(names, magic_lines)
-        visitor.local = _bound_names(tree)
+        visitor.local = local
         visitor.visit(tree)
     except RecursionError:
         return [_finding(1, "too large to scan")]
@@ -381,6 +411,12 @@ def _parse(source: str):
         error_line, syntax_error = e.lineno or 1, True
     except (ValueError, MemoryError, RecursionError) as e:
         error_line = getattr(e, "lineno", None) or 1
+    neutral = _neutralised(source)
+    if neutral != source:
+        try:
+            return ast.parse(neutral), set(), set()
+        except (SyntaxError, ValueError, MemoryError, RecursionError):
+            source = neutral              # other IPython syntax left: transformed below
     try:
         from IPython.core.inputtransformer2 import TransformerManager
         transformed = TransformerManager().transform_cell(source)
@@ -405,6 +441,40 @@ def _parse(source: str):
         if line <= len(after):
             flagged.add(line)
     return tree, changed, flagged
+
+
+class _Bindings(dict):
+    """A copy of the notebook's aliases that remembers which names the cell binds itself."""
+
+    def __init__(self, aliases: dict):
+        super().__init__(aliases)
+        self.set_here: set = set()
+
+    def __setitem__(self, key, value):
+        self.set_here.add(key)
+        super().__setitem__(key, value)
+
+
+def _neutralised(source: str) -> str:
+    """``source`` with each line of harmless IPython syntax (``_HARMLESS_LINE``, ``_TIME_LINE``,
+    a first line ``_CELL_MAGIC``) replaced by the code it runs (``pass`` for none), line for
+    line, so that line numbers stay and what the magic runs is scanned as plain code."""
+    lines = source.split("\n")
+    first = next((i for i, line in enumerate(lines) if line.strip()), None)
+    for i, line in enumerate(lines):
+        stripped = line.lstrip()
+        indent = line[:len(line) - len(stripped)]
+        if not stripped.startswith(("%", "!")):
+            continue
+        if i == first and not indent and _CELL_MAGIC.fullmatch(stripped):
+            lines[i] = "pass"
+        elif _HARMLESS_LINE.fullmatch(stripped):
+            lines[i] = indent + "pass"
+        else:
+            timed = _TIME_LINE.fullmatch(stripped)
+            if timed and not stripped.startswith("%%"):
+                lines[i] = indent + timed.group("code")
+    return "\n".join(lines)
 
 
 def _collect_aliases(tree, aliases: dict) -> None:

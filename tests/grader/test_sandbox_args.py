@@ -5,6 +5,7 @@ and the hostile cases of tests/submissions (read_secrets, sandbox_escape, fill_s
 """
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -139,7 +140,8 @@ def test_kernel_environment_is_an_exact_allowlist(settings, monkeypatch, tmp_pat
     assert extra == {"COURSE_GRADING", "COURSE_TRAIN_EPOCHS", "MPLBACKEND", "OMP_NUM_THREADS",
                      "MKL_NUM_THREADS", "PYTHONHASHSEED", "PYTHONDONTWRITEBYTECODE", "MPLCONFIGDIR",
                      "TQDM_MININTERVAL", "PYDEVD_DISABLE_FILE_VALIDATION", "JUPYTER_PLATFORM_DIRS", "HOME",
-                     "MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_"}
+                     "MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", *environment.PIP_OFFLINE}
+    assert env["PIP_NO_INDEX"] == "1" and env["PIP_CONFIG_FILE"] == os.devnull   # !pip install installs nothing
 
 
 def test_kernel_gets_the_graders_data_root(settings, monkeypatch, tmp_path):

@@ -236,11 +236,50 @@ def test_a_name_bound_by_an_import_is_not_the_builtin():
 
 
 def test_magics():
-    found = scan.scan_source("x = 1\n%time y = 2\n!pip install foo\n")
+    found = scan.scan_source("x = 1\n%run other.py\n!cat /etc/passwd\n")
     assert [(f.line, f.primitive) for f in found] == [(2, "IPython magic or shell escape"),
                                                        (3, "IPython magic or shell escape")]
     assert primitives("%%bash\nls\n") == {"IPython magic or shell escape"}
     assert primitives("%matplotlib inline\nget_ipython()") == {"get_ipython"}
+
+
+@pytest.mark.parametrize("cell", [
+    "!pip install -q torchinfo\nfrom torchinfo import summary",
+    "%pip install torchinfo==1.8.0 seaborn\nimport seaborn as sns",
+    "!pip install --upgrade tqdm\n!pip list",
+    "!nvidia-smi",
+    "%load_ext autoreload\n%autoreload 2",
+    "%matplotlib inline\n%config InlineBackend.figure_format = 'retina'",
+    "%%time\ndef f(x):\n    return x + 1",
+    "%%timeit -n 3 -r 2\nf(1)",
+    "%%capture installed\n!pip install torchinfo",
+    "x = torch.randn(4, 8, 128, 128)\n%timeit -n 10 maxpool2d(x, 2)\n%time y = f(x)",
+])
+def test_what_students_type_in_colab_is_not_a_review_item(cell):
+    """Installing a package by name, timing a cell or a line, autoreload, nvidia-smi: nothing the
+    scanner cannot read (the sandbox has no network: nothing is installed)."""
+    assert scan.scan_source(cell) == []
+
+
+def test_timed_code_is_scanned_and_other_shell_commands_flagged():
+    assert primitives("%%time\nimport ctypes\nctypes.string_at(0)") == {"ctypes"}
+    assert [(f.line, f.primitive) for f in scan.scan_source("x = 1\n%time y = get_ipython()")] == \
+        [(2, "get_ipython")]
+    assert [(f.line, f.primitive) for f in scan.scan_source("%%capture\n!cat /etc/passwd")] == \
+        [(2, "IPython magic or shell escape")]
+    for cell in ("!pip install ./evil.whl", "!pip install -r requirements.txt", "%pip install -e .",
+                 "!pip install git+https://example.com/x.git", "!wget https://example.com/x.py",
+                 "%%writefile helper.py\nx = 1", "%config IPCompleter.greedy = True"):
+        assert primitives(cell) == {"IPython magic or shell escape"}, cell
+
+
+def test_a_name_the_cell_binds_is_not_the_graders_helper():
+    """The hidden tests import ``record`` from course_grader.kernel; a student's own ``record``
+    (a list, a parameter) is not the grader's helper, one the cell does not bind is."""
+    aliases = dict(scan.DEFAULT_ALIASES, record="course_grader.kernel.record")
+    assert scan.scan_source("record = []\nfor i in range(3):\n    record.append(i)", aliases=aliases) == []
+    assert scan.scan_source("def log(record):\n    record.append(1)", aliases=aliases) == []
+    assert {f.primitive for f in scan.scan_source("record('x', 1)", aliases=aliases)} == {"course_grader"}
 
 
 def test_a_plain_syntax_error_is_not_a_review_item():

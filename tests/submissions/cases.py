@@ -510,6 +510,21 @@ def avgpool2d(x, kernel_size, stride=None):
     # first try: wrong, kept in the cell above my final version
     return x'''
 
+COLAB_INSTALLS = "!pip install -q torchinfo\n%load_ext autoreload\n%autoreload 2"
+RECORD_LIST = """\
+record = []                      # the student's own name, not the grader's helper
+for k in (2, 4):
+    record.append(tuple(maxpool2d(torch.randn(1, 1, 8, 8), k).shape))
+print(record)"""
+
+
+def _colab_habits(settings):
+    """Installs and autoreload after the setup cell, %%time on an answer cell, a list named record."""
+    nb = after_setup(reference(settings, P), COLAB_INSTALLS)
+    cell = nb.cells[index_of(nb, "maxpool2d_naive")]
+    cell.source = "%%time\n" + cell.source
+    return insert_after(nb, "test_pool_dtype", RECORD_LIST)
+
 
 def _draft_then_copy(settings, assignment, gid: str, draft: str):
     """The answer cell ``gid`` holds a wrong draft; right below it, a copy of that cell (Colab's
@@ -774,6 +789,11 @@ CASES = [
          notes=("cell avgpool2d appears more than once: every copy was run",),
          expect="both copies run in order, as Run all: the final version is tested: 25/25, a note "
                 "(22/25 before: only the first copy was run before the tests)"),
+    Case("colab_habits", P, "`!pip install -q torchinfo`, `%load_ext autoreload` and `%autoreload 2` after the "
+         "setup cell, `%%time` on the maxpool2d_naive answer cell, a demo cell that keeps shapes in a list named `record`",
+         lambda s, x: _colab_habits(s),
+         expect="nothing to review (the timed cell's code is scanned; pip installs nothing while grading): "
+                "25/25, status graded (before: status review, 6 items: the 4 magic lines and 2 uses of `record`)"),
 ]
 
 BY_NAME = {case.name: case for case in CASES}
