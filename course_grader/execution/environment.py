@@ -57,7 +57,10 @@ MALLOC_TUNING = {"MALLOC_MMAP_THRESHOLD_": str(64 << 20), "MALLOC_TRIM_THRESHOLD
 #: grading environment is "already satisfied"; any other is reported missing by the import that
 #: needs it ("module X is not available in the grading environment").
 PIP_OFFLINE = {"PIP_NO_INDEX": "1", "PIP_CONFIG_FILE": os.devnull, "PIP_NO_INPUT": "1",
-               "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
+               "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+               # pip's git installs (the release setup cell's, which runs once a notebook has
+               # imported google.colab, which the prelude makes importable) reach no remote
+               "GIT_ALLOW_PROTOCOL": "file"}
 
 
 def kernel_env(settings: Settings, workdir: Path) -> dict:

@@ -517,6 +517,18 @@ for k in (2, 4):
     record.append(tuple(maxpool2d(torch.randn(1, 1, 8, 8), k).shape))
 print(record)"""
 
+DRIVE_MOUNT = "from google.colab import drive\ndrive.mount('/content/drive')\n"
+
+
+def _edit_imports(nb, fn):
+    """A copy of ``nb`` whose import cell (the code cell before the first graded one) went
+    through ``fn(source) -> source``."""
+    nb = copy.deepcopy(nb)
+    first_graded = next(i for i, c in enumerate(nb.cells) if grade_id(c))
+    setup = max(i for i, c in enumerate(nb.cells[:first_graded]) if c.cell_type == "code")
+    nb.cells[setup].source = fn(nb.cells[setup].source)
+    return nb
+
 
 def _colab_habits(settings):
     """Installs and autoreload after the setup cell, %%time on an answer cell, a list named record."""
@@ -789,6 +801,11 @@ CASES = [
          notes=("cell avgpool2d appears more than once: every copy was run",),
          expect="both copies run in order, as Run all: the final version is tested: 25/25, a note "
                 "(22/25 before: only the first copy was run before the tests)"),
+    Case("colab_drive_in_imports", P, "`from google.colab import drive` and `drive.mount('/content/drive')` "
+         "at the top of the imports cell (the notebook was written in Colab)",
+         lambda s, x: _edit_imports(reference(s, P), lambda src: DRIVE_MOUNT + src),
+         expect="google.colab's stand-ins do nothing, the rest of the cell runs: 25/25 (0/25 before: "
+                "ModuleNotFoundError stopped the cell before `import torch`)"),
     Case("colab_habits", P, "`!pip install -q torchinfo`, `%load_ext autoreload` and `%autoreload 2` after the "
          "setup cell, `%%time` on the maxpool2d_naive answer cell, a demo cell that keeps shapes in a list named `record`",
          lambda s, x: _colab_habits(s),
