@@ -144,8 +144,17 @@ def notebook_json(raw: bytes, shown: str, *, max_cell_chars: int = MAX_CELL_SOUR
 
 def read_submission_notebook(path: Path, student_root: Path, *, max_bytes: int = MAX_NOTEBOOK_BYTES,
                              max_cell_chars: int = MAX_CELL_SOURCE_CHARS) -> dict:
-    """:func:`open_submission` then :func:`notebook_json`: the notebook's JSON as a dict."""
-    raw = open_submission(path, student_root, max_bytes)
+    """:func:`open_submission` then :func:`notebook_json`: the notebook's JSON as a dict. A
+    notebook over ``max_bytes`` is refused with what to do: its saved outputs (figures, long
+    printouts) are what usually make it that large, and grading never reads them."""
+    try:
+        raw = open_submission(path, student_root, max_bytes)
+    except SubmissionError as e:
+        if "larger than the limit" in str(e):
+            raise SubmissionError(f"{e}: its saved outputs (figures, long printouts) count, and grading "
+                                  "does not use them: clear them (Colab: Edit > Clear all outputs; "
+                                  "Jupyter: Edit > Clear Outputs of All Cells), save and submit again") from None
+        raise
     return notebook_json(raw, _shown(Path(path), Path(student_root)), max_cell_chars=max_cell_chars)
 
 

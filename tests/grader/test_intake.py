@@ -120,6 +120,16 @@ def test_an_oversized_file_is_refused(batch):
     assert open_submission(target, alice(batch), 10_000) == b"x" * 10_000
 
 
+def test_an_oversized_notebook_says_to_clear_its_outputs(batch):
+    """A notebook is usually that large for its saved figures and printouts, which grading never
+    reads: the reason says how to clear them (it is an error row, never a 0 the student earned)."""
+    target = alice(batch) / "pool" / "pool.ipynb"
+    target.write_bytes(b"x" * 10_001)
+    with pytest.raises(SubmissionError) as info:
+        intake.read_submission_notebook(target, alice(batch), max_bytes=10_000)
+    assert "larger than the limit" in str(info.value) and "Clear all outputs" in str(info.value)
+
+
 def test_a_fifo_is_refused_without_blocking(batch):
     """In a child process with a time limit: a blocking open would hang this test forever."""
     target = alice(batch) / "pool" / "pool.ipynb"
