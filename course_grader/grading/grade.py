@@ -93,6 +93,9 @@ def grade_notebook(settings: Settings, assignment, path: Path, student: str = ""
     cascade.explain(result.tests, assignment.source, nb, tested=tested)   # "fix im2col first"
     result.notes += run_notes
     result.hand = hand_results(assignment, nb, release)
+    result.notes += [f"the answer cell {a.name} was left as released, and the answer was written in "
+                     f"{a.elsewhere}: it waits for the instructor, to be graded from there"
+                     for a in result.hand if a.elsewhere]
     result.rescore()
     result.mark_review(review)             # status review: the score stands until confirmed
     result.seconds = round(time.monotonic() - started, 2)

@@ -28,6 +28,8 @@ class HandGraded:
     max_points: float
     answered: bool = False
     points: float | None = None
+    #: where the answer was written when not in its answer cell ("" when it is there), for a note
+    elsewhere: str = ""
 
     @property
     def pending(self) -> bool:
@@ -139,6 +141,37 @@ def hand_results(assignment, notebook=None, release=None) -> list:
         text = normalized(str(cells[gid].get("source", ""))) if gid in cells else ""
         stub = normalized(str(released[gid].get("source", ""))) if gid in released else None
         answered = bool(text) and text != stub and text.strip("*_ ").upper() != "YOUR ANSWER HERE"
-        found.append(HandGraded(name=gid, max_points=pts, answered=answered,
-                                points=None if answered else 0.0))
+        elsewhere = ""
+        if not answered and gid in cells and release is not None:
+            elsewhere = _answered_beside(notebook.cells, notebook.cells.index(cells[gid]), release)
+        found.append(HandGraded(name=gid, max_points=pts, answered=answered or bool(elsewhere),
+                                points=None if answered or elsewhere else 0.0, elsewhere=elsewhere))
     return found
+
+
+def _answered_beside(cells: list, index: int, release) -> str:
+    """Where a student wrote the answer of the answer cell ``cells[index]``, left as released,
+    when it is in the markdown cells right around it instead: the question cell above it with
+    text added (answers typed under each question), or a new cell below it. "" when those cells
+    are as released (or there are none)."""
+    released = {normalized(str(c.get("source", ""))) for c in release.cells}
+
+    def written(cell) -> bool:
+        text = normalized(str(cell.get("source", "")))
+        return cell.get("cell_type") in ("markdown", "raw") and not grade_id(cell) \
+            and bool(text) and text not in released
+
+    places = []
+    i = index - 1
+    while i >= 0 and cells[i].get("cell_type") in ("markdown", "raw") and not grade_id(cells[i]):
+        if written(cells[i]):
+            places.append("the question's cell above it" if i == index - 1 else "a cell above it")
+            break
+        i -= 1
+    i = index + 1
+    while i < len(cells) and cells[i].get("cell_type") in ("markdown", "raw") and not grade_id(cells[i]):
+        if written(cells[i]):
+            places.append("a cell below it")
+            break
+        i += 1
+    return " and ".join(places)

@@ -245,6 +245,11 @@ def check_forks_contained(result, executed, s, listener):
         assert 0 < forked <= 60, text      # RLIMIT_NPROC, counted over the whole user
 
 
+def check_reflection_waits(result, executed, s, listener):
+    assert [(a.name, a.answered, a.points, a.elsewhere) for a in result.hand] == \
+        [("reflection", True, None, "a cell below it")]
+
+
 def check_exit_calls_survived(result, executed, s, listener):
     assert "still here" in stream_text(cell_with(executed, "for leave in (exit, quit"))
 
@@ -298,7 +303,7 @@ def check_bomb_refused(result, executed, s, listener):
 
 
 CHECKS = {"bomb_refused": check_bomb_refused, "escaped_nothing": check_escaped_nothing, "scratch_full": check_scratch_full,
-          "exit_calls_survived": check_exit_calls_survived,
+          "exit_calls_survived": check_exit_calls_survived, "reflection_waits": check_reflection_waits,
           "memory_error_in_cell": check_memory_error_in_cell, "forks_contained": check_forks_contained,
           "output_capped": check_output_capped, "nothing_deleted": check_nothing_deleted,
           "found_nothing": check_found_nothing, "no_connection": check_no_connection}

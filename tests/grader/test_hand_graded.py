@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 
+import nbformat
 import pytest
 
 from course_grader.assignment import load
@@ -68,6 +69,30 @@ def test_an_answer_left_as_released_gets_0_at_once_any_other_waits_for_the_instr
     assert answer.points == (None if answered else 0.0)
     if change == "made a code cell":                   # graded as the markdown it must be
         assert _reflection(merged).cell_type == "markdown"
+
+
+@pytest.mark.parametrize("change, elsewhere", [
+    ("a new cell below", "a cell below it"), ("typed under the questions", "the question's cell above it"),
+    ("an empty cell below", ""), ("a copy of the question below", "")])
+def test_an_answer_written_beside_its_answer_cell_waits_for_the_instructor(settings, change, elsewhere):
+    """Students often leave "YOUR ANSWER HERE" as it is and type their answers in a new cell below
+    it, or under each question: that answer waits for the instructor (with a note saying where),
+    instead of 0 at once."""
+    assignment = load(settings, "pooling")
+    nb = copy.deepcopy(assignment.release())
+    at = nb.cells.index(_reflection(nb))
+    if change == "a new cell below":
+        nb.cells.insert(at + 1, nbformat.v4.new_markdown_cell("1. Max pooling, since a larger window keeps its maximum."))
+    elif change == "typed under the questions":
+        nb.cells[at - 1].source += "\n\n**Answer 1:** the 4x4 max pool changes least."
+    elif change == "an empty cell below":
+        nb.cells.insert(at + 1, nbformat.v4.new_markdown_cell("  "))
+    else:
+        nb.cells.insert(at + 1, copy.deepcopy(nb.cells[at - 1]))
+    merged, _ = build_graded_notebook(assignment.source, nb, assignment.release_id)
+    [answer] = hand_results(assignment, merged, assignment.release())
+    assert (answer.answered, answer.points, answer.elsewhere) == (bool(elsewhere), None if elsewhere else 0.0,
+                                                                  elsewhere)
 
 
 @pytest.mark.parametrize("change", ["untouched", "deleted"])

@@ -530,6 +530,16 @@ def _edit_imports(nb, fn):
     return nb
 
 
+def _reflection_below(settings):
+    nb = reference(settings, P)
+    at = index_of(nb, "reflection")
+    nb.cells[at].source = "YOUR ANSWER HERE"
+    nb.cells.insert(at + 1, nbformat.v4.new_markdown_cell(
+        "1. The 4x4 max pool: its window keeps the same maximum for shifts up to 3 pixels.\n"
+        "2. Average pooling blurs the shift in.\n3. Padding."))
+    return nb
+
+
 def _colab_habits(settings):
     """Installs and autoreload after the setup cell, %%time on an answer cell, a list named record."""
     nb = after_setup(reference(settings, P), COLAB_INSTALLS)
@@ -806,6 +816,12 @@ CASES = [
          lambda s, x: _edit_imports(reference(s, P), lambda src: DRIVE_MOUNT + src),
          expect="google.colab's stand-ins do nothing, the rest of the cell runs: 25/25 (0/25 before: "
                 "ModuleNotFoundError stopped the cell before `import torch`)"),
+    Case("reflection_in_new_cell", P, "the reflection's answer cell left as `YOUR ANSWER HERE`, the answers "
+         "typed in a new markdown cell below it",
+         lambda s, x: _reflection_below(s),
+         notes=("the answer cell reflection was left as released, and the answer was written in a cell below it",),
+         expect="every test passes: 25/25, the reflection waits for the instructor with a note saying where "
+                "(before: reflection 0/3 at once, 'not answered')", check="reflection_waits"),
     Case("colab_habits", P, "`!pip install -q torchinfo`, `%load_ext autoreload` and `%autoreload 2` after the "
          "setup cell, `%%time` on the maxpool2d_naive answer cell, a demo cell that keeps shapes in a list named `record`",
          lambda s, x: _colab_habits(s),
