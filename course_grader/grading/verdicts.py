@@ -86,7 +86,7 @@ def _judge(run: RunResult, reference: dict, fatal: str) -> tuple:
             if checking:
                 message += f" (while checking {checking})"
             message = missing_modules.explain(message, outcome, run, index, is_test)
-            message += _defined_below(outcome, run, index)
+            message += _defined_below(outcome, run, index) + no_gpu_hint(outcome.evalue)
         else:
             verdicts[gid] = record_verdicts(outcome, reference.get(gid, []))
             problems = [f"{name}: {problem}" for name, problem in verdicts[gid] if problem]
@@ -165,6 +165,20 @@ def _record_being_checked(outcome, expected: list) -> str:
     if not made:
         return ""
     return next((name for name, _ in expected if name not in made), "")
+
+
+#: What torch says when code asks for CUDA on a machine without a GPU (as the grader's).
+_NO_GPU = re.compile(r"Found no NVIDIA driver|Torch not compiled with CUDA enabled|No CUDA GPUs are available"
+                     r"|CUDA driver initialization failed|no kernel image is available|Cannot access accelerator")
+
+
+def no_gpu_hint(evalue) -> str:
+    """For an error that torch raised because the code asked for a GPU: what that means here
+    (torch's own words speak of drivers and installations). "" for any other error."""
+    if not _NO_GPU.search(str(evalue or "")):
+        return ""
+    return (" (the grading machine has no GPU: code that picks 'cuda' itself fails there; use the "
+            "device a test passes, or the device of the model's parameters)")
 
 
 _UNDEFINED = re.compile(r"^name '([A-Za-z_]\w*)' is not defined")

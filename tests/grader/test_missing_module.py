@@ -36,6 +36,15 @@ def test_the_sentence_and_the_module_name():
         "module sklearn is not available in the grading environment (while checking small input)"
 
 
+def test_an_error_for_asking_a_gpu_says_grading_has_none():
+    """torch's own words speak of drivers; the message says what it means for the student."""
+    from course_grader.grading.verdicts import no_gpu_hint
+    for evalue in ("Found no NVIDIA driver on your system. Please check that you have an NVIDIA GPU",
+                   "Torch not compiled with CUDA enabled"):
+        assert "the grading machine has no GPU" in no_gpu_hint(evalue)
+    assert no_gpu_hint("expected scalar type Float but found Double") == ""
+
+
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory, settings):
     """The reference submission, with a missing module at the top of conv_output_size's answer
