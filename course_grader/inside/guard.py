@@ -2,7 +2,8 @@
 ``course_grader.probes`` and ``course_grader.doubles`` modules, built from ``inside/kernel.py``,
 ``inside/probes.py`` and ``inside/doubles.py``, so that the student's code replacing ``record`` or
 any other helper in those modules has no effect on the tests (a best-effort guard: see "What the
-grader can and cannot check" in docs/authoring.md).
+grader can and cannot check" in docs/authoring.md); then torch's default dtype (float32), grad
+mode (on) and default device (none) as the reference's tests ran with.
 
 Sent to the kernel as source text followed by ``_course_guard(<packed>)``
 (``course_grader.execution.session.guard_source``): the grader's Python's bytecode magic number
@@ -31,3 +32,12 @@ def _course_guard(_packed):
         sys.modules["course_grader." + _name] = _mod
         setattr(_pkg, _name, _mod)
         exec(_code, _mod.__dict__)
+    # torch's global defaults as the reference ran its tests with, whatever the notebook set for
+    # itself (torch.set_default_dtype(torch.float64) for a gradient check, set_grad_enabled(False),
+    # set_default_device("cuda") from Colab): the tests' own inputs and models would change with
+    # them, and right answers fail
+    _torch = sys.modules.get("torch")
+    if _torch is not None:
+        _torch.set_default_dtype(_torch.float32)
+        _torch.set_grad_enabled(True)
+        _torch.set_default_device(None)

@@ -548,10 +548,10 @@ def _colab_habits(settings):
     return insert_after(nb, "test_pool_dtype", RECORD_LIST)
 
 
-def _draft_then_copy(settings, assignment, gid: str, draft: str):
+def _draft_then_copy(settings, assignment, gid: str, draft: str, replace: dict | None = None):
     """The answer cell ``gid`` holds a wrong draft; right below it, a copy of that cell (Colab's
     copy and paste keeps its metadata) holds the reference answer."""
-    nb = reference(settings, assignment)
+    nb = reference(settings, assignment, replace=replace)
     at = index_of(nb, gid)
     final = copy.deepcopy(nb.cells[at])
     final["id"] = f"{gid}-copy"            # Colab gives the copy an id of its own
@@ -791,12 +791,6 @@ CASES = [
          expect="its tests fail with the error (MaxPool2dScratch keeps its point): 23/25"),
 
     # ---------------------------------------------------------------- ordinary student habits
-    Case("helper_cell_below_answer", P, "maxpool2d_naive calls window_max, defined in a new cell the student "
-         "added between the answer cell and its visible test",
-         lambda s, x: insert_after(reference(s, P, replace={"maxpool2d_naive": HELPER_MAXPOOL}),
-                                   "maxpool2d_naive", WINDOW_MAX),
-         expect="the test runs where the student's notebook has it, after the helper, as Run all does: "
-                "25/25 (23/25 with NameError before)"),
     Case("helper_cell_below_test", P, "maxpool2d_naive calls window_max, defined in a new cell below "
          "test_maxpool2d_naive",
          lambda s, x: insert_after(reference(s, P, replace={"maxpool2d_naive": HELPER_MAXPOOL}),
@@ -805,12 +799,20 @@ CASES = [
          messages={"test_maxpool2d_naive": "window_max is defined in a cell below this test"},
          expect="as Run all: NameError in test_maxpool2d_naive, with the message saying the helper is "
                 "defined below the test (the later tests pass): 23/25"),
-    Case("draft_answer_copied", P, "the avgpool2d answer cell holds a wrong draft; a copy of the cell "
-         "(same metadata) below it holds the final version",
-         lambda s, x: _draft_then_copy(s, P, "avgpool2d", DRAFT_AVGPOOL),
+    Case("answers_in_extra_cells", P, "maxpool2d_naive calls window_max, defined in a new cell between the answer "
+         "cell and its visible test; the avgpool2d answer cell holds a wrong draft and a copy of the cell (same "
+         "metadata) below it the final version",
+         lambda s, x: insert_after(_draft_then_copy(s, P, "avgpool2d", DRAFT_AVGPOOL, {"maxpool2d_naive": HELPER_MAXPOOL}),
+                                   "maxpool2d_naive", WINDOW_MAX),
          notes=("cell avgpool2d appears more than once: every copy was run",),
-         expect="both copies run in order, as Run all: the final version is tested: 25/25, a note "
-                "(22/25 before: only the first copy was run before the tests)"),
+         expect="each test runs where the student's notebook has it, as Run all: after the helper and after both "
+                "copies: 25/25, a note (20/25 before: NameError in test_maxpool2d_naive, the draft tested by "
+                "test_avgpool2d and test_pool_vectorised)"),
+    Case("default_dtype_float64", C, "`torch.set_default_dtype(torch.float64)` in a cell after the setup cell "
+         "(for the gradient checks)",
+         lambda s, x: after_setup(reference(s, C), "torch.set_default_dtype(torch.float64)   # gradient checks"),
+         expect="each test cell runs with torch's defaults: 35/35 (32/35 before: the hidden test's random "
+                "inputs changed, test_conv2d_scratch_forward, and pad2d made float64 of float32, test_float32_outputs)"),
     Case("colab_drive_in_imports", P, "`from google.colab import drive` and `drive.mount('/content/drive')` "
          "at the top of the imports cell (the notebook was written in Colab)",
          lambda s, x: _edit_imports(reference(s, P), lambda src: DRIVE_MOUNT + src),
