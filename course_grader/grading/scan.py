@@ -27,8 +27,9 @@ All primitives live in :data:`PRIMITIVES` (name -> (how it is matched, why)), on
 * ``attr`` keys (``f_back``, ``display_pub``, ...) match an attribute of that name on anything.
 * ``rule`` keys are the patterns below, each documented where it is matched.
 
-The release notebooks' Colab setup cell (a ``subprocess`` pip install of course_utils) is allowed
-when unchanged (:func:`is_release_setup`); any other magic, shell escape or process is flagged.
+The release notebooks' Colab setup code (a ``subprocess`` pip install of course_utils) is allowed
+when unchanged (:func:`is_release_setup`), also in a cell the student added lines to (the rest is
+scanned: :func:`release_setup_lines`); any other magic, shell escape or process is flagged.
 
 Data set heuristics (kept narrow so that honest notebooks are never flagged):
 
@@ -377,7 +378,21 @@ def _scan(source: str, parsed: tuple, aliases: dict) -> list[Finding]:
     except RecursionError:
         return [_finding(1, "too large to scan")]
     found = set(visitor.found) | {(line, "IPython magic or shell escape") for line in magics}
-    return [_finding(line, p) for line, p in sorted(found)]
+    setup = release_setup_lines(source)
+    return [_finding(line, p) for line, p in sorted(found) if line not in setup]
+
+
+def release_setup_lines(source: str) -> set:
+    """The lines of ``source`` that hold the release's Colab setup code, unchanged (as
+    :func:`is_release_setup` allows it): its ``subprocess`` pip install is the course's own, also
+    in a cell the student added lines to (a comment, ``%matplotlib inline``, a Drive mount),
+    whose other lines are scanned as any other code."""
+    for pattern in _SETUP_RES:
+        found = pattern.search(source)
+        if found:
+            first = source.count("\n", 0, found.start()) + 1
+            return set(range(first, first + found.group(0).count("\n") + 1))
+    return set()
 
 
 def is_release_setup(source: str) -> bool:

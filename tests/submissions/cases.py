@@ -541,8 +541,11 @@ def _reflection_below(settings):
 
 
 def _colab_habits(settings):
-    """Installs and autoreload after the setup cell, %%time on an answer cell, a list named record."""
+    """A comment added to the Colab setup cell, installs and autoreload after the imports cell,
+    %%time on an answer cell, a list named record."""
     nb = after_setup(reference(settings, P), COLAB_INSTALLS)
+    setup = next(c for c in nb.cells if c.cell_type == "code")        # the release's Colab setup cell
+    setup.source = "# run this cell first!\n" + setup.source
     cell = nb.cells[index_of(nb, "maxpool2d_naive")]
     cell.source = "%%time\n" + cell.source
     return insert_after(nb, "test_pool_dtype", RECORD_LIST)
@@ -824,11 +827,11 @@ CASES = [
          notes=("the answer cell reflection was left as released, and the answer was written in a cell below it",),
          expect="every test passes: 25/25, the reflection waits for the instructor with a note saying where "
                 "(before: reflection 0/3 at once, 'not answered')", check="reflection_waits"),
-    Case("colab_habits", P, "`!pip install -q torchinfo`, `%load_ext autoreload` and `%autoreload 2` after the "
-         "setup cell, `%%time` on the maxpool2d_naive answer cell, a demo cell that keeps shapes in a list named `record`",
+    Case("colab_habits", P, "a comment line added to the Colab setup cell; `!pip install -q torchinfo`, "
+         "`%load_ext autoreload` and `%autoreload 2` after the imports cell, `%%time` on the maxpool2d_naive answer cell, a demo cell that keeps shapes in a list named `record`",
          lambda s, x: _colab_habits(s),
          expect="nothing to review (the timed cell's code is scanned; pip installs nothing while grading): "
-                "25/25, status graded (before: status review, 6 items: the 4 magic lines and 2 uses of `record`)"),
+                "25/25, status graded (before: status review, 8 items: the setup's pip install, the 4 magic lines and 2 uses of `record`)"),
 ]
 
 BY_NAME = {case.name: case for case in CASES}
