@@ -102,8 +102,31 @@ def infer_assignment(settings, notebook: Path, given: str | None) -> str:
     for guess in (notebook.stem, notebook.parent.name):
         if guess in known:
             return guess
+    # a notebook renamed by Colab or a download ("Copy of pooling (1).ipynb"): the assignment its
+    # release metadata names, else the one known name in its file name
+    named = _release_assignment(notebook)
+    if named in known:
+        return named
+    inside = [a for a in known if a in notebook.stem]
+    if len(inside) == 1:
+        return inside[0]
     raise CourseError(f"cannot tell which assignment {notebook.name} is: pass --assignment "
                       f"(one of {', '.join(known) or 'none'})")
+
+
+def _release_assignment(notebook: Path) -> str:
+    """The assignment a notebook's release metadata names (``course_release.assignment``), or ""
+    (unreadable, not a notebook, no such metadata: grading then says what is wrong)."""
+    import json
+
+    from .notebook import RELEASE_KEY
+    try:
+        if notebook.stat().st_size > 20 * 1024 * 1024:
+            return ""
+        meta = json.loads(notebook.read_text(encoding="utf-8")).get("metadata", {}).get(RELEASE_KEY, {})
+        return meta.get("assignment", "") if isinstance(meta, dict) and isinstance(meta.get("assignment"), str) else ""
+    except (OSError, ValueError, AttributeError):
+        return ""
 
 
 def cmd_check(args) -> int:

@@ -426,6 +426,21 @@ def test_course_check_fails_clearly_when_it_cannot_grade(what, argv_of, fragment
     assert fragment in err, (what, err)
 
 
+def test_course_check_knows_a_renamed_notebook(settings, tmp_path):
+    """A notebook saved by Colab or a browser ("Copy of pooling (1).ipynb") in a folder of any name:
+    the assignment its release metadata names, else the one assignment named in its file name."""
+    folder = tmp_path / "Downloads"
+    folder.mkdir()
+    copy_of = folder / "Copy of pooling (1).ipynb"
+    copy_of.write_text('{"cells": [')                   # unreadable: the file name still tells
+    assert cli.infer_assignment(settings, copy_of, None) == "pooling"
+    renamed = folder / "my homework.ipynb"
+    nbformat.write(reference(settings, "misclassifications"), renamed)
+    assert cli.infer_assignment(settings, renamed, None) == "misclassifications"
+    with pytest.raises(Exception, match="cannot tell which assignment"):
+        cli.infer_assignment(settings, folder / "homework.ipynb", None)
+
+
 # ----------------------------------------------------------------------------------- review
 
 def test_course_check_reports_review_items(settings, tmp_path, monkeypatch, capsys):
