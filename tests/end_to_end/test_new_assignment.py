@@ -60,8 +60,8 @@ def test_the_new_notebook_passes_every_check_a_course_notebook_passes(course):
 
 
 @pytest.mark.parametrize("folder, score, hand", [
-    ("source", 3, {"name": "reflection", "max_points": 1, "answered": True, "points": None}),
-    ("release", 0, {"name": "reflection", "max_points": 1, "answered": False, "points": 0.0})])
+    ("source", 3, {"name": "reflection", "max_points": 1, "answered": True, "points": None, "elsewhere": ""}),
+    ("release", 0, {"name": "reflection", "max_points": 1, "answered": False, "points": 0.0, "elsewhere": ""})])
 def test_the_reference_earns_full_marks_and_the_untouched_release_none(course, folder, score, hand):
     checked = _course(course, "check", f"{folder}/{NAME}/{NAME}.ipynb", "--json")
     assert checked.returncode == 0, checked.stderr
