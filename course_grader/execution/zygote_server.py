@@ -111,7 +111,13 @@ def drop_capabilities():
 
 
 def preload():
+    """Import PRELOAD with the cyclic collector off (importing torch and its peers builds
+    millions of objects: the collections it would trigger cost about a quarter of the imports),
+    then freeze what is left (``freeze``). The server keeps the collector off; each kernel turns
+    it on again (``run_kernel``)."""
+    import gc
     import importlib
+    gc.disable()
     os.environ.setdefault("MPLBACKEND", "Agg")
     for name in PRELOAD:
         try:
@@ -137,12 +143,14 @@ def require_one_thread(after):
 
 
 def freeze():
-    """Collect, then move every object left to the collector's permanent generation (Python's
-    advice for a process that forks without exec): a kernel's collections never walk the
-    hundreds of thousands of preloaded objects (a full collection after the figure drawn once
-    made the notebooks' figures render 2x slower), nor write to their pages (copy on write)."""
+    """Move every object to the collector's permanent generation (Python's advice for a process
+    that forks without exec: collector off from the start, ``gc.freeze()`` before forking): a
+    kernel's collections never walk the hundreds of thousands of preloaded objects (a full
+    collection after the figure drawn once made the notebooks' figures render 2x slower), nor
+    write to their pages (copy on write). No collection first: it took 0.2 s of the server's
+    start, and what it would free (the imports' reference cycles) is a few megabytes shared by
+    every kernel."""
     import gc
-    gc.collect()
     gc.freeze()
 
 
@@ -167,6 +175,10 @@ def draw_once():
     from matplotlib import font_manager
     font_manager._get_font.cache_clear()
     del figure, left, right
+    # the figure's reference cycles held the fonts too; with the server's collector off they are
+    # freed only by collecting, which walks just what was made since the preload's freeze
+    import gc
+    gc.collect()
 
 
 def recv_request(conn):
@@ -273,6 +285,8 @@ def run_kernel(request, fds, work):
         os.environ.clear()
         os.environ.update(env)
         os.chdir(work)
+        import gc
+        gc.enable()                      # off in the server (``preload``), on as in any Python
         drop_capabilities()
         # not dumpable: another kernel of this server (same uid, no capabilities) cannot trace
         # it or read its /proc files (environ, mem, root, fds); its own code still can

@@ -77,6 +77,7 @@ LEAVE = textwrap.dedent("""\
     matplotlib.rcParams["lines.linewidth"] = 9
     np.set_printoptions(precision=1)
     plt.figure(); plt.plot([1, 2])
+    import gc; gc.disable(); gc.set_threshold(5)
     for folder in ("/tmp", "/dev/shm", "."):
         open(os.path.join(folder, "left_behind"), "w").write("x")
     subprocess.Popen(["sleep", "606.5"], start_new_session=True)          # a leftover process
@@ -89,9 +90,14 @@ LEAVE = textwrap.dedent("""\
 """).replace("606.5", sleeping(606)).replace("607.5", sleeping(607))
 
 CHECK = textwrap.dedent("""\
-    import os, json, random, sys, torch, numpy as np, matplotlib, matplotlib.pyplot as plt
+    import os, gc, json, random, sys, weakref, torch, numpy as np, matplotlib, matplotlib.pyplot as plt
     import course_utils
+    class Cycle: pass
+    first = Cycle(); first.me = first; first_alive = weakref.ref(first); del first
+    for _ in range(20000):                # the collector, if on, frees the first cycle by itself
+        again = Cycle(); again.me = again
     print("REPORT" + json.dumps({
+        "gc": [gc.isenabled(), gc.get_threshold(), first_alive() is None],
         "module_attr": hasattr(course_utils, "LEFT_BEHIND"),
         "global": "LEFT_GLOBAL" in globals(),
         "torch_add": torch.add(torch.ones(1), 1).tolist(),
@@ -134,6 +140,7 @@ def test_nothing_of_one_kernel_reaches_the_next(prewarmed, settings, tmp_path):
     assert after["torch_add"] == [2.0] and after["dtype"] == "torch.float32" and after["grad"] is True
     assert after["rcParams"] != 9 and after["printoptions"] == 8
     assert after["figures"] == [] and after["files"] == []
+    assert after["gc"][0] is True and after["gc"][2] is True   # the server's collector is off; a kernel's on
 
 
 NEIGHBOUR = textwrap.dedent("""\
