@@ -59,7 +59,8 @@ LINUX_CAPABILITY_VERSION_3 = 0x20080522
 #: torch._dynamo: the first torch dispatch mode (the op checks: ``aten_ops_used``, ``ops_seen``)
 #: imports it, about 1 s; ipykernel.debugger (debugpy), sqlite3 (IPython's history), pdb,
 #: tornado's queues and asyncio platform, IPython's completer, debugger, inspector and storemagic:
-#: what IPKernelApp.initialize imports, about 50 ms of every kernel's start
+#: what IPKernelApp.initialize imports, about 50 ms of every kernel's start; psutil: what
+#: jupyter_client imports to list the network interfaces (6 ms of a kernel's start)
 PRELOAD = ("numpy", "torch", "torch.nn", "torch.nn.functional", "torch.utils.data", "torch._dynamo",
            "torchvision", "torchvision.transforms", "torchvision.datasets", "matplotlib",
            "matplotlib.pyplot", "IPython", "ipykernel.kernelapp", "ipykernel.ipkernel",
@@ -68,7 +69,7 @@ PRELOAD = ("numpy", "torch", "torch.nn", "torch.nn.functional", "torch.utils.dat
            "IPython.extensions.storemagic", "IPython.utils.wildcard", "faulthandler",
            "course_utils", "course_utils.data", "course_utils.plots", "course_utils.seed",
            "course_utils.train", "course_utils.checks", "course_utils.device", "torchinfo", "tqdm",
-           "tqdm.auto", "PIL.Image")
+           "tqdm.auto", "PIL.Image", "psutil")
 
 
 def check(result, what):
