@@ -133,10 +133,7 @@ def cmd_check(args) -> int:
     settings = _settings()
     notebook = Path(args.notebook)
     from .assignment import load
-    from .grading import reference
     assignment = load(settings, infer_assignment(settings, notebook, args.assignment))   # read once
-    if reference.cache_path(settings, assignment).is_file():
-        settings = zygote.for_one_kernel(settings)     # one kernel: a fork server cannot pay off
     zygote.warm(settings)          # the fork server imports torch while the grader starts
     from .grading import report
     from .grading.grade import grade_notebook

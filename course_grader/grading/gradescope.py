@@ -199,7 +199,7 @@ def run(settings: Settings, assignment_id: str, submission: Path, results: Path,
     started = time.monotonic()
     assignment = as_assignment(settings, assignment_id)
     if reference.cache_path(settings, assignment).is_file():
-        settings = zygote.for_one_kernel(settings)     # one kernel: a fork server cannot pay off
+        settings = zygote.for_one_kernel(settings)     # one kernel in a container of the instructor's memory
     notebook, message = find_notebook(submission, assignment.id)
     if notebook is None:
         result = GradeResult(assignment=assignment.id, max_score=assignment.max_score,
