@@ -149,8 +149,8 @@ def freeze():
     kernel's collections never walk the hundreds of thousands of preloaded objects (a full
     collection after the figure drawn once made the notebooks' figures render 2x slower), nor
     write to their pages (copy on write). No collection first: it took 0.2 s of the server's
-    start, and what it would free (the imports' reference cycles) is a few megabytes shared by
-    every kernel."""
+    start, and what it would free (the imports' reference cycles) is about 12 MB of the server's
+    790 MB, shared by every kernel."""
     import gc
     gc.freeze()
 
