@@ -20,7 +20,7 @@ from ..config import CourseError, Settings
 from ..execution import bwrap, zygote
 from ..assignment import Assignment, load
 from .grade import grade_notebook, prepared
-from .gradebook import GradebookRecorder, load_roster, manual_scores
+from .gradebook import load_roster, manual_scores, prepare as prepare_gradebook, record_grades
 from .reference import attach, reference_seconds
 from .results import GradeResult, all_failed, hand_results
 
@@ -219,64 +219,44 @@ def grade_folder(settings: Settings, submitted: Path, out: Path, jobs: int = 1,
     kept = [row for row in _previous_rows(out / "grades.csv")
             if (row.get("student"), row.get("assignment")) not in regraded]
 
-    # nbgrader's gradebook, for nbgrader's own tools: each result recorded as it comes (while the
-    # workers grade the next ones), committed once at the end; grades.csv is already safe
-    recorder = GradebookRecorder(out / "gradebook.db", settings, assignments,
-                                 expected={sub.assignment for sub in subs})
-    gradebook_failed: list[str] = []
-
     def done(row: dict) -> None:
         """Keep a finished result and rewrite grades.csv with every row so far (atomically): a
         crash or a kill loses at most the submissions in flight."""
         results.append(row)
         report.write_csv(out / "grades.csv",
                          kept + [report.csv_row(GradeResult.from_dict(r)) for r in results])
-        if not gradebook_failed:
-            try:
-                recorder.add(GradeResult.from_dict(row))
-            except Exception as e:
-                gradebook_failed.append(f"{type(e).__name__}: {e}")
-                recorder.close()            # nothing of this batch reaches the gradebook
 
-    try:
-        bar = tqdm(total=len(subs), desc="grading", unit="notebook", disable=not progress)
-        if jobs <= 1 or len(subs) <= 1:
-            for sub in subs:
-                done(_grade_one(settings, sub, out, assignments.get(sub.assignment), hidden,
-                                manual.get((sub.student, sub.assignment))))
+    bar = tqdm(total=len(subs), desc="grading", unit="notebook", disable=not progress)
+    if jobs <= 1 or len(subs) <= 1:
+        for sub in subs:
+            done(_grade_one(settings, sub, out, assignments.get(sub.assignment), hidden,
+                            manual.get((sub.student, sub.assignment))))
+            bar.update()
+    else:
+        with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker,
+                                 initargs=(settings, hidden)) as pool:
+            futures = {pool.submit(_grade_in_worker, settings, sub, out, assignments.get(sub.assignment), hidden,
+                                   manual.get((sub.student, sub.assignment))): sub
+                       for sub in longest_first(settings, subs, assignments)}
+            prepare_gradebook()     # while the workers grade: not after the last notebook
+            for future in as_completed(futures):
+                sub = futures[future]
+                try:
+                    row, kernels = future.result()
+                    zygote.absorb(kernels)
+                except Exception as e:  # the worker itself died
+                    row = GradeResult(assignment=sub.assignment, student=sub.student,
+                                      status="error", error=f"grading worker failed: {e}").to_dict()
+                done(row)
                 bar.update()
-        else:
-            with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker,
-                                     initargs=(settings, hidden)) as pool:
-                futures = {pool.submit(_grade_in_worker, settings, sub, out, assignments.get(sub.assignment), hidden,
-                                       manual.get((sub.student, sub.assignment))): sub
-                           for sub in longest_first(settings, subs, assignments)}
-                for future in as_completed(futures):
-                    sub = futures[future]
-                    try:
-                        row, kernels = future.result()
-                        zygote.absorb(kernels)
-                    except Exception as e:  # the worker itself died
-                        row = GradeResult(assignment=sub.assignment, student=sub.student,
-                                          status="error", error=f"grading worker failed: {e}").to_dict()
-                    done(row)
-                    bar.update()
-        bar.close()
-    except BaseException:            # stopped (Ctrl-C) or failed: nothing of it is committed
-        recorder.close()
-        raise
+    bar.close()
     graded = [GradeResult.from_dict(r) for r in results]
     report.write_csv(out / "grades.csv", kept + [report.csv_row(r) for r in graded])
-    try:
-        if not gradebook_failed:
-            recorder.commit()
+    try:   # nbgrader's gradebook, for nbgrader's own tools; grades.csv above is already safe
+        record_grades(out / "gradebook.db", graded, settings, assignments)
     except Exception as e:
-        gradebook_failed.append(f"{type(e).__name__}: {e}")
-    finally:
-        recorder.close()
-    if gradebook_failed:
         print(f"warning: grades.csv is written, but {out / 'gradebook.db'} could not be updated: "
-              f"{gradebook_failed[0]}", file=sys.stderr)
+              f"{type(e).__name__}: {e}", file=sys.stderr)
     return sorted(graded, key=lambda r: (r.student, r.assignment))
 
 

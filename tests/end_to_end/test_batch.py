@@ -209,7 +209,7 @@ def test_the_reference_run_keeps_how_long_it_took(settings, tmp_path, monkeypatc
     assert 0 < reference_seconds(settings, ASSIGNMENT) <= took
 
 
-def _fake_batch(settings, tmp_path, monkeypatch, points: float, log: list):
+def _fake_batch(settings, tmp_path, monkeypatch, points: float):
     """A batch of three pooling submissions whose grading is faked (every test ``points``, or its
     maximum when smaller): what the parent does with the rows, without the kernels."""
     from course_grader.assignment import load
@@ -220,7 +220,6 @@ def _fake_batch(settings, tmp_path, monkeypatch, points: float, log: list):
     tests = [(grade_id(c), cell_points(c)) for c in load(settings, "pooling").test_cells]
 
     def fake_grade_one(settings, sub, out, assignment, hidden, manual):
-        log.append(("graded", sub.student))
         results = [TestResult(name=name, points=min(points, most), max_points=most, passed=points >= most)
                    for name, most in tests]
         return GradeResult(assignment=sub.assignment, student=sub.student, tests=results,
@@ -236,21 +235,14 @@ def _fake_batch(settings, tmp_path, monkeypatch, points: float, log: list):
     return submitted
 
 
-def test_the_gradebook_records_each_result_as_it_comes_and_commits_once(settings, tmp_path, monkeypatch, capsys):
-    """Each row reaches the (uncommitted) gradebook when its grading ends, so that a batch's end
-    is one commit; a failure while recording keeps grades.csv whole, says so, and leaves the
-    gradebook as the last batch wrote it."""
+def test_a_gradebook_that_cannot_be_written_loses_no_grade(settings, tmp_path, monkeypatch, capsys):
+    """The gradebook is written in one transaction at the batch's end: a failure part way keeps
+    grades.csv whole, says so, and leaves the gradebook as the last batch wrote it (none of the
+    new batch's records, not even those before the failure)."""
     from nbgrader.api import Gradebook
-    from course_grader.grading.gradebook import GradebookRecorder
 
-    log: list = []
-    add, commit = GradebookRecorder.add, GradebookRecorder.commit
-    monkeypatch.setattr(GradebookRecorder, "add", lambda self, r: (log.append(("recorded", r.student)), add(self, r)))
-    monkeypatch.setattr(GradebookRecorder, "commit", lambda self: (log.append(("commit",)), commit(self))[1])
     out = tmp_path / "out"
-    grade_folder(settings, _fake_batch(settings, tmp_path, monkeypatch, 1.0, log), out, jobs=1, progress=False)
-    assert log == [("graded", "ann"), ("recorded", "ann"), ("graded", "ben"), ("recorded", "ben"),
-                   ("graded", "cat"), ("recorded", "cat"), ("commit",)]
+    grade_folder(settings, _fake_batch(settings, tmp_path, monkeypatch, 1.0), out, jobs=1, progress=False)
 
     def scores():
         with Gradebook(f"sqlite:///{out / 'gradebook.db'}") as gb:
@@ -260,17 +252,18 @@ def test_the_gradebook_records_each_result_as_it_comes_and_commits_once(settings
     assert len(set(first.values())) == 1 and first["ann"] > 0
 
     calls = []
+    create = Gradebook.update_or_create_submission
 
-    def fails_second(self, result):
-        calls.append(result.student)
+    def fails_second(self, *args, **kwargs):
+        calls.append(args[1])
         if len(calls) == 2:
             raise RuntimeError("disk full")
-        return add(self, result)
+        return create(self, *args, **kwargs)
 
-    monkeypatch.setattr(GradebookRecorder, "add", fails_second)
+    monkeypatch.setattr(Gradebook, "update_or_create_submission", fails_second)
     capsys.readouterr()
-    grade_folder(settings, _fake_batch(settings, tmp_path, monkeypatch, 0.0, []), out, jobs=1, progress=False)
-    assert calls == ["ann", "ben"]                   # no more recording after the failure
+    grade_folder(settings, _fake_batch(settings, tmp_path, monkeypatch, 0.0), out, jobs=1, progress=False)
+    assert calls == ["ann", "ben"]
     assert "could not be updated: RuntimeError: disk full" in capsys.readouterr().err
     rows = {r["student"]: float(r["score"]) for r in report.read_csv(out / "grades.csv")}
     assert rows == {"ann": 0.0, "ben": 0.0, "cat": 0.0}
