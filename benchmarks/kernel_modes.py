@@ -276,7 +276,7 @@ def main(argv=None) -> int:
     checks = {m: statistics.median(check_seconds(light, m) for _ in range(args.repeats))
               for m in ("fresh", "prewarmed", "auto")}
     print(f"\n`course check` of the {light} reference, end to end: fresh {checks['fresh']:.1f} s, "
-          f"pre-warmed {checks['prewarmed']:.1f} s, default (auto: fresh for one kernel) {checks['auto']:.1f} s")
+          f"pre-warmed {checks['prewarmed']:.1f} s, default (auto: pre-warmed where the sandbox runs) {checks['auto']:.1f} s")
     seconds, torch = grader_start(args.repeats)
     print(f"\ngrader start (a new process's imports): {seconds:.2f} s, torch {'imported' if torch else 'not imported'}")
     print(f"gradebook.db, new: 1 result {gradebook_seconds(settings, 1):.2f} s, "
