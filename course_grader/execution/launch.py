@@ -283,6 +283,63 @@ def remove_ipc_dir(km: GradingKernelManager) -> None:
         shutil.rmtree(km.ipc_dir, ignore_errors=True)
 
 
+class KernelConsole:
+    """The kernel process's own stdout and stderr: not the notebook's outputs (ipykernel sends
+    those as messages) but what reaches the file descriptors themselves: ``os.write(1, ...)``,
+    a subprocess's output, C libraries' warnings, the wrapper's and relay's errors. They go to
+    a pipe whose reader, a thread of the grader, keeps only the last ``keep`` bytes: no
+    submission can flood the grader's console or a CI log (they used to be the grader's own),
+    nor block on a full pipe; ``tail()`` explains a kernel that could not start.
+
+    ``fd`` is given to the kernel's launch as its stdout and stderr; ``launched()`` then closes
+    the grader's copy, so that the reader ends when the kernel and every process that
+    inherited it have ended."""
+
+    def __init__(self, keep: int = 4096):
+        import threading
+
+        self.keep = keep
+        self.total = 0
+        self._tail = bytearray()
+        read_fd, self.fd = os.pipe()
+        self._reader = threading.Thread(target=self._read, args=(read_fd,), daemon=True,
+                                        name="kernel-console")
+        self._reader.start()
+
+    def _read(self, read_fd: int) -> None:
+        try:
+            while True:
+                chunk = os.read(read_fd, 1 << 16)
+                if not chunk:
+                    return
+                self.total += len(chunk)
+                self._tail += chunk
+                del self._tail[:-self.keep]
+        except OSError:
+            pass
+        finally:
+            os.close(read_fd)
+
+    def launched(self) -> None:
+        """Close the grader's copy of the writing end (the kernel has its own); never raises."""
+        fd, self.fd = self.fd, -1
+        if fd >= 0:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+
+    def tail(self, lines: int = 3, wait: float = 0.0) -> str:
+        """The last ``lines`` lines written that say something (not blank, not a traceback's
+        ``^^^^`` markers), after waiting up to ``wait`` seconds for the writers to end, on one
+        line, joined by " | "."""
+        if wait:
+            self._reader.join(wait)
+        text = bytes(self._tail).decode("utf-8", "replace")
+        said = [line.strip() for line in text.splitlines() if line.strip(" \t^~")]
+        return " | ".join(said[-lines:])
+
+
 def kernel_manager(settings: Settings, workdir: Path, hidden: tuple = ()) -> GradingKernelManager:
     """A manager for one grading kernel working in ``workdir``; ``hidden``: folders the
     sandbox never shows besides the course root (see ``bwrap.bwrap_args``).

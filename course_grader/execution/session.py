@@ -129,6 +129,7 @@ class KernelSession:
         self.fatal = ""
         self.started = time.monotonic()
         self.client = self.km = None
+        self.console = None            # the kernel process's own stdout and stderr (KernelConsole)
         self._setup = None
         # the client's notebook: the prelude at 0, the notebook's cell i at i + 1 (grown in run)
         self.nb = nbformat.v4.new_notebook()
@@ -154,8 +155,13 @@ class KernelSession:
             self.client._bytes_in_cell = {}
             env = kernel_env(settings, self.workdir)
             env[KERNEL_MARK] = self.km.mark
-            self._setup = self.client.setup_kernel(env=env, cwd=str(self.workdir))
-            self._setup.__enter__()
+            self.console = launch.KernelConsole()
+            self._setup = self.client.setup_kernel(env=env, cwd=str(self.workdir),
+                                                   stdout=self.console.fd, stderr=self.console.fd)
+            try:
+                self._setup.__enter__()
+            finally:
+                self.console.launched()
             unsealed = launch.seal_ipc_dir(self.km)   # the kernel's sockets exist: no more files there
             if unsealed:
                 self.fatal = f"the grading kernel could not be prepared: {unsealed}"
@@ -170,14 +176,19 @@ class KernelSession:
         except CourseError:     # grading must not run here (the sandbox policy): not the student's
             raise
         except Exception as e:  # the kernel did not start, or the client broke
-            self.failed(e)
+            self.failed(e, starting=True)
         return self.fatal
 
-    def failed(self, e: Exception) -> None:
-        """Note that the kernel or the client broke with ``e`` (unless a reason is known already)."""
+    def failed(self, e: Exception, starting: bool = False) -> None:
+        """Note that the kernel or the client broke with ``e`` (unless a reason is known already);
+        ``starting``: before any of the notebook's code ran, when the last lines the kernel's
+        process wrote (its wrapper's, relay's or Python's errors) say why, and are added."""
         if not self.fatal:
             reason = self.km.exit_reason() if self.km is not None and "died" in str(e) else ""
             self.fatal = f"the kernel failed: {type(e).__name__}: {e}" + (f" ({reason})" if reason else "")
+            said = self.console.tail(wait=1.0) if starting and self.console is not None else ""
+            if said:
+                self.fatal += f"; it wrote: {said}"
 
     def run(self, cell, i: int, result: CellResult | None = None,
             remaining: float | None = None) -> CellResult:

@@ -465,3 +465,50 @@ def test_one_kernel_commands_under_auto(settings, monkeypatch, tmp_path):
     with pytest.raises(Warmed) as warmed:
         cli.main(["check", str(ROOT / "source" / "pooling" / "pooling.ipynb")])
     assert str(warmed.value) == "auto"
+
+@pytest.mark.parametrize("kernel_mode", ["fresh", "prewarmed"])
+def test_what_a_kernel_writes_to_its_own_stdout_stays_out_of_the_graders_console(settings, tmp_path,
+                                                                                kernel_mode, capfd):
+    """``os.write(1, ...)``, a subprocess's output and C libraries' messages reach the kernel
+    process's own file descriptors: ipykernel shows them in the cell, and echoed them to the
+    grader's console too (a flood there from any submission). They now go to a pipe whose last
+    4 KB the grader keeps (``launch.KernelConsole``)."""
+    from course_grader.execution import launch
+
+    s = replace(settings, sandbox="require", kernel_mode=kernel_mode, cell_timeout=60)
+    consoles = []
+    console = launch.KernelConsole
+
+    class Kept(console):
+        def __init__(self, *a, **k):
+            super().__init__(*a, **k)
+            consoles.append(self)
+
+    capfd.readouterr()
+    try:
+        launch.KernelConsole = Kept
+        texts = run_cells(s, tmp_path, "import os, subprocess\n"
+                                       "os.write(1, b'FLOOD-OUT ' * 200000)\n"
+                                       "os.write(2, b'FLOOD-ERR\\n')\n"
+                                       "subprocess.run(['echo', 'FLOOD-SUB'])\n"
+                                       "print('done')")
+    finally:
+        launch.KernelConsole = console
+        zygote.close_all()
+    assert "FLOOD-OUT" in texts[0]               # the cell still shows it (up to its 200 kB of output)
+    seen = capfd.readouterr()
+    assert "FLOOD" not in seen.out and "FLOOD" not in seen.err
+    assert len(consoles) == 1
+    consoles[0]._reader.join(10)
+    assert consoles[0].total >= 2_000_000 and len(consoles[0]._tail) <= 4096
+    assert "FLOOD-SUB" in consoles[0].tail()
+
+
+def test_a_kernel_that_cannot_start_says_what_it_wrote(settings, tmp_path):
+    """Before any of the notebook's code runs, the last lines the kernel's process wrote (here
+    the limits wrapper's error: a memory limit too small for Python) are added to the reason the
+    row gives."""
+    s = replace(settings, sandbox="require", kernel_mode="fresh", memory_limit_mb=16, startup_timeout=30)
+    run = run_notebook(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("print(1)")]), tmp_path, s)
+    assert run.fatal.startswith("the kernel failed"), run.fatal
+    assert "; it wrote: " in run.fatal, run.fatal
