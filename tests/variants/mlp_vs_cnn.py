@@ -476,3 +476,149 @@ VARIANTS = [
 #: A wrong variant that passes every visible test and loses exactly one hidden test
 #: (tests/end_to_end/test_colab.py teaches with it; docs/authoring.md).
 SUBTLE_VARIANT = "eval_len_dataset"
+
+# ------------------------------------------------------------------ audit 2026-12-05 (second grader)
+
+# One model made when the cell runs, returned by every call: not "a new network at every call".
+MLP_SHARED_INSTANCE = '''
+_mlp = nn.Sequential(nn.Flatten(), nn.Linear(784, 128), nn.ReLU(), nn.Linear(128, 10))
+
+
+def build_mlp():
+    return _mlp
+'''
+
+# Built on the first call and cached: every later call returns the same model.
+CNN_BUILT_ONCE = '''
+_cnn = None
+
+
+def build_cnn():
+    global _cnn
+    if _cnn is None:
+        _cnn = nn.Sequential(
+            nn.Conv2d(1, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(8, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Flatten(), nn.Linear(16 * 7 * 7, 32), nn.ReLU(), nn.Linear(32, 10))
+    return _cnn
+'''
+
+# The text accepts a final log-softmax; here as F.log_softmax at the end of forward.
+CNN_FORWARD_LOG_SOFTMAX = '''
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 10, 3, padding=1)
+        self.conv2 = nn.Conv2d(10, 16, 3, padding=1)
+        self.fc1 = nn.Linear(16 * 7 * 7, 48)
+        self.fc2 = nn.Linear(48, 10)
+
+    def forward(self, x):
+        x = F.max_pool2d(F.relu(self.conv1(x)), 2)
+        x = F.max_pool2d(F.relu(self.conv2(x)), 2)
+        x = x.view(x.size(0), -1)
+        x = self.fc2(F.relu(self.fc1(x)))
+        return F.log_softmax(x, dim=1)
+
+
+def build_cnn():
+    return Net()
+'''
+
+# Flattens with reshape(features, -1).t(): the shape is (N, 784), but each row mixes the
+# features of all the images of the batch.
+CNN_FLATTEN_MIXES_BATCH = '''
+class CNN(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 8, 3, padding=1)
+        self.conv2 = nn.Conv2d(8, 16, 3, padding=1)
+        self.fc1 = nn.Linear(16 * 7 * 7, 32)
+        self.fc2 = nn.Linear(32, 10)
+
+    def forward(self, x):
+        x = F.max_pool2d(F.relu(self.conv1(x)), 2)
+        x = F.max_pool2d(F.relu(self.conv2(x)), 2)
+        x = x.reshape(16 * 7 * 7, -1).t()          # (N, 784), but not image by image
+        return self.fc2(F.relu(self.fc1(x)))
+
+
+def build_cnn():
+    return CNN()
+'''
+
+EVAL_LAST_BATCH_ONLY = '''
+def evaluate(model, loader):
+    device = next(model.parameters()).device
+    model.eval()
+    with torch.no_grad():
+        for x, y in loader:
+            x, y = x.to(device), y.to(device)
+            accuracy = (model(x).argmax(1) == y).float().mean().item()
+    return accuracy
+'''
+
+EVAL_ROUNDED = '''
+def evaluate(model, loader):
+    device = next(model.parameters()).device
+    model.eval()
+    correct, total = 0, 0
+    with torch.no_grad():
+        for x, y in loader:
+            x, y = x.to(device), y.to(device)
+            correct += (model(x).argmax(1) == y).sum().item()
+            total += y.numel()
+    return round(correct / total, 4)
+'''
+
+# Moves the model (and the batches) to the notebook's `device` instead of using the model's own.
+EVAL_MOVES_MODEL_TO_GLOBAL_DEVICE = '''
+def evaluate(model, loader):
+    model.to(device)
+    model.eval()
+    correct, total = 0, 0
+    with torch.no_grad():
+        for x, y in loader:
+            x, y = x.to(device), y.to(device)
+            correct += (model(x).argmax(1) == y).sum().item()
+            total += len(y)
+    return correct / total
+'''
+
+# The PyTorch tutorial's loop: torch.max(outputs.data, 1), labels.size(0), a grad-mode context.
+EVAL_TUTORIAL_SET_GRAD_ENABLED = '''
+def evaluate(model, loader):
+    model.train(False)
+    dev = next(model.parameters()).device
+    correct = 0
+    total = 0
+    with torch.set_grad_enabled(False):
+        for data in loader:
+            images, labels = data
+            images, labels = images.to(dev), labels.to(dev)
+            outputs = model(images)
+            _, predicted = torch.max(outputs.data, 1)
+            total += labels.size(0)
+            correct += (predicted == labels).sum().item()
+    return correct / total
+'''
+
+VARIANTS += [
+    Variant("mlp_shared_instance", {"build_mlp": MLP_SHARED_INSTANCE}, frozenset({"test_build_mlp"}),
+            "returns one module-level model at every call instead of a new one"),
+    Variant("cnn_built_once", {"build_cnn": CNN_BUILT_ONCE}, frozenset({"test_build_cnn"}),
+            "builds the CNN on the first call and returns that same model on every later call"),
+    Variant("cnn_forward_log_softmax", {"build_cnn": CNN_FORWARD_LOG_SOFTMAX}, frozenset(),
+            "correct (the text accepts a log-softmax): F.log_softmax at the end of forward, x.view flatten"),
+    Variant("cnn_flatten_mixes_batch", {"build_cnn": CNN_FLATTEN_MIXES_BATCH}, frozenset({"test_cnn_trained"}),
+            "flattens with reshape(784, -1).t(): right shape, but each row mixes the images of the batch"),
+    Variant("eval_last_batch_only", {"evaluate": EVAL_LAST_BATCH_ONLY}, frozenset({"test_evaluate"}),
+            "returns the accuracy of the last batch only (overwritten in the loop)"),
+    Variant("eval_rounded", {"evaluate": EVAL_ROUNDED}, frozenset({"test_evaluate"}),
+            "rounds the accuracy to 4 decimals: off by more than 1e-6"),
+    Variant("eval_moves_model_to_global_device", {"evaluate": EVAL_MOVES_MODEL_TO_GLOBAL_DEVICE},
+            frozenset({"test_evaluate_modes"}),
+            "moves the model to the notebook's global `device` instead of following the model's"),
+    Variant("eval_tutorial_set_grad_enabled", {"evaluate": EVAL_TUTORIAL_SET_GRAD_ENABLED}, frozenset(),
+            "correct: the tutorial's torch.max(outputs.data, 1), model.train(False), set_grad_enabled(False) block"),
+]
