@@ -692,3 +692,120 @@ VARIANTS += [
 #: A wrong variant that passes every visible test and loses exactly one hidden test
 #: (tests/end_to_end/test_colab.py teaches with it; docs/authoring.md).
 SUBTLE_VARIANT = "time_it_syncs_after_reading_clock"
+
+# ---------------------------------------------------------------------------------------------
+# Audit 2026-12-05, second grader: more students' timers and steps.
+_SYNC_HELPERS = """
+    on_gpu = torch.device(device).type == "cuda"
+
+    def sync():
+        if on_gpu:
+            torch.cuda.synchronize()
+
+"""
+
+VARIANTS += [
+    Variant(
+        name="time_it_returns_total",
+        why="returns the total of the timed durations instead of their median",
+        lost=frozenset({MEDIAN}),
+        replace={"time_it": _DOC_TIME_IT + _SYNC_HELPERS + '''
+    for _ in range(warmup):
+        fn()
+    total = 0.0
+    for _ in range(repeats):
+        sync()
+        start = time.perf_counter()
+        fn()
+        sync()
+        total += time.perf_counter() - start
+    return total
+'''},
+    ),
+    Variant(
+        name="time_it_no_warmup",
+        why="forgets the warm-up calls: fn is called `repeats` times only",
+        lost=frozenset({TI}),
+        replace={"time_it": _DOC_TIME_IT + _SYNC_HELPERS + '''
+    durations = []
+    for _ in range(repeats):
+        sync()
+        start = time.perf_counter()
+        fn()
+        sync()
+        durations.append(time.perf_counter() - start)
+    return float(statistics.median(durations))
+'''},
+    ),
+    Variant(
+        name="time_it_syncs_after_starting_clock",
+        why="synchronises after starting the clock, so the warm-up's queued work lands in the first timed call",
+        lost=frozenset({CUDA}),
+        replace={"time_it": _DOC_TIME_IT + _SYNC_HELPERS + '''
+    for _ in range(warmup):
+        fn()
+    durations = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        sync()
+        fn()
+        sync()
+        durations.append(time.perf_counter() - start)
+    return float(statistics.median(durations))
+'''},
+    ),
+    Variant(
+        name="time_it_torch_quantile",
+        why="correct: durations in a float64 tensor, torch.quantile(..., 0.5) (the mean of the middle two), .item()",
+        replace={"time_it": _DOC_TIME_IT + '''
+    dev = torch.device(device)
+    [fn() for _ in range(warmup)]
+    times = torch.empty(repeats, dtype=torch.float64)
+    for i in range(repeats):
+        if dev.type == "cuda":
+            torch.cuda.synchronize(dev)
+        t0 = time.perf_counter()
+        fn()
+        if dev.type == "cuda":
+            torch.cuda.synchronize(dev)
+        times[i] = time.perf_counter() - t0
+    return torch.quantile(times, 0.5).item()
+'''},
+    ),
+    Variant(
+        name="step_model_not_moved",
+        why="moves the batch to the device but forgets model.to(device)",
+        lost=frozenset({DEVICE}),
+        replace={"time_training_step": _DOC_STEP + '''
+    images = torch.rand(batch_size, 1, 28, 28).to(device)
+    labels = torch.randint(0, 10, (batch_size,)).to(device)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
+
+    def step():
+        optimizer.zero_grad()
+        nn.functional.cross_entropy(model(images), labels).backward()
+        optimizer.step()
+
+    return time_it(step, device)
+'''},
+    ),
+    Variant(
+        name="step_optimizer_closure",
+        why="correct: optimizer.step(closure), the closure zeroes the gradients, computes the loss and backpropagates",
+        replace={"time_training_step": _DOC_STEP + '''
+    model = model.to(device)
+    x = torch.rand(batch_size, 1, 28, 28, device=device)
+    y = torch.randint(0, 10, (batch_size,), device=device)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.05)
+    loss_fn = nn.CrossEntropyLoss()
+
+    def closure():
+        optimizer.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        return loss
+
+    return time_it(lambda: optimizer.step(closure), device)
+'''},
+    ),
+]
