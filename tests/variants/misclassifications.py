@@ -748,8 +748,9 @@ VARIANTS = [
        "shows images 0..K-1 instead of the images at indices"),
     _v("plot_square_grid", "plot_misclassified", PLOT_SQUARE_GRID, {"test_plot_misclassified_edges"},
        "issue 11: an int(sqrt(K)) x int(sqrt(K)) grid, which drops images unless K is a square"),
-    _v("plot_own_grid_truncated", "plot_misclassified", PLOT_OWN_GRID_TRUNCATED, set(),
-       "right: own 4-column grid, spare axes hidden, reversed colormap, percentage truncated"),
+    _v("plot_own_grid_truncated", "plot_misclassified", PLOT_OWN_GRID_TRUNCATED, {"test_plot_misclassified"},
+       "own 4-column grid (right), but int(100 * p) truncates the percentage the text asks to round "
+       "(0.7785 gives 77%, not 78%); full marks before the 2026-12-05 audit"),
     # Part 4a
     _v("cm_transposed", "confusion_matrix", CM_TRANSPOSED,
        {"test_confusion_matrix", "test_confusion_matrix_edges"}, "rows are predicted classes"),
@@ -833,3 +834,142 @@ VARIANTS = [
 #: A wrong variant that passes every visible test and loses exactly one hidden test
 #: (tests/end_to_end/test_colab.py teaches with it; docs/authoring.md).
 SUBTLE_VARIANT = "mcp_keeps_zeros"
+
+# ------------------------------------------------------------------ audit 2026-12-05, second grader
+
+# The softmax probability of the TRUE class instead of the predicted one.
+PREDICT_PROB_OF_TRUE_CLASS = '''
+def predict(model, loader):
+    dev = next(model.parameters()).device
+    model.eval()
+    preds, targets, probs = [], [], []
+    with torch.no_grad():
+        for x, y in loader:
+            p = F.softmax(model(x.to(dev)), dim=1).cpu()
+            preds.append(p.argmax(dim=1))
+            targets.append(y.cpu())
+            probs.append(p[torch.arange(len(y)), y.cpu()])
+    return torch.cat(preds), torch.cat(targets).long(), torch.cat(probs)
+'''
+
+# Python lists of numbers, gather for the confidence.
+PREDICT_GATHER_LISTS = '''
+def predict(model, loader):
+    model.eval()
+    where = next(model.parameters()).device
+    preds, targets, probs = [], [], []
+    with torch.no_grad():
+        for images, labels in loader:
+            p = torch.softmax(model(images.to(where)), dim=-1)
+            top = p.argmax(dim=-1, keepdim=True)
+            preds += top.squeeze(1).tolist()
+            targets += labels.tolist()
+            probs += p.gather(1, top).squeeze(1).tolist()
+    return (torch.tensor(preds, dtype=torch.int64), torch.tensor(targets, dtype=torch.int64),
+            torch.tensor(probs))
+'''
+
+# Right predictions' probabilities set to -1, then the k largest: right predictions fill the list
+# when there are fewer than k mistakes.
+FIND_MASKED_ARGSORT = '''
+def find_misclassified(preds, targets, probs, k):
+    scores = probs.clone()
+    scores[preds == targets] = -1.0
+    return torch.argsort(scores, descending=True, stable=True)[:k]
+'''
+
+# The same mask with -inf, trimmed to the number of mistakes.
+FIND_MASKED_INF_TRIMMED = '''
+def find_misclassified(preds, targets, probs, k):
+    wrong = preds != targets
+    scores = torch.where(wrong, probs.double(), torch.tensor(float("-inf"), dtype=torch.float64))
+    order = torch.argsort(scores, descending=True, stable=True)
+    return order[:min(k, int(wrong.sum()))]
+'''
+
+# The existing own-grid variant, rounding the percentage with round() as the text asks.
+PLOT_OWN_GRID_ROUNDED = PLOT_OWN_GRID_TRUNCATED.replace("int(100 * float(probs[i]))", "round(100 * float(probs[i]))")
+
+CM_SKLEARN = '''
+from sklearn.metrics import confusion_matrix as sk_confusion_matrix
+
+
+def confusion_matrix(preds, targets, num_classes=10):
+    cm = sk_confusion_matrix(targets.numpy(), preds.numpy(), labels=list(range(num_classes)))
+    return torch.from_numpy(cm).long()
+'''
+
+CM_SKLEARN_NO_LABELS = '''
+from sklearn.metrics import confusion_matrix as sk_confusion_matrix
+
+
+def confusion_matrix(preds, targets, num_classes=10):
+    return torch.from_numpy(sk_confusion_matrix(targets.numpy(), preds.numpy())).long()
+'''
+
+PCM_MATSHOW = '''
+def plot_confusion_matrix(cm):
+    n = len(cm)
+    fig, ax = plt.subplots()
+    ax.matshow(cm, cmap="Oranges")
+    ax.set_xticks(list(range(n)))
+    ax.set_yticks(list(range(n)))
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    ax.set_title("confusion matrix", pad=20)
+    for t in range(n):
+        for p in range(n):
+            ax.text(p, t, f"{int(cm[t][p])}", ha="center", va="center")
+    return fig
+'''
+
+# Python's sort is stable also with reverse=True: equal counts keep their (true, pred) order.
+MCP_SORTED_REVERSE_STABLE = '''
+def most_confused_pairs(cm, k):
+    pairs = []
+    for t in range(cm.shape[0]):
+        for p in range(cm.shape[1]):
+            if t != p and cm[t, p].item() > 0:
+                pairs.append((t, p, cm[t, p].item()))
+    return sorted(pairs, key=lambda pair: pair[2], reverse=True)[:k]
+'''
+
+# The largest off-diagonal entry, k times; argmax returns the first of equal maxima (row-major).
+MCP_REPEATED_ARGMAX = '''
+def most_confused_pairs(cm, k):
+    off = cm.clone().long()
+    off.fill_diagonal_(0)
+    n = off.shape[1]
+    result = []
+    for _ in range(k):
+        flat = int(off.argmax())
+        t, p = divmod(flat, n)
+        if off[t, p] <= 0:
+            break
+        result.append((t, p, int(off[t, p])))
+        off[t, p] = 0
+    return result
+'''
+
+VARIANTS += [
+    _v("predict_prob_of_true_class", "predict", PREDICT_PROB_OF_TRUE_CLASS, {"test_predict", "test_predict_modes"},
+       "probs is the softmax probability of the true class, not of the predicted one"),
+    _v("predict_gather_lists", "predict", PREDICT_GATHER_LISTS, set(),
+       "right: Python lists of labels and confidences, softmax gathered at the argmax"),
+    _v("find_masked_argsort", "find_misclassified", FIND_MASKED_ARGSORT, {"test_find_misclassified_edges"},
+       "masks right predictions with -1 and takes the top k: right predictions fill in when there are fewer mistakes"),
+    _v("find_masked_inf_trimmed", "find_misclassified", FIND_MASKED_INF_TRIMMED, set(),
+       "right: right predictions masked with -inf, stable descending argsort, trimmed to the number of mistakes"),
+    _v("plot_own_grid_rounded", "plot_misclassified", PLOT_OWN_GRID_ROUNDED, set(),
+       "right: own 4-column grid, spare axes hidden, reversed colormap, percentage with round()"),
+    _v("cm_sklearn", "confusion_matrix", CM_SKLEARN, set(),
+       "right: sklearn.metrics.confusion_matrix(y_true, y_pred, labels=range(C)) as an int64 tensor"),
+    _v("cm_sklearn_no_labels", "confusion_matrix", CM_SKLEARN_NO_LABELS, {"test_confusion_matrix_edges"},
+       "sklearn without labels=: the matrix covers only the classes present in the data"),
+    _v("pcm_matshow", "plot_confusion_matrix", PCM_MATSHOW, set(),
+       "right: matshow (tick labels on top), title padded, counts from cm[t][p]"),
+    _v("mcp_sorted_reverse_stable", "most_confused_pairs", MCP_SORTED_REVERSE_STABLE, set(),
+       "right: sorted by count with reverse=True, which keeps the (true, pred) order of equal counts"),
+    _v("mcp_repeated_argmax", "most_confused_pairs", MCP_REPEATED_ARGMAX, set(),
+       "right: the off-diagonal argmax k times (the first of equal maxima in row-major order)"),
+]
