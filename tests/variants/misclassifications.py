@@ -699,12 +699,13 @@ VARIANTS = [
        "never calls model.eval(): dropout stays on"),
     _v("predict_global_device", "predict", PREDICT_GLOBAL_DEVICE, _GLOBAL_DEVICE_LOST,
        "moves batches to the notebook's global `device` instead of the model's"),
-    _v("predict_softmax_dim0", "predict", PREDICT_SOFTMAX_DIM0, {"test_predict", "test_predict_modes"},
-       "softmax over the batch dimension"),
+    _v("predict_softmax_dim0", "predict", PREDICT_SOFTMAX_DIM0, {"test_predict"},
+       "softmax over the batch dimension: test_predict only (before the 2026-12-05 audit it cost test_predict_modes too)"),
     _v("predict_without_no_grad", "predict", PREDICT_NO_NO_GRAD, {"test_predict"},
        "no torch.no_grad(): probs carry a graph (requires_grad True)"),
-    _v("predict_max_logit", "predict", PREDICT_MAX_LOGIT, {"test_predict", "test_predict_modes"},
-       "returns the largest logit instead of its softmax probability"),
+    _v("predict_max_logit", "predict", PREDICT_MAX_LOGIT, {"test_predict"},
+       "returns the largest logit instead of its softmax probability: test_predict only (before the "
+       "2026-12-05 audit it cost test_predict_modes too)"),
     _v("predict_stack", "predict", PREDICT_STACK, {"test_predict", "test_predict_modes"},
        "torch.stack of the batches: fails when the last batch is smaller"),
     _v("predict_inference_mode", "predict", PREDICT_INFERENCE_MODE, set(),
@@ -952,8 +953,8 @@ def most_confused_pairs(cm, k):
 '''
 
 VARIANTS += [
-    _v("predict_prob_of_true_class", "predict", PREDICT_PROB_OF_TRUE_CLASS, {"test_predict", "test_predict_modes"},
-       "probs is the softmax probability of the true class, not of the predicted one"),
+    _v("predict_prob_of_true_class", "predict", PREDICT_PROB_OF_TRUE_CLASS, {"test_predict"},
+       "probs is the softmax probability of the true class, not of the predicted one: test_predict only"),
     _v("predict_gather_lists", "predict", PREDICT_GATHER_LISTS, set(),
        "right: Python lists of labels and confidences, softmax gathered at the argmax"),
     _v("find_masked_argsort", "find_misclassified", FIND_MASKED_ARGSORT, {"test_find_misclassified_edges"},
