@@ -809,3 +809,26 @@ VARIANTS += [
 '''},
     ),
 ]
+
+VARIANTS += [
+    Variant(
+        name="step_moves_batch_inside_step",
+        why="keeps the batch on the CPU and moves it to the device inside step(): a copy is timed at every "
+            "step (full marks before the 2026-12-05 audit)",
+        lost=frozenset({DEVICE}),
+        replace={"time_training_step": _DOC_STEP + '''
+    model = model.to(device)
+    images = torch.rand(batch_size, 1, 28, 28)
+    labels = torch.randint(0, 10, (batch_size,))
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
+
+    def step():
+        x, y = images.to(device), labels.to(device)
+        optimizer.zero_grad()
+        nn.functional.cross_entropy(model(x), y).backward()
+        optimizer.step()
+
+    return time_it(step, device)
+'''},
+    ),
+]
