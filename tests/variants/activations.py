@@ -482,6 +482,248 @@ VARIANTS += [
             frozenset({FILTERS_TITLES}), "titles 'kernel f+1/F': axes f is not titled with f"),
 ]
 
+# ---------------------------------------------------------------------------------------------
+# A grader's audit, as students write them: wrong details that cost their own test only, and
+# other correct routes (capture_getattr_lookup and filters_one_row_crashes_for_one_filter lost
+# test_capture_hooks / test_capture_unknown and test_plot_filters_titles before those tests
+# judged only their own detail).
+CAPTURE_DETACH_CPU = _capture(hook_body="activations[name] = output.detach().cpu()   # .cpu() of a CPU tensor is the same tensor")
+
+CAPTURE_GETATTR_LOOKUP = '''
+def capture_activations(model, x, layer_names):
+    for name in layer_names:
+        if not hasattr(model, name):                     # attributes: only direct children, not "features.0"
+            raise KeyError(f"no layer named {name!r}")
+    activations = {}
+
+    def make_hook(name):
+        def hook(module, inputs, output):
+            activations[name] = output.detach().clone()
+        return hook
+
+    handles = []
+    try:
+        for name in layer_names:
+            handles.append(getattr(model, name).register_forward_hook(make_hook(name)))
+        model(x)
+    finally:
+        for handle in handles:
+            handle.remove()
+    return {name: activations[name] for name in layer_names}
+'''
+
+CAPTURE_KEYERROR_WITHOUT_NAME = _capture(check=(
+    "    modules = dict(model.named_modules())\n"
+    "    if any(name not in modules for name in layer_names):\n"
+    "        raise KeyError(\"unknown layer name\")\n" + _MAKE_HOOK))
+
+CAPTURE_WALKS_NAMED_MODULES = '''
+def capture_activations(model, x, layer_names):
+    """Walks named_modules once, hooking the wanted ones (in the model's order)."""
+    wanted = set(layer_names)
+    known = {name for name, _ in model.named_modules()}
+    for name in layer_names:
+        if name not in known:
+            raise KeyError(name)
+    saved, handles = {}, []
+
+    def hook_for(name):
+        return lambda module, inputs, output: saved.update({name: output.detach().clone()})
+
+    try:
+        for name, module in model.named_modules():
+            if name in wanted:
+                handles.append(module.register_forward_hook(hook_for(name)))
+        model(x)
+    finally:
+        while handles:
+            handles.pop().remove()
+    return saved
+'''
+
+CAPTURE_PARTIAL_DEEPCOPY = '''
+import copy
+import functools
+
+
+def capture_activations(model, x, layer_names):
+    modules = dict(model.named_modules())
+    unknown = [n for n in layer_names if n not in modules]
+    if unknown:
+        raise KeyError(f"unknown layers: {', '.join(unknown)}")
+    store = {}
+
+    def save(name, module, inputs, output):
+        store[name] = copy.deepcopy(output.detach())
+
+    handles = [modules[n].register_forward_hook(functools.partial(save, n)) for n in layer_names]
+    try:
+        model(x)
+    finally:
+        for h in handles:
+            h.remove()
+    return store
+'''
+
+MAPS_MINMAX_NORMALISED = '''
+def plot_feature_maps(activation, max_maps=16):
+    maps = activation.detach().cpu()[:max_maps]
+    n = len(maps)
+    ncols = min(n, 8)
+    nrows = math.ceil(n / ncols)
+    fig, axes = plt.subplots(nrows, ncols, squeeze=False, figsize=(1.5 * ncols, 1.6 * nrows))
+    for c, ax in enumerate(axes.flat):
+        if c < n:
+            m = maps[c]
+            ax.imshow(((m - m.min()) / (m.max() - m.min() + 1e-8)).numpy(), cmap="gray")   # rescaled to [0, 1]
+            ax.set_title(f"ch {c}")
+        ax.axis("off")
+    fig.suptitle("Feature maps")
+    return fig
+'''
+
+MAPS_PYPLOT_STATE_MACHINE = '''
+def plot_feature_maps(activation, max_maps=16):
+    """pyplot's state machine: plt.subplot / plt.imshow / plt.title, a colorbar on every map."""
+    maps = activation.detach().cpu().numpy()
+    n = min(max_maps, maps.shape[0])
+    cols = 4
+    rows = (n - 1) // cols + 1
+    fig = plt.figure(figsize=(3 * cols, 2.5 * rows))
+    for i in range(n):
+        plt.subplot(rows, cols, i + 1)
+        plt.imshow(maps[i], cmap="viridis")
+        plt.colorbar()
+        plt.title("ch %d" % i)
+        plt.axis("off")
+    plt.suptitle("First %d feature maps" % n)
+    return fig
+'''
+
+MAPS_MATSHOW = '''
+def plot_feature_maps(activation, max_maps=16):
+    maps = activation.detach().cpu()[:max_maps]
+    fig, axes = plt.subplots(1, len(maps), squeeze=False, figsize=(2 * len(maps), 2))
+    for c, ax in enumerate(axes[0]):
+        ax.matshow(maps[c].numpy(), cmap="coolwarm")
+        ax.set_title(f"channel {c}")
+    fig.suptitle("feature maps")
+    return fig
+'''
+
+MAPS_CHANNEL_AS_XLABEL = '''
+def plot_feature_maps(activation, max_maps=16):
+    maps = activation.detach().cpu()[:max_maps]
+    n = len(maps)
+    ncols = min(n, 8)
+    nrows = math.ceil(n / ncols)
+    fig, axes = plt.subplots(nrows, ncols, squeeze=False, figsize=(1.5 * ncols, 1.6 * nrows))
+    for c, ax in enumerate(axes.flat):
+        if c < n:
+            ax.imshow(maps[c].numpy())
+            ax.set_xlabel(f"ch {c}")                             # a label under the map, not its title
+            ax.set_xticks([]); ax.set_yticks([])
+        else:
+            ax.axis("off")
+    fig.suptitle("Feature maps")
+    return fig
+'''
+
+FILTERS_MEAN_LAST_DIM = '''
+def plot_filters(conv_weight):
+    kernels = conv_weight.detach().cpu().mean(dim=-1)           # averages over KW, not over the channels
+    titles = [f"filter {f}" for f in range(len(kernels))]
+    return plots.show_images(kernels, titles=titles, title="Filters")
+'''
+
+FILTERS_NO_GRAD_CONTEXT = '''
+def plot_filters(conv_weight):
+    with torch.no_grad():
+        kernels = conv_weight.mean(dim=1).cpu().numpy()       # no graph under no_grad, so .numpy() works
+    n = kernels.shape[0]
+    cols = min(n, 8)
+    rows = -(-n // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(1.8 * cols, 2 * rows), squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    for f in range(n):
+        ax = axes.flat[f]
+        ax.imshow(kernels[f], cmap="gray")
+        ax.set_title(f"filter {f}")
+    fig.suptitle(f"{n} conv filters, averaged over input channels")
+    return fig
+'''
+
+FILTERS_ONE_ROW_CRASH = '''
+def plot_filters(conv_weight):
+    kernels = conv_weight.detach().cpu().mean(dim=1)
+    fig, axes = plt.subplots(1, len(kernels), figsize=(1.5 * len(kernels), 2))
+    for f, ax in enumerate(axes):                               # one filter: axes is a single Axes, not a list
+        ax.imshow(kernels[f].numpy(), cmap="gray")
+        ax.set_title(f"filter {f}")
+        ax.axis("off")
+    fig.suptitle("Filters")
+    return fig
+'''
+
+RF_PRODUCT_OF_ALL_STRIDES = '''
+def receptive_field(layers):
+    total_stride = 1
+    for _, stride in layers:
+        total_stride *= stride
+    return 1 + sum((kernel_size - 1) * total_stride for kernel_size, _ in layers)   # every layer gets the final jump
+'''
+
+RF_RECURSIVE = '''
+def receptive_field(layers):
+    """Recursive: the first layer's kernel, then the rest seen through its stride."""
+    if not layers:
+        return 1
+    (k, s), rest = layers[0], layers[1:]
+    return k + s * (receptive_field(rest) - 1)
+'''
+
+RF_FLOAT_NUMPY = '''
+def receptive_field(layers):
+    jumps = np.cumprod([1] + [s for _, s in layers[:-1]])
+    return 1 + float(np.sum([(k - 1) * j for (k, _), j in zip(layers, jumps)]))   # a float
+'''
+
+VARIANTS += [
+    Variant("capture_detach_cpu_no_copy", {"capture_activations": CAPTURE_DETACH_CPU}, frozenset({VALUES}),
+            "output.detach().cpu() instead of a clone: on a CPU model .cpu() is no copy, the in-place ReLU overwrites it"),
+    Variant("capture_getattr_lookup", {"capture_activations": CAPTURE_GETATTR_LOOKUP}, frozenset({VALUES}),
+            "looks layers up with hasattr/getattr: nested names raise KeyError (values); its hooks and its "
+            "unknown-name errors are right"),
+    Variant("capture_keyerror_without_name", {"capture_activations": CAPTURE_KEYERROR_WITHOUT_NAME},
+            frozenset({UNKNOWN}), "raises KeyError for an unknown name, but the message does not name it"),
+    Variant("capture_walks_named_modules_correct", {"capture_activations": CAPTURE_WALKS_NAMED_MODULES}, frozenset(),
+            "correct: hooks while walking named_modules (model order), removed with pop() in finally"),
+    Variant("capture_partial_deepcopy_correct", {"capture_activations": CAPTURE_PARTIAL_DEEPCOPY}, frozenset(),
+            "correct: functools.partial hooks, copy.deepcopy of the detached output"),
+    Variant("maps_minmax_normalised", {"plot_feature_maps": MAPS_MINMAX_NORMALISED}, frozenset({MAPS}),
+            "rescales every map to [0, 1] before imshow instead of showing the raw values"),
+    Variant("maps_pyplot_state_machine_correct", {"plot_feature_maps": MAPS_PYPLOT_STATE_MACHINE}, frozenset(),
+            "correct: plt.subplot/imshow/title/suptitle, with a colorbar (an extra axes) per map"),
+    Variant("maps_matshow_correct", {"plot_feature_maps": MAPS_MATSHOW}, frozenset(),
+            "correct: ax.matshow in one row, titled 'channel c'"),
+    Variant("maps_channel_as_xlabel", {"plot_feature_maps": MAPS_CHANNEL_AS_XLABEL}, frozenset({MAPS_TITLES}),
+            "names each map with set_xlabel: right maps, but no axes has a title"),
+    Variant("filters_mean_over_kernel_width", {"plot_filters": FILTERS_MEAN_LAST_DIM}, frozenset({FILTERS}),
+            "mean(dim=-1): averages over the kernel's width, images (C, KH) instead of (KH, KW)"),
+    Variant("filters_no_grad_context_correct", {"plot_filters": FILTERS_NO_GRAD_CONTEXT}, frozenset(),
+            "correct: the mean under torch.no_grad() instead of detach(), then .numpy()"),
+    Variant("filters_one_row_crashes_for_one_filter", {"plot_filters": FILTERS_ONE_ROW_CRASH}, frozenset({FILTERS}),
+            "plt.subplots(1, F) without squeeze=False: iterating the axes fails for a single filter "
+            "(the drawing test; its titles are right)"),
+    Variant("rf_every_layer_gets_total_stride", {"receptive_field": RF_PRODUCT_OF_ALL_STRIDES}, frozenset({RF_STRIDED}),
+            "multiplies every (k - 1) by the product of all strides, not of the earlier ones"),
+    Variant("rf_recursive_correct", {"receptive_field": RF_RECURSIVE}, frozenset(),
+            "correct: recursive, k_1 + s_1 * (r(rest) - 1)"),
+    Variant("rf_numpy_float", {"receptive_field": RF_FLOAT_NUMPY}, frozenset({RF_BASIC}),
+            "np.cumprod and float(): right numbers, but a float, not an int"),
+]
+
 #: A wrong variant that passes every visible test and loses exactly one hidden test
 #: (tests/end_to_end/test_colab.py teaches with it; docs/authoring.md).
 SUBTLE_VARIANT = "capture_remove_without_finally"
