@@ -723,13 +723,14 @@ VARIANTS = [
             "reads padding=(ph, pw) as (columns, rows)"),
     Variant("pad2d_minus_zero_slice", {"pad2d": PAD2D_MINUS_ZERO},
             frozenset({"test_pad2d", "test_conv2d_naive_basic", "test_conv2d_naive_stride_padding",
-                       "test_conv2d_naive_no_builtin", "test_im2col", "test_conv2d_im2col", "test_im2col_no_builtin",
-                       "test_im2col_vectorised", "test_conv2d_scratch_forward", "test_conv2d_scratch_no_builtin",
+                       "test_im2col", "test_conv2d_im2col",
+                       "test_im2col_vectorised", "test_conv2d_scratch_forward",
                        "test_conv2d_weight_grad_basic", "test_conv2d_weight_grad_stride_padding",
-                       "test_conv2d_weight_grad_no_builtin", "test_conv2d_weight_grad_vectorised",
+                       "test_conv2d_weight_grad_vectorised",
                        "test_float32_outputs"}),
             "slices out[p:-p], empty when the padding is 0: every later part pads by 0 somewhere "
-            "(each of their messages says to fix pad2d first)"),
+            "(each of their messages says to fix pad2d first); the four \"no built-in\" gates judge "
+            "the operators reached, also by the calls that raise, and stay"),
     Variant("pad2d_uses_F_pad", {"pad2d": PAD2D_F_PAD}, frozenset({"test_pad2d_no_builtin"}),
             "calls F.pad, which the part forbids"),
     Variant("pad2d_cat_correct", {"pad2d": PAD2D_CAT}, frozenset(),
@@ -880,6 +881,469 @@ VARIANTS = [
             'KH = KW = kernel_size: a pair fails to build; the gate stays'),
     Variant('scratch_inits_missing_bias', {'conv2d_scratch': SCRATCH_INITS_MISSING_BIAS}, frozenset({'test_conv2d_scratch_forward', 'test_conv2d_scratch_init'}),
             'initialises self.bias even when bias=False (None): that layer cannot be built; the gate stays'),
+]
+
+# ---------------------------------------------------------------------------------------------
+# A grader's audit, as students write them: wrong details that cost their own tests (and the
+# tests of the functions that call them), and other correct routes. naive_weight_read_channels_first
+# raises whenever C != F: before the gates' visible parts let a raising call through to the
+# hidden check of the operators reached, it also lost test_conv2d_naive_no_builtin.
+OUTPUT_SIZE_MATH_FLOOR = '''
+import math
+
+def conv_output_size(n, k, padding=0, stride=1):
+    # how many strides fit after the first window, plus that first window
+    return math.floor((n + 2 * padding - k) / stride) + 1
+'''
+
+OUTPUT_SIZE_NUMPY_INT = '''
+import numpy as np
+
+def conv_output_size(n, k, padding=0, stride=1):
+    return np.floor_divide(n + 2 * padding - k, stride) + 1     # a numpy int64, not a Python int
+'''
+
+PAD2D_ALL_AFTER = '''
+def pad2d(x, padding):
+    ph, pw = pair(padding)
+    N, C, H, W = x.shape
+    out = x.new_zeros(N, C, H + 2 * ph, W + 2 * pw)
+    out[:, :, :H, :W] = x                                       # x in the top-left corner
+    return out
+'''
+
+PAD2D_NARROW_COPY = '''
+def pad2d(x, padding):
+    ph, pw = pair(padding)
+    N, C, H, W = x.shape
+    out = torch.zeros((N, C, H + 2 * ph, W + 2 * pw), dtype=x.dtype, device=x.device)
+    out.narrow(2, ph, H).narrow(3, pw, W).copy_(x)
+    return out
+'''
+
+NAIVE_WINDOW_NOT_STRIDED = '''
+def conv2d_naive(x, weight, bias=None, stride=1, padding=0):
+    N, C, H, W = x.shape
+    n_filters, _, KH, KW = weight.shape
+    sh, sw = pair(stride)
+    ph, pw = pair(padding)
+    H_out = conv_output_size(H, KH, ph, sh)
+    W_out = conv_output_size(W, KW, pw, sw)
+    x_pad = pad2d(x, (ph, pw))
+    out = x.new_zeros(N, n_filters, H_out, W_out)
+    for i in range(H_out):
+        for j in range(W_out):
+            window = x_pad[:, :, i:i + KH, j:j + KW]             # window i starts at row i, not i * sh
+            out[:, :, i, j] = (window[:, None] * weight[None]).sum(dim=(2, 3, 4))
+    if bias is not None:
+        out = out + bias.view(1, n_filters, 1, 1)
+    return out
+'''
+
+NAIVE_BIAS_EVERY_POSITION = '''
+def conv2d_naive(x, weight, bias=None, stride=1, padding=0):
+    N, C, H, W = x.shape
+    n_filters, _, KH, KW = weight.shape
+    sh, sw = pair(stride)
+    ph, pw = pair(padding)
+    H_out = conv_output_size(H, KH, ph, sh)
+    W_out = conv_output_size(W, KW, pw, sw)
+    x_pad = pad2d(x, (ph, pw))
+    out = x.new_zeros(N, n_filters, H_out, W_out)
+    for i in range(H_out):
+        for j in range(W_out):
+            window = x_pad[:, :, i * sh:i * sh + KH, j * sw:j * sw + KW]
+            out[:, :, i, j] = (window[:, None] * weight[None]).sum(dim=(2, 3, 4))
+            if bias is not None:
+                out += bias.view(1, n_filters, 1, 1)             # inside the loop: added H_out * W_out times
+    return out
+'''
+
+NAIVE_WEIGHT_CHANNELS_FIRST = '''
+def conv2d_naive(x, weight, bias=None, stride=1, padding=0):
+    N, C, H, W = x.shape
+    n_filters, _, KH, KW = weight.shape
+    sh, sw = pair(stride)
+    ph, pw = pair(padding)
+    H_out = conv_output_size(H, KH, ph, sh)
+    W_out = conv_output_size(W, KW, pw, sw)
+    x_pad = pad2d(x, (ph, pw))
+    out = x.new_zeros(N, n_filters, H_out, W_out)
+    for i in range(H_out):
+        for j in range(W_out):
+            window = x_pad[:, :, i * sh:i * sh + KH, j * sw:j * sw + KW]
+            out[:, :, i, j] = torch.einsum("nckl,cfkl->nf", window, weight)   # reads weight as (C, F, KH, KW)
+    if bias is not None:
+        out = out + bias.view(1, n_filters, 1, 1)
+    return out
+'''
+
+NAIVE_WINDOW_CHANNELS_LAST = '''
+def conv2d_naive(x, weight, bias=None, stride=1, padding=0):
+    N, C, H, W = x.shape
+    n_filters, _, KH, KW = weight.shape
+    sh, sw = pair(stride)
+    ph, pw = pair(padding)
+    H_out = conv_output_size(H, KH, ph, sh)
+    W_out = conv_output_size(W, KW, pw, sw)
+    x_pad = pad2d(x, (ph, pw))
+    w_flat = weight.reshape(n_filters, -1)                              # (F, C*KH*KW), channel-major
+    out = x.new_zeros(N, n_filters, H_out, W_out)
+    for i in range(H_out):
+        for j in range(W_out):
+            window = x_pad[:, :, i * sh:i * sh + KH, j * sw:j * sw + KW]
+            out[:, :, i, j] = window.permute(0, 2, 3, 1).reshape(N, -1) @ w_flat.T   # window flattened (KH, KW, C)
+    if bias is not None:
+        out = out + bias.view(1, n_filters, 1, 1)
+    return out
+'''
+
+NAIVE_TENSORDOT_STACK = '''
+def conv2d_naive(x, weight, bias=None, stride=1, padding=0):
+    """Builds the output row by row with torch.stack, one tensordot per position."""
+    sh, sw = pair(stride)
+    ph, pw = pair(padding)
+    KH, KW = weight.shape[-2:]
+    xp = pad2d(x, (ph, pw))
+    H_out = (xp.shape[2] - KH) // sh + 1
+    W_out = (xp.shape[3] - KW) // sw + 1
+    rows = []
+    for i in range(H_out):
+        row = []
+        for j in range(W_out):
+            patch = xp[:, :, i * sh:i * sh + KH, j * sw:j * sw + KW]
+            row.append(torch.tensordot(patch, weight, dims=([1, 2, 3], [1, 2, 3])))   # (N, F)
+        rows.append(torch.stack(row, dim=-1))          # (N, F, W_out)
+    out = torch.stack(rows, dim=-2)                    # (N, F, H_out, W_out)
+    if bias is not None:
+        out = out + bias[None, :, None, None]
+    return out
+'''
+
+IM2COL_AS_STRIDED = '''
+def im2col(x, kernel_size, stride=1, padding=0):
+    KH, KW = pair(kernel_size)
+    sh, sw = pair(stride)
+    ph, pw = pair(padding)
+    N, C, H, W = x.shape
+    H_out = conv_output_size(H, KH, ph, sh)
+    W_out = conv_output_size(W, KW, pw, sw)
+    xp = pad2d(x, (ph, pw)).contiguous()
+    sN, sC, sH, sW = xp.stride()
+    windows = xp.as_strided((N, C, KH, KW, H_out, W_out), (sN, sC, sH, sW, sH * sh, sW * sw))
+    return windows.reshape(N, C * KH * KW, H_out * W_out)
+'''
+
+IM2COL_GATHER_INDEX = '''
+def im2col(x, kernel_size, stride=1, padding=0):
+    """Index arithmetic: row and column of every (kernel offset, window) pair, one gather."""
+    KH, KW = pair(kernel_size)
+    sh, sw = pair(stride)
+    ph, pw = pair(padding)
+    N, C, H, W = x.shape
+    H_out = conv_output_size(H, KH, ph, sh)
+    W_out = conv_output_size(W, KW, pw, sw)
+    xp = pad2d(x, (ph, pw))
+    rows = (torch.arange(KH)[:, None] + sh * torch.arange(H_out)[None, :])     # (KH, H_out)
+    cols = (torch.arange(KW)[:, None] + sw * torch.arange(W_out)[None, :])     # (KW, W_out)
+    r = rows[:, None, :, None].expand(KH, KW, H_out, W_out)
+    c = cols[None, :, None, :].expand(KH, KW, H_out, W_out)
+    patches = xp[:, :, r, c]                                                  # (N, C, KH, KW, H_out, W_out)
+    return patches.reshape(N, C * KH * KW, H_out * W_out)
+'''
+
+IM2COL_WINDOWS_COLUMN_MAJOR = '''
+def im2col(x, kernel_size, stride=1, padding=0):
+    KH, KW = pair(kernel_size)
+    sh, sw = pair(stride)
+    ph, pw = pair(padding)
+    N, C, H, W = x.shape
+    H_out = conv_output_size(H, KH, ph, sh)
+    W_out = conv_output_size(W, KW, pw, sw)
+    x_pad = pad2d(x, (ph, pw))
+    offsets = [x_pad[:, :, p:p + sh * H_out:sh, q:q + sw * W_out:sw]
+               for p in range(KH) for q in range(KW)]
+    cols = torch.stack(offsets, dim=2)                  # (N, C, KH*KW, H_out, W_out)
+    # windows numbered down the columns first: L index = j * H_out + i
+    return cols.transpose(3, 4).reshape(N, C * KH * KW, H_out * W_out)
+'''
+
+IM2COL_FORGETS_PADDING = '''
+def im2col(x, kernel_size, stride=1, padding=0):
+    KH, KW = pair(kernel_size)
+    sh, sw = pair(stride)
+    ph, pw = pair(padding)
+    N, C, H, W = x.shape
+    H_out = conv_output_size(H, KH, 0, sh)              # padding read, but never applied
+    W_out = conv_output_size(W, KW, 0, sw)
+    offsets = [x[:, :, p:p + sh * H_out:sh, q:q + sw * W_out:sw]
+               for p in range(KH) for q in range(KW)]
+    cols = torch.stack(offsets, dim=2)                  # (N, C, KH*KW, H_out, W_out)
+    return cols.reshape(N, C * KH * KW, H_out * W_out)
+'''
+
+CONV_IM2COL_WEIGHT_CHANNELS_LAST = '''
+def conv2d_im2col(x, weight, bias=None, stride=1, padding=0):
+    N, C, H, W = x.shape
+    n_filters, _, KH, KW = weight.shape
+    sh, sw = pair(stride)
+    ph, pw = pair(padding)
+    H_out = conv_output_size(H, KH, ph, sh)
+    W_out = conv_output_size(W, KW, pw, sw)
+    cols = im2col(x, (KH, KW), stride, padding)                    # (N, C*KH*KW, L)
+    w_rows = weight.permute(0, 2, 3, 1).reshape(n_filters, -1)      # flattened as (KH, KW, C): not cols' order
+    out = w_rows @ cols                                            # (N, F, L)
+    if bias is not None:
+        out = out + bias.view(1, n_filters, 1)
+    return out.reshape(N, n_filters, H_out, W_out)
+'''
+
+CONV_IM2COL_BMM = '''
+def conv2d_im2col(x, weight, bias=None, stride=1, padding=0):
+    N, C, H, W = x.shape
+    n_filters, _, KH, KW = weight.shape
+    sh, sw = pair(stride)
+    ph, pw = pair(padding)
+    H_out = conv_output_size(H, KH, ph, sh)
+    W_out = conv_output_size(W, KW, pw, sw)
+    cols = im2col(x, (KH, KW), (sh, sw), (ph, pw))                  # (N, K, L)
+    w = weight.reshape(1, n_filters, -1).expand(N, -1, -1)           # (N, F, K), no copy
+    out = torch.bmm(w, cols)                                         # (N, F, L)
+    if bias is not None:
+        out = out + bias[None, :, None]
+    return out.view(N, n_filters, H_out, W_out)
+'''
+
+SCRATCH_FORWARD_DROPS_STRIDE = '''
+class Conv2dScratch(nn.Module):
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, bias=True):
+        super().__init__()
+        KH, KW = pair(kernel_size)
+        self.stride = pair(stride)
+        self.padding = pair(padding)
+        self.weight = nn.Parameter(torch.empty(out_channels, in_channels, KH, KW))
+        if bias:
+            self.bias = nn.Parameter(torch.empty(out_channels))
+        else:
+            self.register_parameter("bias", None)
+        bound = 1 / math.sqrt(in_channels * KH * KW)
+        nn.init.uniform_(self.weight, -bound, bound)
+        if self.bias is not None:
+            nn.init.uniform_(self.bias, -bound, bound)
+
+    def forward(self, x):
+        return conv2d_im2col(x, self.weight, self.bias)          # stride and padding stored, never passed
+'''
+
+SCRATCH_RAND_NOT_CENTRED = '''
+class Conv2dScratch(nn.Module):
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, bias=True):
+        super().__init__()
+        KH, KW = pair(kernel_size)
+        self.stride, self.padding = pair(stride), pair(padding)
+        bound = 1 / math.sqrt(in_channels * KH * KW)
+        self.weight = nn.Parameter(torch.rand(out_channels, in_channels, KH, KW) * bound)   # [0, bound)
+        self.bias = nn.Parameter(torch.rand(out_channels) * bound) if bias else None
+
+    def forward(self, x):
+        return conv2d_im2col(x, self.weight, self.bias, self.stride, self.padding)
+'''
+
+SCRATCH_RAND_AFFINE = '''
+class Conv2dScratch(nn.Module):
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, bias=True):
+        super().__init__()
+        KH, KW = pair(kernel_size)
+        self.stride, self.padding = pair(stride), pair(padding)
+        bound = 1 / math.sqrt(in_channels * KH * KW)
+        self.weight = nn.Parameter((2 * torch.rand(out_channels, in_channels, KH, KW) - 1) * bound)
+        self.bias = nn.Parameter((2 * torch.rand(out_channels) - 1) * bound) if bias else None
+
+    def forward(self, x):
+        return conv2d_im2col(x, self.weight, self.bias, self.stride, self.padding)
+'''
+
+SCRATCH_BORROWS_NN_CONV2D = '''
+class Conv2dScratch(nn.Module):
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, bias=True):
+        super().__init__()
+        # nn.Conv2d only for its initial values; the computation is conv2d_im2col's
+        init = nn.Conv2d(in_channels, out_channels, kernel_size, stride=stride, padding=padding, bias=bias)
+        self.weight = nn.Parameter(init.weight.detach().clone())
+        self.bias = nn.Parameter(init.bias.detach().clone()) if bias else None
+        self.stride, self.padding = pair(stride), pair(padding)
+
+    def forward(self, x):
+        return conv2d_im2col(x, self.weight, self.bias, self.stride, self.padding)
+'''
+
+WGRAD_FILTERS_CHANNELS_SWAPPED = '''
+def conv2d_weight_grad(x, grad_out, kernel_size, stride=1, padding=0):
+    KH, KW = pair(kernel_size)
+    N, C, H, W = x.shape
+    n_filters = grad_out.shape[1]
+    cols = im2col(x, (KH, KW), stride, padding)               # (N, K, L)
+    g = grad_out.reshape(N, n_filters, -1)                    # (N, F, L)
+    grad = (cols @ g.transpose(1, 2)).sum(dim=0)              # (K, F)
+    return grad.reshape(n_filters, C, KH, KW)                 # reshaped without a transpose
+'''
+
+WGRAD_TENSORDOT = '''
+def conv2d_weight_grad(x, grad_out, kernel_size, stride=1, padding=0):
+    KH, KW = pair(kernel_size)
+    C = x.shape[1]
+    n_filters = grad_out.shape[1]
+    cols = im2col(x, (KH, KW), stride, padding)                                  # (N, K, L)
+    g = grad_out.flatten(2)                                                      # (N, F, L)
+    return torch.tensordot(g, cols, dims=([0, 2], [0, 2])).view(n_filters, C, KH, KW)
+'''
+
+WGRAD_UPCASTS_FLOAT64 = '''
+def conv2d_weight_grad(x, grad_out, kernel_size, stride=1, padding=0):
+    KH, KW = pair(kernel_size)
+    x, grad_out = x.double(), grad_out.double()                 # "for precision": float32 in gives float64 out
+    N, C, H, W = x.shape
+    n_filters = grad_out.shape[1]
+    cols = im2col(x, (KH, KW), stride, padding)
+    g = grad_out.reshape(N, n_filters, -1)
+    return (g @ cols.transpose(1, 2)).sum(dim=0).reshape(n_filters, C, KH, KW)
+'''
+
+IGRAD_ASSIGN = '''
+def conv2d_input_grad(grad_out, weight, x_shape, stride=1, padding=0):
+    N, C, H, W = x_shape
+    KH, KW = weight.shape[2], weight.shape[3]
+    SH, SW = pair(stride)
+    PH, PW = pair(padding)
+    H_out, W_out = grad_out.shape[2], grad_out.shape[3]
+    grad_padded = grad_out.new_zeros(N, C, H + 2 * PH, W + 2 * PW)
+    for i in range(H_out):
+        for j in range(W_out):
+            share = torch.einsum("nf,fckl->nckl", grad_out[:, :, i, j], weight)
+            grad_padded[:, :, i * SH:i * SH + KH, j * SW:j * SW + KW] = share   # overlapping windows overwrite
+    return grad_padded[:, :, PH:PH + H, PW:PW + W]
+'''
+
+IGRAD_MINUS_ZERO_CROP = '''
+def conv2d_input_grad(grad_out, weight, x_shape, stride=1, padding=0):
+    N, C, H, W = x_shape
+    KH, KW = weight.shape[2], weight.shape[3]
+    SH, SW = pair(stride)
+    PH, PW = pair(padding)
+    H_out, W_out = grad_out.shape[2], grad_out.shape[3]
+    grad_padded = grad_out.new_zeros(N, C, H + 2 * PH, W + 2 * PW)
+    for i in range(H_out):
+        for j in range(W_out):
+            share = torch.einsum("nf,fckl->nckl", grad_out[:, :, i, j], weight)
+            grad_padded[:, :, i * SH:i * SH + KH, j * SW:j * SW + KW] += share
+    return grad_padded[:, :, PH:-PH, PW:-PW]                   # empty when a padding is 0
+'''
+
+IGRAD_F_FOLD = '''
+def conv2d_input_grad(grad_out, weight, x_shape, stride=1, padding=0):
+    N, C, H, W = x_shape
+    n_filters, _, KH, KW = weight.shape
+    cols = weight.reshape(n_filters, -1).t() @ grad_out.flatten(2)     # (N, C*KH*KW, L)
+    return F.fold(cols, (H, W), (KH, KW), padding=padding, stride=stride)   # torch's col2im
+'''
+
+IGRAD_COL2IM_BY_OFFSETS = '''
+def conv2d_input_grad(grad_out, weight, x_shape, stride=1, padding=0):
+    """Columns of the gradient, then col2im by hand: one strided slice-add per kernel offset."""
+    N, C, H, W = x_shape
+    n_filters, _, KH, KW = weight.shape
+    sh, sw = pair(stride)
+    ph, pw = pair(padding)
+    H_out, W_out = grad_out.shape[-2:]
+    cols = torch.einsum("fckl,nfij->nckl ij".replace(" ", ""), weight, grad_out)   # (N, C, KH, KW, H_out, W_out)
+    dx = grad_out.new_zeros(N, C, H + 2 * ph, W + 2 * pw)
+    for p in range(KH):
+        for q in range(KW):
+            dx[:, :, p:p + sh * (H_out - 1) + 1:sh, q:q + sw * (W_out - 1) + 1:sw] += cols[:, :, p, q]
+    return dx[:, :, ph:ph + H, pw:pw + W]
+'''
+
+BGRAD_KEEPDIM = '''
+def conv2d_bias_grad(grad_out):
+    return grad_out.sum(dim=(0, 2, 3), keepdim=True)          # shape (1, F, 1, 1), not (F,)
+'''
+
+VARIANTS += [
+    Variant("conv_output_size_math_floor_correct", {"conv_output_size": OUTPUT_SIZE_MATH_FLOOR}, frozenset(),
+            "correct: math.floor of the true division (an int)"),
+    Variant("conv_output_size_numpy_int", {"conv_output_size": OUTPUT_SIZE_NUMPY_INT},
+            frozenset({"test_conv_output_size"}),
+            "np.floor_divide: right numbers but numpy int64s, not Python ints; later parts still work"),
+    Variant("pad2d_all_padding_after", {"pad2d": PAD2D_ALL_AFTER},
+            frozenset({"test_pad2d", "test_conv2d_naive_stride_padding", "test_im2col", "test_conv2d_im2col",
+                       "test_conv2d_scratch_forward", "test_conv2d_weight_grad_stride_padding"}),
+            "right shape, but x copied into the top-left corner: all the zeros below and to the right"),
+    Variant("pad2d_narrow_copy_correct", {"pad2d": PAD2D_NARROW_COPY}, frozenset(),
+            "correct: torch.zeros with x's dtype and device, then narrow().copy_()"),
+    Variant("naive_window_not_strided", {"conv2d_naive": NAIVE_WINDOW_NOT_STRIDED},
+            frozenset({"test_conv2d_naive_stride_padding"}),
+            "computes the strided output size but starts window i at row i, not i * stride"),
+    Variant("naive_bias_added_every_position", {"conv2d_naive": NAIVE_BIAS_EVERY_POSITION},
+            frozenset({"test_conv2d_naive_basic", "test_conv2d_naive_stride_padding"}),
+            "adds the bias inside the position loop: H_out * W_out times"),
+    Variant("naive_weight_read_channels_first", {"conv2d_naive": NAIVE_WEIGHT_CHANNELS_FIRST},
+            frozenset({"test_conv2d_naive_basic", "test_conv2d_naive_stride_padding", "test_float32_outputs"}),
+            "einsum 'nckl,cfkl->nf' reads the weight as (C, F, KH, KW): raises whenever C != F, so "
+            "the dtype test's plain call has no output either; the gate judges the operators it reached"),
+    Variant("naive_window_flattened_channels_last", {"conv2d_naive": NAIVE_WINDOW_CHANNELS_LAST},
+            frozenset({"test_conv2d_naive_basic", "test_conv2d_naive_stride_padding"}),
+            "flattens the window as (KH, KW, C) but the filters as (C, KH, KW): right only for C = 1"),
+    Variant("naive_tensordot_stack_correct", {"conv2d_naive": NAIVE_TENSORDOT_STACK}, frozenset(),
+            "correct: one tensordot per position, rows built with torch.stack (no preallocation)"),
+    Variant("im2col_as_strided_correct", {"im2col": IM2COL_AS_STRIDED}, frozenset(),
+            "correct: one as_strided view of the padded input, then a reshape"),
+    Variant("im2col_gather_index_correct", {"im2col": IM2COL_GATHER_INDEX}, frozenset(),
+            "correct: row and column index grids from arange, one advanced-indexing gather"),
+    Variant("im2col_windows_column_major", {"im2col": IM2COL_WINDOWS_COLUMN_MAJOR},
+            frozenset({"test_im2col", "test_conv2d_im2col", "test_conv2d_scratch_forward",
+                       "test_conv2d_weight_grad_basic", "test_conv2d_weight_grad_stride_padding"}),
+            "numbers the windows down the columns first (L = j * H_out + i): the columns no longer pair "
+            "with grad_out's row-major windows either"),
+    Variant("im2col_forgets_padding", {"im2col": IM2COL_FORGETS_PADDING},
+            frozenset({"test_im2col", "test_conv2d_im2col", "test_conv2d_scratch_forward",
+                       "test_conv2d_weight_grad_stride_padding"}),
+            "reads the padding argument but never pads"),
+    Variant("conv2d_im2col_weight_channels_last", {"conv2d_im2col": CONV_IM2COL_WEIGHT_CHANNELS_LAST},
+            frozenset({"test_conv2d_im2col", "test_conv2d_scratch_forward"}),
+            "flattens the filters as (KH, KW, C), not in im2col's (C, KH, KW) row order"),
+    Variant("conv2d_im2col_bmm_correct", {"conv2d_im2col": CONV_IM2COL_BMM}, frozenset(),
+            "correct: torch.bmm with the filters expanded over the batch"),
+    Variant("scratch_forward_drops_stride_padding", {"conv2d_scratch": SCRATCH_FORWARD_DROPS_STRIDE},
+            frozenset({"test_conv2d_scratch_forward"}),
+            "stores stride and padding in __init__ but forward never passes them on"),
+    Variant("scratch_rand_not_centred", {"conv2d_scratch": SCRATCH_RAND_NOT_CENTRED},
+            frozenset({"test_conv2d_scratch_init"}),
+            "torch.rand * bound: uniform on [0, bound), not [-bound, bound]"),
+    Variant("scratch_rand_affine_correct", {"conv2d_scratch": SCRATCH_RAND_AFFINE}, frozenset(),
+            "correct: (2 * torch.rand - 1) * bound, bias=None set directly"),
+    Variant("scratch_borrows_nn_conv2d_init_correct", {"conv2d_scratch": SCRATCH_BORROWS_NN_CONV2D}, frozenset(),
+            "correct: copies a throwaway nn.Conv2d's initial parameters; computes with conv2d_im2col"),
+    Variant("weight_grad_filters_channels_swapped", {"conv2d_weight_grad": WGRAD_FILTERS_CHANNELS_SWAPPED},
+            frozenset({"test_conv2d_weight_grad_basic", "test_conv2d_weight_grad_stride_padding"}),
+            "computes the (K, F) product and reshapes it to (F, C, KH, KW) without a transpose"),
+    Variant("weight_grad_tensordot_correct", {"conv2d_weight_grad": WGRAD_TENSORDOT}, frozenset(),
+            "correct: one tensordot over images and windows"),
+    Variant("weight_grad_upcasts_to_float64", {"conv2d_weight_grad": WGRAD_UPCASTS_FLOAT64},
+            frozenset({"test_float32_outputs"}),
+            "converts to float64 \"for precision\": right values, float64 out for float32 in"),
+    Variant("input_grad_assigns_instead_of_adding", {"conv2d_input_grad": IGRAD_ASSIGN},
+            frozenset({"test_conv2d_input_grad_basic", "test_conv2d_input_grad_stride_padding"}),
+            "= instead of +=: overlapping windows overwrite each other's share"),
+    Variant("input_grad_minus_zero_crop", {"conv2d_input_grad": IGRAD_MINUS_ZERO_CROP},
+            frozenset({"test_conv2d_input_grad_basic", "test_conv2d_input_grad_stride_padding"}),
+            "crops with [p:-p], empty when a padding is 0"),
+    Variant("input_grad_F_fold", {"conv2d_input_grad": IGRAD_F_FOLD},
+            frozenset({"test_conv2d_input_grad_no_builtin"}),
+            "right values from F.fold, torch's col2im: only the \"no built-in\" point is lost"),
+    Variant("input_grad_col2im_by_offsets_correct", {"conv2d_input_grad": IGRAD_COL2IM_BY_OFFSETS}, frozenset(),
+            "correct: einsum to gradient columns, then col2im by hand, one strided slice-add per kernel offset"),
+    Variant("bias_grad_keepdim", {"conv2d_bias_grad": BGRAD_KEEPDIM}, frozenset({"test_conv2d_bias_grad"}),
+            "sum(keepdim=True): shape (1, F, 1, 1) instead of (F,)"),
 ]
 
 #: A wrong variant that passes every visible test and loses exactly one hidden test
