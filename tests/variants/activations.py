@@ -724,6 +724,26 @@ VARIANTS += [
             "np.cumprod and float(): right numbers, but a float, not an int"),
 ]
 
+# Lost test_plot_feature_maps_titles too before the titles test judged only the figures drawn.
+MAPS_LOOPS_OVER_EVERY_CHANNEL = '''
+def plot_feature_maps(activation, max_maps=16):
+    maps = activation.detach().cpu()
+    n = min(maps.shape[0], max_maps)
+    ncols = min(n, 8)
+    nrows = math.ceil(n / ncols)
+    fig, axes = plt.subplots(nrows, ncols, squeeze=False, figsize=(1.5 * ncols, 1.6 * nrows))
+    for c in range(maps.shape[0]):                 # every channel, but only n axes: IndexError when C > max_maps
+        ax = axes.flat[c]
+        ax.imshow(maps[c].numpy())
+        ax.set_title(f"ch {c}")
+        ax.axis("off")
+    fig.suptitle("Feature maps")
+    return fig
+'''
+VARIANTS += [Variant("maps_loops_over_every_channel", {"plot_feature_maps": MAPS_LOOPS_OVER_EVERY_CHANNEL},
+                    frozenset({MAPS}), "makes min(C, max_maps) axes but loops over all C channels: IndexError when "
+                    "C > max_maps (the drawing test; its titles are right)")]
+
 #: A wrong variant that passes every visible test and loses exactly one hidden test
 #: (tests/end_to_end/test_colab.py teaches with it; docs/authoring.md).
 SUBTLE_VARIANT = "capture_remove_without_finally"
