@@ -119,9 +119,10 @@ def _release_assignment(notebook: Path) -> str:
     (unreadable, not a notebook, no such metadata: grading then says what is wrong)."""
     import json
 
+    from .grading.intake import MAX_NOTEBOOK_BYTES
     from .notebook import RELEASE_KEY
     try:
-        if notebook.stat().st_size > 20 * 1024 * 1024:
+        if notebook.stat().st_size > MAX_NOTEBOOK_BYTES:     # grading refuses it, and says why
             return ""
         meta = json.loads(notebook.read_text(encoding="utf-8")).get("metadata", {}).get(RELEASE_KEY, {})
         return meta.get("assignment", "") if isinstance(meta, dict) and isinstance(meta.get("assignment"), str) else ""

@@ -35,12 +35,13 @@ class SubmissionError(NotebookError):
     """A submitted file that the grader refuses to read; the message says why."""
 
 
-def open_submission(path: Path, student_root: Path, max_bytes: int) -> bytes:
+def open_submission(path: Path, student_root: Path, max_bytes: int, too_large: str = "") -> bytes:
     """The bytes of the regular file ``path`` inside ``student_root``.
 
     Refused (SubmissionError): a path outside ``student_root``, a symbolic link at any component
     from ``student_root`` down, anything but a regular file (FIFO, device, socket, folder), a
-    file with more than one hard link, and a file larger than ``max_bytes``.
+    file with more than one hard link, and a file larger than ``max_bytes`` (its message ends
+    with ``too_large``, what to do about it).
     """
     path, student_root = Path(path), Path(student_root)
     parts = _parts_inside(path, student_root)
@@ -55,16 +56,17 @@ def open_submission(path: Path, student_root: Path, max_bytes: int) -> bytes:
                          | getattr(os, "O_CLOEXEC", 0), dir_fd=fds[-1])
         except OSError as e:
             try:                            # say what it is (a socket cannot be opened at all)
-                _check_regular(os.lstat(parts[-1], dir_fd=fds[-1]), shown, max_bytes)
+                _check_regular(os.lstat(parts[-1], dir_fd=fds[-1]), shown, max_bytes, too_large)
             except OSError:
                 pass
             raise _refused(shown, e) from None
         fds.append(fd)
         info = os.fstat(fd)
-        _check_regular(info, shown, max_bytes)
+        _check_regular(info, shown, max_bytes, too_large)
         data = _read_at_most(fd, max_bytes + 1)
         if len(data) > max_bytes:
-            raise SubmissionError(f"{shown}: larger than the limit of {_size(max_bytes)} (it grew while read)")
+            raise SubmissionError(f"{shown}: larger than the limit of {_size(max_bytes)} (it grew while read)"
+                                  + too_large)
         return data
     finally:
         for fd in reversed(fds):
@@ -142,19 +144,18 @@ def notebook_json(raw: bytes, shown: str, *, max_cell_chars: int = MAX_CELL_SOUR
     return data
 
 
+#: what a student does about a notebook over the size limit
+NOTEBOOK_TOO_LARGE = (": its saved outputs (figures, long printouts) count, and grading does not use them: "
+                      "clear them (Colab: Edit > Clear all outputs; Jupyter: Edit > Clear Outputs of All "
+                      "Cells), save and submit again")
+
+
 def read_submission_notebook(path: Path, student_root: Path, *, max_bytes: int = MAX_NOTEBOOK_BYTES,
                              max_cell_chars: int = MAX_CELL_SOURCE_CHARS) -> dict:
     """:func:`open_submission` then :func:`notebook_json`: the notebook's JSON as a dict. A
     notebook over ``max_bytes`` is refused with what to do: its saved outputs (figures, long
     printouts) are what usually make it that large, and grading never reads them."""
-    try:
-        raw = open_submission(path, student_root, max_bytes)
-    except SubmissionError as e:
-        if "larger than the limit" in str(e):
-            raise SubmissionError(f"{e}: its saved outputs (figures, long printouts) count, and grading "
-                                  "does not use them: clear them (Colab: Edit > Clear all outputs; "
-                                  "Jupyter: Edit > Clear Outputs of All Cells), save and submit again") from None
-        raise
+    raw = open_submission(path, student_root, max_bytes, too_large=NOTEBOOK_TOO_LARGE)
     return notebook_json(raw, _shown(Path(path), Path(student_root)), max_cell_chars=max_cell_chars)
 
 
@@ -201,7 +202,7 @@ def _refused(shown: str, e: OSError) -> SubmissionError:
     return SubmissionError(f"{shown}: cannot be read ({os.strerror(e.errno) if e.errno else e})")
 
 
-def _check_regular(info: os.stat_result, shown: str, max_bytes: int) -> None:
+def _check_regular(info: os.stat_result, shown: str, max_bytes: int, too_large: str = "") -> None:
     mode = info.st_mode
     if stat.S_ISLNK(mode):
         raise SubmissionError(f"{shown}: is a symbolic link; submit the file itself, not a link")
@@ -213,7 +214,8 @@ def _check_regular(info: os.stat_result, shown: str, max_bytes: int) -> None:
     if info.st_nlink > 1:
         raise SubmissionError(f"{shown}: is a hard link shared with another file; submit a copy of the file")
     if info.st_size > max_bytes:
-        raise SubmissionError(f"{shown}: is {_size(info.st_size)}, larger than the limit of {_size(max_bytes)}")
+        raise SubmissionError(f"{shown}: is {_size(info.st_size)}, larger than the limit of {_size(max_bytes)}"
+                              + too_large)
 
 
 def _read_at_most(fd: int, limit: int) -> bytes:

@@ -161,17 +161,15 @@ def _answered_beside(cells: list, index: int, release) -> str:
         return cell.get("cell_type") in ("markdown", "raw") and not grade_id(cell) \
             and bool(text) and text not in released
 
-    places = []
-    i = index - 1
-    while i >= 0 and cells[i].get("cell_type") in ("markdown", "raw") and not grade_id(cells[i]):
-        if written(cells[i]):
-            places.append("the question's cell above it" if i == index - 1 else "a cell above it")
-            break
-        i -= 1
-    i = index + 1
-    while i < len(cells) and cells[i].get("cell_type") in ("markdown", "raw") and not grade_id(cells[i]):
-        if written(cells[i]):
-            places.append("a cell below it")
-            break
-        i += 1
-    return " and ".join(places)
+    def first_written(indices):
+        """The first of ``indices`` (the text cells next to the answer cell) with a written answer."""
+        for i in indices:
+            if cells[i].get("cell_type") not in ("markdown", "raw") or grade_id(cells[i]):
+                return None
+            if written(cells[i]):
+                return i
+        return None
+
+    above, below = first_written(range(index - 1, -1, -1)), first_written(range(index + 1, len(cells)))
+    places = [] if above is None else ["the question's cell above it" if above == index - 1 else "a cell above it"]
+    return " and ".join(places + ([] if below is None else ["a cell below it"]))

@@ -359,9 +359,8 @@ def _scan(source: str, parsed: tuple, aliases: dict) -> list[Finding]:
     tree, magic_lines, magics = parsed
     if tree is None:
         return [] if magic_lines is None else [_finding(magic_lines or 1, "cannot be parsed")]
-    names = dict(aliases)
     try:
-        own = _Bindings(names)
+        own = _Bindings(aliases)
         _collect_aliases(tree, own)
         local = _bound_names(tree)
         # the hidden tests import the grader's helpers (``from course_grader.kernel import
