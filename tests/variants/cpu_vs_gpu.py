@@ -832,3 +832,71 @@ VARIANTS += [
 '''},
     ),
 ]
+
+# ---------------------------------------------------------------------------------------------
+# The optimiser is made once, before timing, like the batch: one made inside step() restarts
+# Adam's running averages at every step and times the optimiser's construction too
+# (test_time_training_step: the same optimiser at every step).
+VARIANTS += [
+    Variant(
+        name="step_adam_made_inside_step",
+        why="makes a new Adam optimiser inside step(): its state restarts at every step and its "
+            "construction is timed (full marks before)",
+        lost=frozenset({STEP}),
+        replace={"time_training_step": _DOC_STEP + '''
+    images = torch.rand(batch_size, 1, 28, 28).to(device)
+    labels = torch.randint(0, 10, (batch_size,)).to(device)
+    model = model.to(device)
+
+    def step():
+        optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+        optimizer.zero_grad()
+        nn.functional.cross_entropy(model(images), labels).backward()
+        optimizer.step()
+
+    return time_it(step, device)
+'''},
+    ),
+    Variant(
+        name="step_sgd_made_inside_step",
+        why="makes a new SGD optimiser inside step(): the same update as one made once, but its "
+            "construction is timed at every step (full marks before)",
+        lost=frozenset({STEP}),
+        replace={"time_training_step": _DOC_STEP + '''
+    model = model.to(device)
+    x = torch.rand(batch_size, 1, 28, 28, device=device)
+    y = torch.randint(0, 10, (batch_size,), device=device)
+    loss_fn = nn.CrossEntropyLoss()
+
+    def step():
+        opt = torch.optim.SGD(model.parameters(), lr=0.01)
+        opt.zero_grad()
+        loss_fn(model(x), y).backward()
+        opt.step()
+
+    return time_it(step, device)
+'''},
+    ),
+    Variant(
+        name="step_adamw_closure_made_once",
+        why="correct: AdamW made once before timing, stepped with a closure inside a named step()",
+        replace={"time_training_step": _DOC_STEP + '''
+    device = torch.device(device)
+    model = model.to(device).train()
+    images = torch.rand(batch_size, 1, 28, 28).to(device)
+    labels = torch.randint(0, 10, (batch_size,)).to(device)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=1e-2)
+
+    def closure():
+        optimizer.zero_grad(set_to_none=True)
+        loss = nn.functional.cross_entropy(model(images), labels)
+        loss.backward()
+        return loss
+
+    def step():
+        optimizer.step(closure)
+
+    return time_it(step, device)
+'''},
+    ),
+]
