@@ -40,6 +40,22 @@ def outcome(call):
     return kind_of(result)
 
 
+def gradients_after(call):
+    """``(call(), whether gradients are still enabled after it)``, the call made with gradients
+    enabled, as a notebook's cells run; gradients are switched on again afterwards, whatever the
+    call left (also when it raises), so that a function that leaves them off loses the record of
+    this alone, not the checks that run after it in the cell."""
+    import torch
+
+    torch.set_grad_enabled(True)
+    try:
+        result = call()
+    finally:
+        enabled = torch.is_grad_enabled()
+        torch.set_grad_enabled(True)
+    return result, enabled
+
+
 def hooks_left(model) -> int:
     """How many forward hooks and pre-hooks are still registered on ``model``'s modules, plus
     torch's global forward hooks: a function that registers hooks must remove them all."""
