@@ -974,3 +974,68 @@ VARIANTS += [
     _v("mcp_repeated_argmax", "most_confused_pairs", MCP_REPEATED_ARGMAX, set(),
        "right: the off-diagonal argmax k times (the first of equal maxima in row-major order)"),
 ]
+
+# ------------------------------------------------------------------ side effects on the caller's state
+# predict must leave gradients switched on as it found them (test_predict_modes, 1 point): not a
+# mistake in the values test_predict compares.
+
+# torch.set_grad_enabled(False) as a statement, never switched back: the caller's later training
+# runs without gradients.
+PREDICT_GRAD_OFF_FOR_GOOD = '''
+def predict(model, loader):
+    model_device = next(model.parameters()).device
+    model.eval()
+    torch.set_grad_enabled(False)
+    all_preds, all_targets, all_probs = [], [], []
+    for images, labels in loader:
+        probs = F.softmax(model(images.to(model_device)), dim=1)
+        top_probs, top_classes = probs.max(dim=1)
+        all_preds.append(top_classes.cpu())
+        all_targets.append(labels.cpu())
+        all_probs.append(top_probs.cpu())
+    return torch.cat(all_preds).long(), torch.cat(all_targets).long(), torch.cat(all_probs)
+'''
+
+# Right: @torch.no_grad() as a decorator (the mode is put back when the function returns).
+PREDICT_NO_GRAD_DECORATOR = '''
+@torch.no_grad()
+def predict(model, loader):
+    model.eval()
+    dev = next(model.parameters()).device
+    out = [[], [], []]
+    for x, y in loader:
+        conf, cls = F.softmax(model(x.to(dev)), dim=1).max(dim=1)
+        for part, values in zip(out, (cls, y, conf)):
+            part.append(values.cpu())
+    preds, targets, probs = (torch.cat(part) for part in out)
+    return preds.long(), targets.long(), probs
+'''
+
+# Right: set_grad_enabled(False) as a statement, the caller's mode put back in a finally block.
+PREDICT_RESTORES_GRAD_MODE = '''
+def predict(model, loader):
+    model_device = next(model.parameters()).device
+    model.eval()
+    was_enabled = torch.is_grad_enabled()
+    torch.set_grad_enabled(False)
+    try:
+        all_preds, all_targets, all_probs = [], [], []
+        for images, labels in loader:
+            probs = F.softmax(model(images.to(model_device)), dim=1)
+            top_probs, top_classes = probs.max(dim=1)
+            all_preds.append(top_classes.cpu())
+            all_targets.append(labels.cpu())
+            all_probs.append(top_probs.cpu())
+    finally:
+        torch.set_grad_enabled(was_enabled)
+    return torch.cat(all_preds).long(), torch.cat(all_targets).long(), torch.cat(all_probs)
+'''
+
+VARIANTS += [
+    _v("predict_grad_off_for_good", "predict", PREDICT_GRAD_OFF_FOR_GOOD, {"test_predict_modes"},
+       "torch.set_grad_enabled(False) and never switches gradients back on: the values are right"),
+    _v("predict_no_grad_decorator", "predict", PREDICT_NO_GRAD_DECORATOR, set(),
+       "right: @torch.no_grad() on the function, which puts the gradient mode back when it returns"),
+    _v("predict_restores_grad_mode", "predict", PREDICT_RESTORES_GRAD_MODE, set(),
+       "right: torch.set_grad_enabled(False), the caller's mode put back in a finally block"),
+]
