@@ -976,8 +976,9 @@ VARIANTS += [
 ]
 
 # ------------------------------------------------------------------ side effects on the caller's state
-# predict must leave gradients switched on as it found them (test_predict_modes, 1 point): not a
-# mistake in the values test_predict compares.
+# predict must leave gradients switched on as it found them (test_predict_modes, 1 point), and
+# most_confused_pairs must leave the matrix passed in unchanged (test_most_confused_pairs_input,
+# 1 point); neither is a mistake in the values the other tests compare.
 
 # torch.set_grad_enabled(False) as a statement, never switched back: the caller's later training
 # runs without gradients.
@@ -1031,6 +1032,58 @@ def predict(model, loader):
     return torch.cat(all_preds).long(), torch.cat(all_targets).long(), torch.cat(all_probs)
 '''
 
+# The diagonal zeroed in the caller's matrix (fill_diagonal_ works in place).
+MCP_ZEROES_DIAGONAL_IN_PLACE = '''
+def most_confused_pairs(cm, k):
+    cm.fill_diagonal_(0)
+    C = cm.shape[0]
+    pairs = [(t, p, int(cm[t, p])) for t in range(C) for p in range(C) if cm[t, p] > 0]
+    pairs.sort(key=lambda pair: (-pair[2], pair[0], pair[1]))
+    return pairs[:k]
+'''
+
+# .long() of an int64 tensor is the tensor itself, not a copy: the caller's diagonal is zeroed.
+MCP_LONG_IS_NOT_A_COPY = '''
+def most_confused_pairs(cm, k):
+    off = cm.long()
+    off.fill_diagonal_(0)
+    flat = off.flatten()
+    order = torch.sort(flat, descending=True, stable=True).indices
+    C = off.shape[1]
+    return [(i // C, i % C, int(flat[i])) for i in order.tolist()[:k] if flat[i] > 0]
+'''
+
+# numpy's view shares the tensor's memory: np.fill_diagonal on it zeroes the caller's diagonal.
+MCP_NUMPY_VIEW = '''
+import numpy as np
+
+def most_confused_pairs(cm, k):
+    counts = cm.numpy()
+    np.fill_diagonal(counts, 0)
+    pairs = [(int(t), int(p), int(counts[t, p])) for t, p in zip(*np.nonzero(counts))]
+    pairs.sort(key=lambda pair: (-pair[2], pair[0], pair[1]))
+    return pairs[:k]
+'''
+
+# Right: the diagonal zeroed in a copy (.clone()).
+MCP_CLONE_FILL_DIAGONAL = '''
+def most_confused_pairs(cm, k):
+    off = cm.clone()
+    off.fill_diagonal_(0)
+    C = off.shape[0]
+    pairs = [(t, p, int(off[t, p])) for t in range(C) for p in range(C) if off[t, p] > 0]
+    pairs.sort(key=lambda pair: (-pair[2], pair[0], pair[1]))
+    return pairs[:k]
+'''
+
+# Right: the diagonal masked out arithmetically (a new tensor), then nonzero().
+MCP_MASKED_PRODUCT = '''
+def most_confused_pairs(cm, k):
+    off = cm * (1 - torch.eye(cm.shape[0], dtype=cm.dtype))
+    pairs = [(t, p, int(off[t, p])) for t, p in off.nonzero().tolist()]
+    return sorted(pairs, key=lambda pair: (-pair[2], pair[0], pair[1]))[:k]
+'''
+
 VARIANTS += [
     _v("predict_grad_off_for_good", "predict", PREDICT_GRAD_OFF_FOR_GOOD, {"test_predict_modes"},
        "torch.set_grad_enabled(False) and never switches gradients back on: the values are right"),
@@ -1038,4 +1091,16 @@ VARIANTS += [
        "right: @torch.no_grad() on the function, which puts the gradient mode back when it returns"),
     _v("predict_restores_grad_mode", "predict", PREDICT_RESTORES_GRAD_MODE, set(),
        "right: torch.set_grad_enabled(False), the caller's mode put back in a finally block"),
+    _v("mcp_zeroes_diagonal_in_place", "most_confused_pairs", MCP_ZEROES_DIAGONAL_IN_PLACE,
+       {"test_most_confused_pairs_input"},
+       "zeroes the diagonal of the caller's matrix (fill_diagonal_ in place): the pairs are right"),
+    _v("mcp_long_is_not_a_copy", "most_confused_pairs", MCP_LONG_IS_NOT_A_COPY,
+       {"test_most_confused_pairs_input"},
+       "cm.long() taken for a copy (it is cm itself for int64): the caller's diagonal is zeroed"),
+    _v("mcp_numpy_view", "most_confused_pairs", MCP_NUMPY_VIEW, {"test_most_confused_pairs_input"},
+       "np.fill_diagonal on cm.numpy(), a view of the caller's matrix: its diagonal is zeroed"),
+    _v("mcp_clone_fill_diagonal", "most_confused_pairs", MCP_CLONE_FILL_DIAGONAL, set(),
+       "right: the diagonal zeroed in cm.clone()"),
+    _v("mcp_masked_product", "most_confused_pairs", MCP_MASKED_PRODUCT, set(),
+       "right: cm * (1 - eye), a new tensor, then nonzero()"),
 ]
