@@ -70,6 +70,43 @@ _CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 def _tree(root: int) -> dict:
     """{pid: (ppid, state, CPU seconds)} of process ``root`` and all its descendants."""
+    if _CHILDREN_FILES:
+        return _tree_by_children(root)
+    return _tree_by_scan(root)
+
+
+#: whether this kernel lists each thread's children in /proc/<pid>/task/<tid>/children
+#: (CONFIG_PROC_CHILDREN: Debian's, Ubuntu's and most distributions' kernels)
+_CHILDREN_FILES = os.path.exists(f"/proc/self/task/{os.getpid()}/children")
+
+
+def _tree_by_children(root: int) -> dict:
+    """``_tree`` read from the children files of ``root``'s threads and of their children, down:
+    only the tree's own files (a cell's start read every process of the machine, 2 ms with 90
+    processes, more on a busy runner). The same processes as ``_tree_by_scan``: a process's
+    children are those of its threads."""
+    tree, todo = {}, [root]
+    while todo:
+        pid = todo.pop()
+        found = _stat(str(pid)) if pid not in tree else None
+        if found is None:
+            continue                                   # gone, or seen
+        tree[pid] = found
+        try:
+            threads = os.listdir(f"/proc/{pid}/task")
+        except OSError:
+            continue
+        for tid in threads:
+            try:
+                with open(f"/proc/{pid}/task/{tid}/children", "rb") as f:
+                    todo += [int(child) for child in f.read().split()]
+            except (OSError, ValueError):
+                pass
+    return tree
+
+
+def _tree_by_scan(root: int) -> dict:
+    """``_tree`` from every process's /proc/<pid>/stat (where there are no children files)."""
     table = {}
     for entry in os.scandir("/proc") if os.path.isdir("/proc") else []:
         if entry.name.isdigit():

@@ -17,6 +17,7 @@ import pytest
 
 from course_grader.execution import session as session_module
 from course_grader.execution.client import CellBudget
+from course_grader.execution import processes
 from course_grader.execution.processes import tree_cpu, tree_pids, tree_usage
 from course_grader.execution.session import KernelSession
 
@@ -96,6 +97,39 @@ def test_tree_usage_counts_children_and_sees_who_computes():
         child.wait()
     assert tree_usage(child.pid) == (0.0, False)                   # gone
     assert tree_cpu(child.pid) == 0.0
+
+
+@pytest.mark.skipif(not processes._CHILDREN_FILES, reason="this kernel has no /proc/<pid>/task/<tid>/children")
+def test_the_tree_from_children_files_is_the_tree_from_every_process():
+    """A cell's start reads its kernel's tree from the tree's own children files, not from every
+    process of the machine; the same processes and numbers: grandchildren, children started by a
+    thread other than the main one, and not an orphan whose parent exited (it left the tree)."""
+    script = ("import subprocess, sys, threading, time\n"
+              "sleep = [sys.executable, '-c', 'import time; time.sleep(30)']\n"
+              "kept = [subprocess.Popen(sleep)]\n"                           # a child
+              "threading.Thread(target=lambda: (kept.append(subprocess.Popen(sleep)), time.sleep(30)),\n"
+              "                 daemon=True).start()\n"                  # a child of a thread that lives on
+              "kept.append(subprocess.Popen(['sh', '-c', 'sleep 30 & sleep 30 & wait']))\n"     # grandchildren
+              "subprocess.Popen(['sh', '-c', '(sleep 30 &) ; exit 0']).wait()\n"   # an orphan: not ours
+              "print('ready', flush=True)\n"
+              "time.sleep(30)\n")
+    parent = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    try:
+        assert parent.stdout.readline().strip() == "ready"
+        time.sleep(0.2)
+        by_children, by_scan = processes._tree_by_children(parent.pid), processes._tree_by_scan(parent.pid)
+        assert len(by_scan) == 6                          # the parent, 2 children, sh and its 2
+        assert by_children.keys() == by_scan.keys()
+        assert all(by_children[pid][0] == by_scan[pid][0] for pid in by_scan)     # the same parents
+        assert tree_pids(parent.pid) and set(tree_pids(parent.pid)) == set(by_scan)
+    finally:
+        for pid in processes._tree_by_scan(parent.pid):
+            try:
+                os.kill(pid, 9)
+            except OSError:
+                pass
+        parent.wait()
+    assert processes._tree_by_children(parent.pid) == {} == processes._tree_by_scan(parent.pid)
 
 
 def _run(settings, code, hogs=0):
