@@ -373,7 +373,8 @@ def trained_predictions(build, max_params: int, max_multiply_adds: int, *, mnist
     The model is checked against the size limits first (trainable parameters; multiply-adds of
     one 1x28x28 image, counted by ``multiply_adds`` whatever computes them); a model over them is
     not trained and predicts -1 everywhere. Otherwise it is trained on the first ``train_images``
-    MNIST training images (``epochs``, one-cycle at ``lr``, seed 0, batch 64, on the CPU) and
+    MNIST training images (``epochs``, one-cycle at ``lr``, seed 0, batch 64, on the CPU, in the
+    channels-last layout where it can: ``_copy_for_channels_last``) and
     predicts the 10,000 test images, each with Gaussian noise of standard deviation ``noise``
     drawn from ``seed`` (clamped to [0, 1]): inputs no submission can have stored in advance.
     The labels are not returned: the grader loads them itself (``record(..., targets="mnist-test")``).
@@ -396,12 +397,46 @@ def trained_predictions(build, max_params: int, max_multiply_adds: int, *, mnist
     generator = torch.Generator().manual_seed(seed)
     test_images = (test_images + noise * torch.randn(test_images.shape, generator=generator)).clamp_(0.0, 1.0)
     images, labels = mnist_tensors(train=True, limit=train_images)
-    loader = tensor_loader(images, labels, batch_size=64, shuffle=True, seed=0)
-    torch.manual_seed(0)
-    with torch.enable_grad():
-        fit(model, loader, epochs=epochs, lr=lr, one_cycle=True, device="cpu", progress=False)
+
+    def train(model, memory_format):
+        loader = tensor_loader(images, labels, batch_size=64, shuffle=True, seed=0)
+        torch.manual_seed(0)
+        model.to(memory_format=memory_format)
+        with torch.enable_grad():
+            fit(model, loader, epochs=epochs, lr=lr, one_cycle=True, device="cpu", progress=False)
+        model.to(memory_format=torch.contiguous_format)
+
+    untrained = _copy_for_channels_last(model)
+    if untrained is None:
+        train(model, torch.contiguous_format)
+    else:
+        try:
+            train(model, torch.channels_last)
+        except Exception:       # a forward written for the default layout (x.view after a conv)
+            model = untrained
+            train(model, torch.contiguous_format)
     predictions, own = predictions_from_own_layers(model, test_images, seed=seed + 1)
     return True, own, predictions
+
+
+def _copy_for_channels_last(model):
+    """A copy of the untrained ``model`` when it is worth training in the channels-last layout,
+    else None. Why: on the CPU, max pooling is 7-10x faster on channels-last tensors than on the
+    default layout (torch 2.14, one thread; mlp_vs_cnn's reference CNN trains in 2.0 s instead
+    of 3.5 s). The layout changes no value a layer computes, only the order of floating-point
+    sums, and ``trained_predictions`` puts the model back in the default layout before it
+    predicts. A ``forward`` that needs the default layout (``x.view(n, -1)`` after a conv raises
+    on a channels-last tensor) is trained again from this copy, exactly as it would have been:
+    None (no copy, the default layout from the start) for a model without a 4-d parameter
+    (an MLP: nothing to gain) or one that cannot be copied."""
+    import copy
+
+    if not any(p.dim() == 4 for p in model.parameters()):
+        return None
+    try:
+        return copy.deepcopy(model)
+    except Exception:
+        return None
 
 
 def forbidden_ops(fn, calls, pattern: str, library: str | None = None, autograd: bool = False) -> list[str]:

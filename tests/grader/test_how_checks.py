@@ -427,6 +427,89 @@ class RandomInEval(nn.Module):
         return self.fc(F.dropout(x.flatten(1), 0.5))
 
 
+class _ViewAfterConv(nn.Module):
+    """A CNN whose forward needs the default layout: x.view after a conv (and a batch norm before
+    it, whose running statistics the failed forward has already updated)."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(1, 4, 3, padding=1)
+        self.norm = nn.BatchNorm2d(4)
+        self.fc = nn.Linear(4 * 14 * 14, 10)
+
+    def forward(self, x):
+        x = F.max_pool2d(F.relu(self.norm(self.conv(x))), 2)
+        return self.fc(x.view(x.size(0), -1))
+
+
+def _trained(build, monkeypatch, layouts=None, default_layout_only=False, starts=None):
+    """kernel.trained_predictions on small random data (64 training, 32 test images, one epoch),
+    with course_utils' loader and fit; ``layouts`` collects, at each fit and at the prediction,
+    whether the first conv's weight was channels-last; ``starts``, the model's state at the start
+    of each fit."""
+    from course_utils import data, train
+
+    def mnist_tensors(train=True, limit=None):
+        generator = torch.Generator().manual_seed(1 if train else 2)
+        n = limit or 32
+        return torch.rand(n, 1, 28, 28, generator=generator), torch.randint(0, 10, (n,), generator=generator)
+
+    def channels_last(model) -> bool:
+        """Whether the model's first conv weight is channels-last: the channel the fastest-moving
+        index (is_contiguous cannot tell the two layouts of a 1-channel weight apart)."""
+        convs = [m for m in model.modules() if isinstance(m, nn.Conv2d)]
+        return bool(convs) and convs[0].weight.stride(1) == 1 and convs[0].weight.stride(3) == convs[0].weight.shape[1]
+
+    def fit(model, loader, **kwargs):
+        if layouts is not None:
+            layouts.append(("fit", channels_last(model)))
+        if starts is not None:
+            starts.append({k: v.clone() for k, v in model.state_dict().items()})
+        return train.fit(model, loader, **kwargs)
+
+    def predict(model, *args, **kwargs):
+        if layouts is not None:
+            layouts.append(("predict", channels_last(model)))
+        return predict_as_the_grader(model, *args, **kwargs)
+
+    predict_as_the_grader = kernel.predictions_from_own_layers
+    monkeypatch.setattr(kernel, "predictions_from_own_layers", predict)
+    if default_layout_only:
+        monkeypatch.setattr(kernel, "_copy_for_channels_last", lambda model: None)
+    return kernel.trained_predictions(build, 10**6, 10**7, mnist_tensors=mnist_tensors, tensor_loader=data.tensor_loader,
+                                      fit=fit, epochs=1, train_images=64, noise=0.05, seed=3)
+
+
+def test_the_grader_trains_a_cnn_channels_last_and_a_forward_that_needs_the_default_layout_as_before(monkeypatch):
+    """trained_predictions trains a CNN in the channels-last layout (max pooling is several times
+    faster so on a CPU) and predicts with it back in the default layout; a forward that needs the
+    default layout fails on the first batch and is trained again from its untouched copy, with
+    exactly the predictions it would have had; an MLP is trained as it always was."""
+    def sequential():
+        return nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+                             nn.Linear(4 * 14 * 14, 10))
+
+    layouts = []
+    within, own, predictions = _trained(sequential, monkeypatch, layouts)
+    assert within and own and predictions.shape == (32,)
+    assert layouts == [("fit", True), ("predict", False)]   # trained channels-last, predicted in the default layout
+
+    layouts, starts, starts_before = [], [], []
+    fell_back = _trained(_ViewAfterConv, monkeypatch, layouts, starts=starts)
+    assert layouts == [("fit", True), ("fit", False), ("predict", False)]   # the first fit failed at its first batch
+    as_before = _trained(_ViewAfterConv, monkeypatch, default_layout_only=True, starts=starts_before)
+    assert fell_back[:2] == as_before[:2] == (True, True)
+    assert torch.equal(fell_back[2], as_before[2])          # exactly as without the channels-last try:
+    assert starts[1].keys() == starts_before[0].keys()      # trained again from the same state (the
+    assert all(torch.equal(starts[1][k], starts_before[0][k]) for k in starts[1])   # batch norm's too)
+    assert int(starts[1]["norm.num_batches_tracked"]) == 0
+
+    assert kernel._copy_for_channels_last(nn.Sequential(nn.Flatten(), nn.Linear(784, 10))) is None
+    layouts = []
+    mlp = _trained(lambda: nn.Sequential(nn.Flatten(), nn.Linear(784, 10)), monkeypatch, layouts)
+    assert layouts == [("fit", False), ("predict", False)] and mlp[0] and mlp[1]
+
+
 def test_predictions_follow_the_first_layer_output():
     """Composition: the graded predictions are read where each image's features went when the
     grader permutes the first layer's output across the batch. An honest network's are its
