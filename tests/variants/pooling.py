@@ -769,6 +769,93 @@ def shift_sensitivity(images, feature_fn, shifts):
 '''
 
 
+# ------------------------------------------------------------------ the input: any layout, left unchanged
+
+
+# Reads the storage with the strides of a contiguous tensor: right on x.clone() of a contiguous
+# input, wrong windows on a transposed or channels-last one.
+AVGPOOL_AS_STRIDED_CONTIGUOUS_STRIDES = '''
+def avgpool2d(x, kernel_size, stride=None):
+    kh, kw = pair(kernel_size)
+    sh, sw = pair(kernel_size if stride is None else stride)
+    N, C, H, W = x.shape
+    H_out, W_out = (H - kh) // sh + 1, (W - kw) // sw + 1
+    windows = x.as_strided((N, C, H_out, W_out, kh, kw), (C * H * W, H * W, W * sh, sw, W, 1))
+    return windows.sum(dim=(-2, -1)) / (kh * kw)
+'''
+
+# .view where .reshape is needed: merging N and C fails on a channels-last input.
+AVGPOOL_DEPTHWISE_CONV_VIEW = '''
+def avgpool2d(x, kernel_size, stride=None):
+    kh, kw = pair(kernel_size)
+    sh, sw = pair(kernel_size if stride is None else stride)
+    N, C, H, W = x.shape
+    box = x.new_full((1, 1, kh, kw), 1.0 / (kh * kw))
+    out = F.conv2d(x.view(N * C, 1, H, W), box, stride=(sh, sw))
+    return out.view(N, C, out.shape[2], out.shape[3])
+'''
+
+# Correct: .contiguous() first, then .view.
+AVGPOOL_DEPTHWISE_CONV_CONTIGUOUS_VIEW = '''
+def avgpool2d(x, kernel_size, stride=None):
+    kh, kw = pair(kernel_size)
+    sh, sw = pair(kernel_size if stride is None else stride)
+    N, C, H, W = x.shape
+    box = x.new_full((1, 1, kh, kw), 1.0 / (kh * kw))
+    out = F.conv2d(x.contiguous().view(N * C, 1, H, W), box, stride=(sh, sw))
+    return out.view(N, C, out.shape[2], out.shape[3])
+'''
+
+# Divides the caller's x in place, then sums the windows: right values, x changed.
+AVGPOOL_DIVIDES_INPUT_IN_PLACE = '''
+def avgpool2d(x, kernel_size, stride=None):
+    kh, kw = pair(kernel_size)
+    sh, sw = pair(kernel_size if stride is None else stride)
+    x /= kh * kw
+    return x.unfold(2, kh, sh).unfold(3, kw, sw).sum(dim=(-2, -1))
+'''
+
+# Correct: the same, out of place.
+AVGPOOL_DIVIDES_FIRST = '''
+def avgpool2d(x, kernel_size, stride=None):
+    kh, kw = pair(kernel_size)
+    sh, sw = pair(kernel_size if stride is None else stride)
+    x = x / (kh * kw)
+    return x.unfold(2, kh, sh).unfold(3, kw, sw).sum(dim=(-2, -1))
+'''
+
+# Divides the caller's x in place, then sums the windows of the padded x: right values, x changed.
+AVGPOOL_NAIVE_DIVIDES_INPUT_IN_PLACE = '''
+def avgpool2d_naive(x, kernel_size, stride=None, padding=0):
+    kh, kw = pair(kernel_size)
+    sh, sw = pair(kernel_size if stride is None else stride)
+    x /= kh * kw                                   # the caller's tensor, divided in place
+    x = F.pad(x, (padding,) * 4)
+    N, C, H, W = x.shape
+    out = x.new_empty((N, C, (H - kh) // sh + 1, (W - kw) // sw + 1))
+    for i in range(out.shape[2]):
+        for j in range(out.shape[3]):
+            out[:, :, i, j] = x[:, :, i * sh:i * sh + kh, j * sw:j * sw + kw].sum(dim=(2, 3))
+    return out
+'''
+
+# Correct: pads a copy with -inf in place (x.clone() first).
+MAXPOOL_NAIVE_CLONE_THEN_IN_PLACE = '''
+def maxpool2d_naive(x, kernel_size, stride=None, padding=0):
+    kh, kw = pair(kernel_size)
+    sh, sw = pair(kernel_size if stride is None else stride)
+    N, C, H, W = x.shape
+    padded = x.new_full((N, C, H + 2 * padding, W + 2 * padding), float("-inf"))
+    padded[:, :, padding:padding + H, padding:padding + W] = x
+    padded.clamp_(min=float("-inf"))               # in place, on the copy only
+    out = x.new_empty((N, C, (H + 2 * padding - kh) // sh + 1, (W + 2 * padding - kw) // sw + 1))
+    for i in range(out.shape[2]):
+        for j in range(out.shape[3]):
+            out[:, :, i, j] = padded[:, :, i * sh:i * sh + kh, j * sw:j * sw + kw].amax(dim=(2, 3))
+    return out
+'''
+
+
 VARIANTS = [
     # Part 1
     Variant("maxpool_naive_scipy_filter", {"maxpool2d_naive": MAXPOOL_NAIVE_SCIPY_FILTER},
@@ -916,6 +1003,25 @@ VARIANTS = [
             "correct by the text (which states no rule about changing grad_out): divides grad_out in place"),
     Variant("module_uses_naive_loops", {"global_avgpool_module": MODULE_NAIVE_FLATTEN}, frozenset(),
             "correct: MaxPool2dScratch on maxpool2d_naive (same values, autograd through the loops)"),
+    Variant("avgpool_as_strided_contiguous_strides", {"avgpool2d": AVGPOOL_AS_STRIDED_CONTIGUOUS_STRIDES},
+            frozenset({"test_pool_dtype"}),
+            "as_strided with the strides of a contiguous tensor: wrong windows on a transposed or "
+            "channels-last input (full marks before: every test passed contiguous tensors)"),
+    Variant("avgpool_depthwise_conv_view", {"avgpool2d": AVGPOOL_DEPTHWISE_CONV_VIEW}, frozenset({"test_pool_dtype"}),
+            "x.view(N * C, 1, H, W) where .reshape is needed: raises on a channels-last input "
+            "(full marks before)"),
+    Variant("avgpool_divides_input_in_place", {"avgpool2d": AVGPOOL_DIVIDES_INPUT_IN_PLACE},
+            frozenset({"test_pool_dtype"}),
+            "x /= kh * kw: right values, the caller's x divided in place"),
+    Variant("avgpool_naive_divides_input_in_place", {"avgpool2d_naive": AVGPOOL_NAIVE_DIVIDES_INPUT_IN_PLACE},
+            frozenset({"test_pool_dtype"}),
+            "x /= kh * kw, then window sums: right values, the caller's x divided in place"),
+    Variant("avgpool_depthwise_conv_contiguous_view", {"avgpool2d": AVGPOOL_DEPTHWISE_CONV_CONTIGUOUS_VIEW},
+            frozenset(), "correct: x.contiguous().view(...) before the box convolution"),
+    Variant("avgpool_divides_first", {"avgpool2d": AVGPOOL_DIVIDES_FIRST}, frozenset(),
+            "correct: x = x / (kh * kw) (a new tensor), then the window sums"),
+    Variant("maxpool_naive_clone_then_in_place", {"maxpool2d_naive": MAXPOOL_NAIVE_CLONE_THEN_IN_PLACE}, frozenset(),
+            "correct: copies x into a -inf canvas, in-place work on the copy only"),
 ]
 
 #: A wrong variant that passes every visible test and loses exactly one hidden test
