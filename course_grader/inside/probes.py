@@ -72,7 +72,7 @@ def structure(build, generator) -> dict:
     other convolutions), output shapes for batches of 1 and 5, whether it is nonlinear, returns
     logits (some outputs negative) rather than probabilities or other outputs that are never
     negative (a softmax, a sigmoid or a ReLU at the end), gives finite outputs, and builds a new
-    model on each call.
+    model, with new initial weights, on each call.
     Inputs are drawn from ``generator``."""
     import torch
     from torch import nn
@@ -124,7 +124,21 @@ def structure(build, generator) -> dict:
     other = build()
     shared = {id(p) for p in model.parameters()} & {id(p) for p in other.parameters()}
     out["each call builds a new model"] = other is not model and not shared
+    out["each call draws new initial weights"] = _new_weights(model, other)
     return out
+
+
+def _new_weights(model, other) -> bool:
+    """Whether a second ``build()`` holds other initial values than the first (the global random
+    generator has moved on between the two calls): a deepcopy of one template, or a builder that
+    seeds itself, gives the same values at every call. One parameter that differs is enough
+    (batch norm's weights start at 1 in every model)."""
+    import torch
+
+    mine, theirs = list(model.parameters()), list(other.parameters())
+    if other is model or len(mine) != len(theirs):
+        return other is not model
+    return any(a.shape != b.shape or not torch.equal(a.detach(), b.detach()) for a, b in zip(mine, theirs))
 
 
 def _logits(model, x, kind) -> bool:

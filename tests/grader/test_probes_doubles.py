@@ -3,6 +3,7 @@
 in the kernel beside ``course_grader.kernel``."""
 from __future__ import annotations
 
+import copy
 import statistics
 import subprocess
 import sys
@@ -93,6 +94,34 @@ def test_structure_tells_an_mlp_from_a_cnn_and_logits_from_probabilities():
     assert found["layers run by one forward pass (Conv2d, Linear, other convolutions)"] == (1, 1, 0)
     assert found[LOGITS] is False
     assert probes.structure(lambda: shared, torch.Generator().manual_seed(0))["each call builds a new model"] is False
+
+
+def test_structure_new_initial_weights_at_every_call():
+    """A deepcopy of one template (or a builder that seeds itself) builds new parameters with the
+    same initial values at every call: not the new weights the texts ask for. A deepcopy of a
+    model built in the call, or a template whose layers are reset, draws new ones."""
+    template = nn.Sequential(nn.Flatten(), nn.Linear(784, 16), nn.ReLU(), nn.Linear(16, 10))
+
+    def fresh():
+        return nn.Sequential(nn.Flatten(), nn.Linear(784, 16), nn.ReLU(), nn.Linear(16, 10))
+
+    def seeded():
+        torch.manual_seed(0)
+        return fresh()
+
+    def reset():
+        model = copy.deepcopy(template)
+        for layer in model.modules():
+            if hasattr(layer, "reset_parameters"):
+                layer.reset_parameters()
+        return model
+
+    key = "each call draws new initial weights"
+    assert probes.structure(lambda: copy.deepcopy(template), torch.Generator().manual_seed(0))[key] is False
+    assert probes.structure(seeded, torch.Generator().manual_seed(0))[key] is False
+    assert probes.structure(lambda: copy.deepcopy(fresh()), torch.Generator().manual_seed(0))[key] is True
+    assert probes.structure(reset, torch.Generator().manual_seed(0))[key] is True
+    assert probes.structure(lambda: template, torch.Generator().manual_seed(0))[key] is False
 
 
 @pytest.mark.parametrize("last, logits", [(nn.Sigmoid(), False), (nn.Softmax(1), False), (nn.ReLU(), False),

@@ -622,3 +622,35 @@ VARIANTS += [
     Variant("eval_tutorial_set_grad_enabled", {"evaluate": EVAL_TUTORIAL_SET_GRAD_ENABLED}, frozenset(),
             "correct: the tutorial's torch.max(outputs.data, 1), model.train(False), set_grad_enabled(False) block"),
 ]
+
+
+# A deepcopy of one module-level model: a new model at every call, but the same initial weights.
+MLP_DEEPCOPY_TEMPLATE = '''
+import copy
+
+_template = nn.Sequential(nn.Flatten(), nn.Linear(784, 128), nn.ReLU(), nn.Linear(128, 10))
+
+
+def build_mlp():
+    return copy.deepcopy(_template)
+'''
+
+# Correct: builds a new network (new weights), and returns a deepcopy of it.
+CNN_DEEPCOPY_OF_NEW = '''
+import copy
+
+
+def build_cnn():
+    fresh = nn.Sequential(
+        nn.Conv2d(1, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(8, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Linear(16 * 7 * 7, 32), nn.ReLU(), nn.Linear(32, 10))
+    return copy.deepcopy(fresh)
+'''
+
+VARIANTS += [
+    Variant("mlp_deepcopy_template", {"build_mlp": MLP_DEEPCOPY_TEMPLATE}, frozenset({"test_build_mlp"}),
+            "copy.deepcopy of a module-level model: new parameters, the same initial weights at every call"),
+    Variant("cnn_deepcopy_of_new", {"build_cnn": CNN_DEEPCOPY_OF_NEW}, frozenset(),
+            "correct: builds a new network at every call and returns a deepcopy of it"),
+]

@@ -792,6 +792,34 @@ def load_model(path):
 '''
 
 
+# ------------------------------------------------------------------ new weights at every call; one return value
+
+
+# Correct: a deepcopy of a template, then every layer's reset_parameters(): new initial weights.
+CNN_DEEPCOPY_RESET = '''
+import copy
+
+_template = nn.Sequential(
+    nn.Conv2d(1, 8, 3, padding=1, bias=False), nn.BatchNorm2d(8), nn.ReLU(), nn.MaxPool2d(2),
+    nn.Conv2d(8, 16, 3, padding=1, bias=False), nn.BatchNorm2d(16), nn.ReLU(), nn.MaxPool2d(2),
+    nn.Conv2d(16, 32, 3, bias=False), nn.BatchNorm2d(32), nn.ReLU(), nn.MaxPool2d(2),
+    nn.Flatten(), nn.Dropout(0.1), nn.Linear(128, 10))
+
+def build_small_cnn():
+    model = copy.deepcopy(_template)
+    for layer in model.modules():
+        if hasattr(layer, "reset_parameters"):
+            layer.reset_parameters()            # new random weights at every call
+    return model
+'''
+
+# Forgets to return the losses: the loop trains right, train_one_epoch returns None.
+LOOP_NO_RETURN = _loop().replace("    return losses\n", "")
+
+# Correct: float(loss) instead of loss.item().
+LOOP_FLOAT_OF_LOSS = _loop(item="float(loss)")
+
+
 VARIANTS = [
     Variant("aug_global_rng", {"augment": AUG_GLOBAL_RNG}, frozenset({"test_augment"}),
             "draws the shifts from the global generator, not the one passed in"),
@@ -919,8 +947,11 @@ VARIANTS = [
             'nn.Dropout(0.0): a dropout layer that drops nothing'),
     Variant("cnn_bn_no_running_stats", {"build_small_cnn": CNN_BN_NO_RUNNING_STATS}, frozenset({"test_small_cnn_modes"}),
             'BatchNorm2d(track_running_stats=False): batch statistics in eval mode too'),
-    Variant("cnn_deepcopy_template", {"build_small_cnn": CNN_DEEPCOPY_TEMPLATE}, frozenset(),
-            'correct by the tests: deepcopy of a module-level template (new parameters, the same initial values each call)'),
+    Variant("cnn_deepcopy_template", {"build_small_cnn": CNN_DEEPCOPY_TEMPLATE}, frozenset({"test_small_cnn"}),
+            'deepcopy of a module-level template: new parameters, but the same initial values at every call (the '
+            'text asks for new weights at every call; full marks before)'),
+    Variant("cnn_deepcopy_reset", {"build_small_cnn": CNN_DEEPCOPY_RESET}, frozenset(),
+            'correct: deepcopy of a template, then reset_parameters() on every layer (new weights at every call)'),
     Variant("cnn_bn_after_relu_class", {"build_small_cnn": CNN_BN_AFTER_RELU_CLASS}, frozenset(),
             'correct: an nn.Module class, batch norm after the ReLU, Dropout2d between the blocks'),
     Variant("opt_adamw", {"make_optimizer": OPT_ADAMW}, frozenset({"test_make_optimizer"}),
@@ -935,8 +966,13 @@ VARIANTS = [
             'model.train() after the loop: the epoch runs in eval mode after evaluate'),
     Variant("loop_log_softmax_nll", {"train_one_epoch": LOOP_LOG_SOFTMAX_NLL}, frozenset(),
             'correct: log_softmax + nll_loss, zero_grad first, transform after the move'),
-    Variant("loop_mean_loss", {"train_one_epoch": LOOP_MEAN_LOSS}, frozenset({"test_result_types", "test_train_one_epoch"}),
-            "returns the epoch's mean loss, one float, instead of the list of batch losses"),
+    Variant("loop_mean_loss", {"train_one_epoch": LOOP_MEAN_LOSS}, frozenset({"test_result_types"}),
+            "returns the epoch's mean loss, one float, instead of the list of batch losses (lost "
+            "test_train_one_epoch too before: its visible list assert and its losses record)"),
+    Variant("loop_no_return", {"train_one_epoch": LOOP_NO_RETURN}, frozenset({"test_result_types"}),
+            "trains right but forgets `return losses`: returns None (lost test_train_one_epoch too before)"),
+    Variant("loop_float_of_loss", {"train_one_epoch": LOOP_FLOAT_OF_LOSS}, frozenset(),
+            "correct: float(loss) instead of loss.item()"),
     Variant("eval_dataset_length", {"evaluate": EVAL_DATASET_LENGTH}, frozenset({"test_evaluate"}),
             'divides by len(loader.dataset): not the examples the loader yields (lost only the types test before, whose loader was a list)'),
     Variant("eval_train_mode_after", {"evaluate": EVAL_TRAIN_MODE_AFTER}, frozenset(),
