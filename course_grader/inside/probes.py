@@ -142,13 +142,20 @@ def _new_weights(model, other) -> bool:
 
 
 def _logits(model, x, kind) -> bool:
-    """Whether ``model(x)`` gives logits, the raw scores of a last layer with weights: some are
-    negative. Outputs that never are (a softmax, a sigmoid or a ReLU at the end) are not logits,
-    even where their argmax is right. Outputs equal to those of the last Linear or convolution
-    that ran are logits whatever their signs (a right network whose random scores all came out
-    positive). A log-softmax passes: its outputs are logits shifted by a constant per row, with
-    the same cross-entropy loss. A tanh at the end is not told apart."""
+    """Whether ``model(x)`` gives logits, the raw scores of a last layer with weights, with no
+    activation after it. Outputs that are never negative (a softmax, a sigmoid or a ReLU at the
+    end) are not logits, even where their argmax is right; nor are outputs that an activation
+    squashed after the last weighted operation (a tanh, a hardtanh, a sigmoid shifted to be
+    negative): the operators run after the last matrix product or convolution (``F.linear`` in
+    a ``forward`` of one's own counts, as does an ``nn.Linear``) are watched, and an activation
+    among them is allowed only where it changed nothing (a ReLU after scores that came out
+    positive). Outputs equal to those of the last Linear or convolution that ran are logits
+    whatever their signs (a right network whose random scores all came out positive). A
+    log-softmax passes: its outputs are logits shifted by a constant per row, with the same
+    cross-entropy loss; so do linear steps after the last layer (an ``nn.Identity``, a flatten,
+    global average pooling after a last convolution, a batch norm, a division by a temperature)."""
     import torch
+    from torch.utils._python_dispatch import TorchDispatchMode
 
     last = {}
 
@@ -156,20 +163,56 @@ def _logits(model, x, kind) -> bool:
         if kind(module) is not None and isinstance(output, torch.Tensor):
             last["output"] = output.detach().clone()   # a clone: an in-place ReLU after it changes nothing
 
+    class Tail(TorchDispatchMode):
+        """The operators run after the last matrix product or convolution, and that one's output."""
+
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            result = func(*args, **(kwargs or {}))
+            name = func.overloadpacket.__name__.rstrip("_")
+            if name in _WEIGHTED_OPS and isinstance(result, torch.Tensor):
+                last["op output"] = result.detach().clone()
+                last["after"] = []
+            elif "after" in last:
+                last["after"].append(name)
+            return result
+
     handles = [m.register_forward_hook(keep) for m in model.modules()]
     try:
-        with torch.no_grad():
-            y = model(x)
+        try:
+            with torch.no_grad(), Tail():
+                y = model(x)
+        except Exception:              # a forward that cannot run watched: judged by its outputs alone
+            last.clear()
+            with torch.no_grad():
+                y = model(x)
     finally:
         for h in handles:
             h.remove()
     if not isinstance(y, torch.Tensor):
         return False
-    if bool((y < 0).any()):
+    y = y.detach()
+
+    def same_as(layer):
+        return layer is not None and layer.numel() == y.numel() and bool(
+            torch.equal(layer.reshape(-1), y.reshape(-1)))
+
+    if same_as(last.get("output")) or same_as(last.get("op output")):
         return True
-    layer = last.get("output")
-    return layer is not None and layer.numel() == y.numel() and bool(
-        torch.equal(layer.reshape(-1), y.detach().reshape(-1)))
+    if any(name in _ACTIVATIONS for name in last.get("after", ())):
+        return False
+    return bool((y < 0).any())
+
+
+#: Operators that apply weights: the last of them that runs gives the logits.
+_WEIGHTED_OPS = frozenset({"addmm", "mm", "bmm", "baddbmm", "addmv", "mv", "matmul", "linear", "convolution",
+                           "_convolution", "conv2d", "conv1d", "conv3d", "einsum"})
+#: Activations (their aten names, without a trailing underscore): after the last weighted
+#: operator, outputs are no longer raw scores (``_log_softmax`` is not among them).
+_ACTIVATIONS = frozenset({"tanh", "sigmoid", "_softmax", "softmax", "hardtanh", "hardsigmoid", "hardswish", "relu",
+                          "relu6", "threshold", "clamp", "clamp_min", "clamp_max", "clip", "elu", "selu", "celu",
+                          "gelu", "silu", "mish", "softplus", "softsign", "leaky_relu", "rrelu_with_noise",
+                          "_prelu_kernel", "prelu", "log_sigmoid_forward", "exp", "abs", "sign", "erf",
+                          "atan", "tanhshrink", "softshrink", "hardshrink", "square", "pow", "_addmm_activation"})
 
 
 def record_images(prefix: str, fig, shows: str) -> None:

@@ -150,6 +150,40 @@ def test_structure_logits_from_the_last_linear_layer_may_all_be_positive(last, l
     assert probes.structure(mlp, torch.Generator().manual_seed(0))[LOGITS] is logits
 
 
+class _OwnLinear(nn.Module):
+    """A forward of one's own with F.linear (no nn.Linear for a hook to see), then ``tail``."""
+
+    def __init__(self, tail=None):
+        super().__init__()
+        self.hidden = nn.Linear(784, 16)
+        self.weight = nn.Parameter(torch.randn(10, 16) * 0.1)
+        self.bias = nn.Parameter(torch.zeros(10))
+        self.tail = tail
+
+    def forward(self, x):
+        scores = torch.nn.functional.linear(torch.relu(self.hidden(x.flatten(1))), self.weight, self.bias)
+        return scores if self.tail is None else self.tail(scores)
+
+
+@pytest.mark.parametrize("build, logits", [
+    (lambda: nn.Sequential(nn.Flatten(), nn.Linear(784, 16), nn.ReLU(), nn.Linear(16, 10), nn.Tanh()), False),
+    (lambda: nn.Sequential(nn.Flatten(), nn.Linear(784, 16), nn.ReLU(), nn.Linear(16, 10), nn.Hardtanh()), False),
+    (lambda: _OwnLinear(torch.tanh), False),
+    (lambda: _OwnLinear(lambda t: torch.sigmoid(t) - 0.5), False),
+    (lambda: _OwnLinear(), True),
+    (lambda: _OwnLinear(lambda t: torch.log_softmax(t, 1)), True),
+    (lambda: nn.Sequential(nn.Flatten(), nn.Linear(784, 16), nn.ReLU(), nn.Linear(16, 10), nn.BatchNorm1d(10)), True),
+    (lambda: nn.Sequential(nn.Conv2d(1, 4, 3), nn.ReLU(), nn.Conv2d(4, 10, 3), nn.AdaptiveAvgPool2d(1), nn.Flatten()),
+     True),
+], ids=["tanh", "hardtanh", "F.linear-tanh", "F.linear-sigmoid-minus-half", "F.linear", "F.linear-log-softmax",
+        "batch-norm-after", "conv-global-average"])
+def test_structure_an_activation_after_the_last_weighted_layer_is_not_logits(build, logits):
+    """A tanh (or a sigmoid shifted down) after the last layer gives negative outputs, but squashed:
+    not the raw scores. The last layer may be F.linear in a forward of one's own; linear steps after
+    it (a log-softmax, a batch norm, global average pooling after a last convolution) keep logits."""
+    assert probes.structure(build, torch.Generator().manual_seed(0))[LOGITS] is logits
+
+
 def test_structure_an_in_place_relu_after_the_last_linear_is_seen():
     """The last layer's output is copied when it is seen: an in-place ReLU that clamps it
     afterwards gives outputs that are never negative and no longer those of the layer."""

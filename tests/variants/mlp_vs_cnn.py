@@ -654,3 +654,49 @@ VARIANTS += [
     Variant("cnn_deepcopy_of_new", {"build_cnn": CNN_DEEPCOPY_OF_NEW}, frozenset(),
             "correct: builds a new network at every call and returns a deepcopy of it"),
 ]
+
+
+# ------------------------------------------------------------------ a squashing function after the last layer
+
+# Ends with a tanh: some outputs are negative, but squashed into (-1, 1): not the raw scores.
+MLP_TANH_OUTPUT = '''
+def build_mlp():
+    return nn.Sequential(nn.Flatten(), nn.Linear(784, 128), nn.ReLU(), nn.Linear(128, 10), nn.Tanh())
+'''
+
+# A class whose forward ends in torch.tanh of the last layer's scores.
+CNN_CLASS_TANH_OUTPUT = '''
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 8, 3, padding=1)
+        self.conv2 = nn.Conv2d(8, 16, 3, padding=1)
+        self.fc1 = nn.Linear(16 * 7 * 7, 32)
+        self.fc2 = nn.Linear(32, 10)
+
+    def forward(self, x):
+        x = F.max_pool2d(F.relu(self.conv1(x)), 2)
+        x = F.max_pool2d(F.relu(self.conv2(x)), 2)
+        x = F.relu(self.fc1(x.flatten(1)))
+        return torch.tanh(self.fc2(x))                # "scores between -1 and 1"
+
+
+def build_cnn():
+    return Net()
+'''
+
+# Correct: a final nn.Identity after the last Linear (a placeholder head).
+MLP_IDENTITY_HEAD = '''
+def build_mlp():
+    return nn.Sequential(nn.Flatten(), nn.Linear(784, 128), nn.Tanh(), nn.Linear(128, 10), nn.Identity())
+'''
+
+VARIANTS += [
+    Variant("mlp_tanh_output", {"build_mlp": MLP_TANH_OUTPUT}, frozenset({"test_build_mlp"}),
+            "ends with nn.Tanh(): outputs squashed into (-1, 1), not the raw scores (full marks before: some "
+            "outputs are negative)"),
+    Variant("cnn_class_tanh_output", {"build_cnn": CNN_CLASS_TANH_OUTPUT}, frozenset({"test_build_cnn"}),
+            "forward returns torch.tanh(self.fc2(x)): squashed scores, not logits (full marks before)"),
+    Variant("mlp_identity_head", {"build_mlp": MLP_IDENTITY_HEAD}, frozenset(),
+            "correct: tanh between the layers, a final nn.Identity after the last Linear"),
+]

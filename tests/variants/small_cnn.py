@@ -820,6 +820,58 @@ LOOP_NO_RETURN = _loop().replace("    return losses\n", "")
 LOOP_FLOAT_OF_LOSS = _loop(item="float(loss)")
 
 
+# ------------------------------------------------------------------ a squashing function after the last layer
+
+# Ends with a tanh: some outputs are negative, but squashed into (-1, 1): not the raw scores.
+CNN_TANH_OUTPUT = '''
+def build_small_cnn():
+    return nn.Sequential(
+        nn.Conv2d(1, 8, 3, padding=1, bias=False), nn.BatchNorm2d(8), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(8, 16, 3, padding=1, bias=False), nn.BatchNorm2d(16), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(16, 32, 3, bias=False), nn.BatchNorm2d(32), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Dropout(0.1), nn.Linear(128, 10), nn.Tanh())
+'''
+
+# A class whose forward ends in 2 * sigmoid - 1 of the last layer's scores: negative outputs, squashed.
+CNN_CLASS_CENTRED_SIGMOID = '''
+class SmallCNN(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.features = nn.Sequential(
+            nn.Conv2d(1, 8, 3, padding=1, bias=False), nn.BatchNorm2d(8), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(8, 16, 3, padding=1, bias=False), nn.BatchNorm2d(16), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(16, 32, 3, bias=False), nn.BatchNorm2d(32), nn.ReLU(), nn.MaxPool2d(2))
+        self.drop = nn.Dropout(0.1)
+        self.head = nn.Linear(128, 10)
+
+    def forward(self, x):
+        return 2 * torch.sigmoid(self.head(self.drop(self.features(x).flatten(1)))) - 1
+
+
+def build_small_cnn():
+    return SmallCNN()
+'''
+
+# Correct: a class whose forward returns the last Linear's output through an nn.Identity.
+CNN_CLASS_IDENTITY_HEAD = '''
+class SmallCNN(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.features = nn.Sequential(
+            nn.Conv2d(1, 8, 3, padding=1, bias=False), nn.BatchNorm2d(8), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(8, 16, 3, padding=1, bias=False), nn.BatchNorm2d(16), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(16, 32, 3, bias=False), nn.BatchNorm2d(32), nn.Tanh(), nn.MaxPool2d(2))
+        self.head = nn.Sequential(nn.Flatten(), nn.Dropout(0.1), nn.Linear(128, 10), nn.Identity())
+
+    def forward(self, x):
+        return self.head(self.features(x))
+
+
+def build_small_cnn():
+    return SmallCNN()
+'''
+
+
 VARIANTS = [
     Variant("aug_global_rng", {"augment": AUG_GLOBAL_RNG}, frozenset({"test_augment"}),
             "draws the shifts from the global generator, not the one passed in"),
@@ -952,6 +1004,12 @@ VARIANTS = [
             'text asks for new weights at every call; full marks before)'),
     Variant("cnn_deepcopy_reset", {"build_small_cnn": CNN_DEEPCOPY_RESET}, frozenset(),
             'correct: deepcopy of a template, then reset_parameters() on every layer (new weights at every call)'),
+    Variant("cnn_tanh_output", {"build_small_cnn": CNN_TANH_OUTPUT}, frozenset({"test_small_cnn"}),
+            "ends with nn.Tanh(): outputs squashed into (-1, 1), not logits (full marks before: some outputs are negative)"),
+    Variant("cnn_class_centred_sigmoid", {"build_small_cnn": CNN_CLASS_CENTRED_SIGMOID}, frozenset({"test_small_cnn"}),
+            "forward returns 2 * sigmoid(scores) - 1: negative outputs, but squashed, not logits (full marks before)"),
+    Variant("cnn_class_identity_head", {"build_small_cnn": CNN_CLASS_IDENTITY_HEAD}, frozenset(),
+            "correct: a class, tanh inside the features, the last Linear followed by nn.Identity"),
     Variant("cnn_bn_after_relu_class", {"build_small_cnn": CNN_BN_AFTER_RELU_CLASS}, frozenset(),
             'correct: an nn.Module class, batch norm after the ReLU, Dropout2d between the blocks'),
     Variant("opt_adamw", {"make_optimizer": OPT_ADAMW}, frozenset({"test_make_optimizer"}),
