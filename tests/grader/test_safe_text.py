@@ -69,7 +69,13 @@ def test_a_message_quoting_the_hidden_tests_is_recognised_however_it_is_spaced(s
                  "".join(ch if ch.isalnum() else "_" for ch in longest)):
         assert hidden.quotes(text), text
         assert error_parts("ValueError", "see: " + text, hidden) == ("ValueError", QUOTED)
-    assert error_parts("".join(ch if ch.isalnum() else "_" for ch in longest)[:50], "x", hidden)[0] == "Exception"
+    # an exception's name made of a hidden line (an identifier of 50 characters): one whose start
+    # is not also in the release (cpu_vs_gpu's longest hidden line starts as a visible import)
+    names = ["".join(ch if ch.isalnum() else "_" for ch in line)[:50] for line in sorted(secret, key=len, reverse=True)]
+    name = next((name for name in names if len(re.sub(r"[^0-9a-z]", "", name.lower())) >= 30 and hidden.quotes(name)),
+                None)
+    assert name is not None, f"{assignment}: no hidden line whose first 50 characters quote the hidden tests alone"
+    assert error_parts(name, "x", hidden)[0] == "Exception"
 
 
 @pytest.mark.parametrize("assignment", assignments())
