@@ -88,9 +88,9 @@ def _tree_by_children(root: int) -> dict:
     tree, todo = {}, [root]
     while todo:
         pid = todo.pop()
-        found = _stat(str(pid)) if pid not in tree else None
-        if found is None:
-            continue                                   # gone, or seen
+        found = None if pid in tree else _stat(str(pid))
+        if found is None:                              # seen already, or gone
+            continue
         tree[pid] = found
         try:
             threads = os.listdir(f"/proc/{pid}/task")

@@ -398,23 +398,24 @@ def trained_predictions(build, max_params: int, max_multiply_adds: int, *, mnist
     test_images = (test_images + noise * torch.randn(test_images.shape, generator=generator)).clamp_(0.0, 1.0)
     images, labels = mnist_tensors(train=True, limit=train_images)
 
-    def train(model, memory_format):
+    def train(model, channels_last: bool):
         loader = tensor_loader(images, labels, batch_size=64, shuffle=True, seed=0)
         torch.manual_seed(0)
-        model.to(memory_format=memory_format)
+        if channels_last:
+            model.to(memory_format=torch.channels_last)
         with torch.enable_grad():
             fit(model, loader, epochs=epochs, lr=lr, one_cycle=True, device="cpu", progress=False)
-        model.to(memory_format=torch.contiguous_format)
+        if channels_last:
+            model.to(memory_format=torch.contiguous_format)
 
     untrained = _copy_for_channels_last(model)
-    if untrained is None:
-        train(model, torch.contiguous_format)
-    else:
-        try:
-            train(model, torch.channels_last)
-        except Exception:       # a forward written for the default layout (x.view after a conv)
-            model = untrained
-            train(model, torch.contiguous_format)
+    try:
+        train(model, channels_last=untrained is not None)
+    except Exception:
+        if untrained is None:
+            raise
+        model = untrained       # a forward written for the default layout (x.view after a conv)
+        train(model, channels_last=False)
     predictions, own = predictions_from_own_layers(model, test_images, seed=seed + 1)
     return True, own, predictions
 
