@@ -199,13 +199,14 @@ def stand_in(owner, name, value):
 
 
 #: the clocks a timer could read (each also in its ``_ns`` form, integer nanoseconds)
-CLOCKS = ("perf_counter", "monotonic", "time")
+CLOCKS = ("perf_counter", "monotonic", "time", "process_time", "thread_time")
 
 
 @contextlib.contextmanager
 def stand_in_clocks(read):
-    """For the ``with`` block, ``time.perf_counter``, ``time.monotonic`` and ``time.time`` (their
-    ``_ns`` forms too, and every other name your notebook has for them, as in ``stand_in``) return
+    """For the ``with`` block, ``time.perf_counter``, ``time.monotonic``, ``time.time``,
+    ``time.process_time`` and ``time.thread_time`` (their ``_ns`` forms too, and every other name
+    your notebook has for them, as in ``stand_in``) return
     ``read()`` (nanoseconds for ``_ns``) when your code calls them; the kernel's other threads
     still read the real clocks. Yields a set that collects the names of the clocks your code read
     (``{"perf_counter"}`` when it reads only ``time.perf_counter``). Put back when the block ends."""

@@ -217,7 +217,7 @@ def test_stand_ins_also_replace_the_names_the_notebook_imported_them_by(monkeypa
 
     notebook = types.ModuleType("__main__")
     notebook.perf_counter, notebook.synchronize = time.perf_counter, torch.cuda.synchronize
-    notebook.unrelated = time.process_time           # CPU time: not a clock a stand-in replaces
+    notebook.unrelated = time.sleep                  # not a clock: no stand-in replaces it
     monkeypatch.setitem(sys.modules, "__main__", notebook)
     real = (time.perf_counter, timeit.default_timer, torch.cuda.synchronize)
     with pytest.raises(ZeroDivisionError):
@@ -226,7 +226,7 @@ def test_stand_ins_also_replace_the_names_the_notebook_imported_them_by(monkeypa
             clock.fn()
             assert notebook.perf_counter() - start == 2.0 and timeit.default_timer() == time.perf_counter()
             notebook.synchronize()
-            assert clock.syncs == 1 and notebook.unrelated is time.process_time
+            assert clock.syncs == 1 and notebook.unrelated is time.sleep
             1 / 0
     assert (time.perf_counter, timeit.default_timer, torch.cuda.synchronize) == real
     assert (notebook.perf_counter, notebook.synchronize) == (time.perf_counter, torch.cuda.synchronize)
@@ -237,16 +237,23 @@ def test_stand_ins_also_replace_the_names_the_notebook_imported_them_by(monkeypa
 
 
 def test_the_fake_clocks_stand_in_for_every_clock_and_name_the_one_read():
-    """time.time, time.monotonic and the _ns forms read the fake clock too (so reading another
-    clock costs only the record of which clock), and clocks_read names what the code read."""
-    real = {name: getattr(time, name) for name in ("perf_counter", "monotonic", "time", "perf_counter_ns",
-                                                   "monotonic_ns", "time_ns")}
+    """time.time, time.monotonic, the CPU-time clocks time.process_time and time.thread_time and
+    the _ns forms read the fake clock too (so reading another clock costs only the record of which
+    clock), and clocks_read names what the code read."""
+    real = {name: getattr(time, name) for name in ("perf_counter", "monotonic", "time", "process_time",
+                                                   "thread_time", "perf_counter_ns", "monotonic_ns", "time_ns",
+                                                   "process_time_ns", "thread_time_ns")}
     with doubles.fake_clock([0.5, 0.25]) as clock:
         start, start_ns = time.time(), time.monotonic_ns()
         clock.fn()
         assert time.time() - start == 0.5 and time.monotonic_ns() - start_ns == 500_000_000
         assert isinstance(start_ns, int)
     assert clock.clocks_read == {"time", "monotonic"}
+    with doubles.fake_clock([0.5]) as clock:
+        start, start_ns = time.process_time(), time.thread_time_ns()
+        clock.fn()
+        assert time.process_time() - start == 0.5 and time.thread_time_ns() - start_ns == 500_000_000
+    assert clock.clocks_read == {"process_time", "thread_time"}
     with doubles.fake_clock([0.5]) as clock:
         time.perf_counter_ns()
     assert clock.clocks_read == {"perf_counter"}
@@ -359,8 +366,9 @@ def test_with_reference_time_it_swaps_the_notebook_name_and_puts_it_back():
 
     namespace = {"time_it": student_time_it}
     exec("def time_training_step():\n    return time_it(lambda: None, 'cpu', warmup=0, repeats=1)", namespace)
-    seconds, devices = doubles.with_reference_time_it(namespace, namespace["time_training_step"])
-    assert isinstance(seconds, float) and devices == ["cpu"]
+    returned = []
+    seconds, devices = doubles.with_reference_time_it(namespace, namespace["time_training_step"], returned=returned)
+    assert isinstance(seconds, float) and devices == ["cpu"] and returned == [seconds]
     assert namespace["time_it"] is student_time_it
     del namespace["time_it"]
     doubles.with_reference_time_it(namespace, namespace["time_training_step"])

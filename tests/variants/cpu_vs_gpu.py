@@ -900,3 +900,174 @@ VARIANTS += [
 '''},
     ),
 ]
+
+# ---------------------------------------------------------------------------------------------
+# Real-student audit (helper H3): timers and steps as students write them. Misgraded before the fix
+# of this audit: step_returns_milliseconds, step_rounds_seconds and step_seconds_per_image kept full
+# marks (test_time_training_step_float now also checks that the seconds time_it returned come back
+# unchanged); time_it_process_time and time_it_thread_time_ns lost test_time_it, _median and _cuda
+# too (the fake clocks did not stand in for the CPU-time clocks; now they do, so the other clock
+# costs test_time_it_float only, as the text says); step_batch_without_channel_axis lost
+# test_time_training_step and _float too (their hidden CNNs could not run on (N, 28, 28); they now
+# read any batch of 28x28 images as (N, 1, 28, 28), the batch's shape being test_..._batch's point).
+
+
+def _time_it_with(sync: str = "before_and_after", clock: str = "time.perf_counter()",
+                  seconds: str = "{}", median: str = "float(statistics.median(durations))") -> str:
+    """A time_it written as students write it, with one piece chosen."""
+    before = "        if on_gpu:\n            torch.cuda.synchronize()\n" if sync == "before_and_after" else ""
+    after = before
+    around = sync == "around_the_loop"
+    return _DOC_TIME_IT + (
+        '\n    on_gpu = torch.device(device).type == "cuda"\n'
+        "    for _ in range(warmup):\n"
+        "        fn()\n"
+        + ("    if on_gpu:\n        torch.cuda.synchronize()\n" if around else "")
+        + "    durations = []\n"
+        "    for _ in range(repeats):\n"
+        + before
+        + f"        t0 = {clock}\n"
+        "        fn()\n"
+        + after
+        + f"        durations.append({seconds.format(f'({clock} - t0)')})\n"
+        + ("    if on_gpu:\n        torch.cuda.synchronize()\n" if around else "")
+        + f"    return {median}\n"
+    )
+
+
+def _step_returning(result: str) -> str:
+    return _DOC_STEP + _STEP_BODY + f"""
+    def step():
+        optimizer.zero_grad()
+        nn.functional.cross_entropy(model(images), labels).backward()
+        optimizer.step()
+
+    return {result}
+"""
+
+
+VARIANTS += [
+    Variant(
+        name="time_it_sorted_upper_middle",
+        why="sorted(durations)[n // 2]: the upper of the two middle durations for an even count",
+        lost=frozenset({MEDIAN}),
+        replace={"time_it": _time_it_with(median="float(sorted(durations)[len(durations) // 2])")},
+    ),
+    Variant(
+        name="time_it_milliseconds",
+        why="returns the median in milliseconds ((t1 - t0) * 1000), not seconds",
+        lost=frozenset({MEDIAN}),
+        replace={"time_it": _time_it_with(seconds="{} * 1000")},
+    ),
+    Variant(
+        name="time_it_process_time",
+        why="reads time.process_time(), the process's CPU time, not time.perf_counter(): costs the clock's "
+            "point only (lost test_time_it, _median and _cuda too before this audit)",
+        lost=frozenset({FLOAT}),
+        replace={"time_it": _time_it_with(clock="time.process_time()")},
+    ),
+    Variant(
+        name="time_it_thread_time_ns",
+        why="reads time.thread_time_ns() / 1e9, the thread's CPU time: costs the clock's point only "
+            "(lost test_time_it, _median and _cuda too before this audit)",
+        lost=frozenset({FLOAT}),
+        replace={"time_it": _time_it_with(clock="time.thread_time_ns()", seconds="{} / 1e9")},
+    ),
+    Variant(
+        name="time_it_syncs_once_around_the_loop",
+        why="synchronises once before and once after the timed loop, not around each timed call",
+        lost=frozenset({CUDA}),
+        replace={"time_it": _time_it_with(sync="around_the_loop")},
+    ),
+    Variant(
+        name="time_it_device_not_cpu",
+        why="synchronises when device != 'cpu': torch.device('cpu') is not the string, so it synchronises "
+            "on the CPU (and raises on a machine without a GPU)",
+        lost=frozenset({NO_SYNC}),
+        replace={"time_it": _time_it_with().replace('on_gpu = torch.device(device).type == "cuda"',
+                                                    'on_gpu = device != "cpu"')},
+    ),
+    Variant(
+        name="time_it_cuda_in_str_device_np_median_ns",
+        why="correct: 'cuda' in str(device), time.perf_counter_ns() / 1e9, np.median (a NumPy float64)",
+        replace={"time_it": "import numpy as np\n\n\n" + _time_it_with(
+            clock="time.perf_counter_ns()", seconds="{} / 1e9", median="np.median(durations)").replace(
+            'on_gpu = torch.device(device).type == "cuda"', 'on_gpu = "cuda" in str(device)')},
+    ),
+    Variant(
+        name="step_returns_milliseconds",
+        why="returns time_it(step, device) * 1000, milliseconds (full marks before this audit)",
+        lost=frozenset({STEP_FLOAT}),
+        replace={"time_training_step": _step_returning("time_it(step, device) * 1000")},
+    ),
+    Variant(
+        name="step_rounds_seconds",
+        why="returns round(seconds, 4): a step of 50 microseconds comes back as 0.0001 or 0.0 (full marks "
+            "before this audit)",
+        lost=frozenset({STEP_FLOAT}),
+        replace={"time_training_step": _step_returning("round(time_it(step, device), 4)")},
+    ),
+    Variant(
+        name="step_seconds_per_image",
+        why="returns the seconds per image, time_it(...) / batch_size, not per step (full marks before this audit)",
+        lost=frozenset({STEP_FLOAT}),
+        replace={"time_training_step": _step_returning("time_it(step, device) / batch_size")},
+    ),
+    Variant(
+        name="step_batch_without_channel_axis",
+        why="images of shape (batch_size, 28, 28), no channel axis: costs the batch's point only (lost "
+            "test_time_training_step and _float too before this audit)",
+        lost=frozenset({BATCH}),
+        replace={"time_training_step": _DOC_STEP + '''
+    model = model.to(device)
+    images = torch.rand(batch_size, 28, 28).to(device)
+    labels = torch.randint(0, 10, (batch_size,)).to(device)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
+
+    def step():
+        optimizer.zero_grad()
+        nn.functional.cross_entropy(model(images), labels).backward()
+        optimizer.step()
+
+    return time_it(step, device)
+'''},
+    ),
+    Variant(
+        name="step_keyword_time_it_randn",
+        why="correct: model.train(), torch.randn images, zero_grad(set_to_none=True), time_it(fn=step, "
+            "device=device, warmup=3, repeats=10) by keywords",
+        replace={"time_training_step": _DOC_STEP + '''
+    model.train()
+    model.to(device)
+    x = torch.randn(batch_size, 1, 28, 28).to(device)
+    y = torch.randint(0, 10, (batch_size,)).to(device)
+    opt = torch.optim.SGD(model.parameters(), lr=0.01)
+    loss_fn = nn.CrossEntropyLoss()
+
+    def step():
+        opt.zero_grad(set_to_none=True)
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        opt.step()
+
+    return time_it(fn=step, device=device, warmup=3, repeats=10)
+'''},
+    ),
+    Variant(
+        name="step_optimizer_before_model_to",
+        why="correct: the optimiser is made before model.to(device) (which moves the same parameters in place)",
+        replace={"time_training_step": _DOC_STEP + '''
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
+    model.to(device)
+    images = torch.rand(batch_size, 1, 28, 28, device=device)
+    labels = torch.randint(0, 10, (batch_size,), device=device)
+
+    def step():
+        optimizer.zero_grad()
+        nn.functional.cross_entropy(model(images), labels).backward()
+        optimizer.step()
+
+    return time_it(step, device)
+'''},
+    ),
+]
