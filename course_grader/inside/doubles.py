@@ -241,6 +241,49 @@ def with_reference_time_it(namespace: dict, call, returned: list | None = None):
             namespace["time_it"] = student_time_it
 
 
+_NUMPY_ON_GPU = ("can't convert cuda:0 device type tensor to numpy. Use Tensor.cpu() to copy the tensor "
+                 "to host memory first.")
+
+
+def on_gpu(tensor):
+    """``tensor`` as a stand-in for a tensor on a CUDA GPU, on a machine without one: a view of it
+    (same values, same autograd graph) that says ``device`` cuda:0 and ``is_cuda`` True and, like a
+    GPU tensor, cannot become a NumPy array (``.numpy()``, ``np.asarray``, ``imshow``) until it is
+    moved to the CPU (``.cpu()``, ``.to("cpu")``, ``.to(a CPU tensor)``), which gives a plain tensor
+    again. What it computes (``detach``, ``mean``, indexing, ``tolist``, ``float``) stays on the
+    "GPU" and works, as on a GPU."""
+    import torch
+
+    class OnGPU(torch.Tensor):
+        @classmethod
+        def __torch_function__(cls, func, types, args=(), kwargs=None):
+            kwargs = kwargs or {}
+            if func in (torch.Tensor.numpy, torch.Tensor.__array__):
+                raise TypeError(_NUMPY_ON_GPU)
+            owner = getattr(func, "__self__", None)
+            if owner is torch._C.TensorBase.is_cuda:
+                return True
+            if owner is torch._C.TensorBase.device:
+                return torch.device("cuda", 0)
+            out = super().__torch_function__(func, types, args, kwargs)
+            if isinstance(out, torch.Tensor) and _to_cpu(func, args, kwargs):
+                return out.as_subclass(torch.Tensor)
+            return out
+
+    def _to_cpu(func, args, kwargs) -> bool:
+        if func is torch.Tensor.cpu:
+            return True
+        if func is torch.Tensor.to:
+            for a in list(args[1:]) + list(kwargs.values()):
+                if isinstance(a, (str, torch.device)) and torch.device(a).type == "cpu":
+                    return True
+                if isinstance(a, torch.Tensor) and not isinstance(a, OnGPU):
+                    return True
+        return False
+
+    return tensor.as_subclass(OnGPU)
+
+
 def small_cnn():
     """A small CNN for time_training_step's hidden tests: images -> 10 class scores. It reads any
     batch of 28x28 images as (N, 1, 28, 28), also one without the channel axis, so that the batch's

@@ -419,3 +419,25 @@ def test_the_guard_keeps_the_helpers_line_numbers():
     assert done.returncode == 0, done.stderr
     lines, first = inspect.getsourcelines(kernel.record)
     assert first < int(done.stdout) < first + len(lines), done.stdout
+
+
+def test_on_gpu_stands_in_for_a_gpu_tensor():
+    """on_gpu(t): a view that says cuda:0 and, like a GPU tensor, cannot become a NumPy array (so
+    neither imshow) until it is moved to the CPU; what it computes stays on the "GPU"."""
+    import numpy as np
+
+    layer_output = torch.nn.Conv2d(1, 2, 3)(torch.randn(1, 1, 5, 5))[0]
+    x = doubles.on_gpu(layer_output)
+    assert x.device == torch.device("cuda", 0) and x.is_cuda and x.requires_grad
+    for to_numpy in (lambda t: t.detach().numpy(), lambda t: np.asarray(t.detach()),
+                     lambda t: t.detach().mean(0).numpy(), lambda t: t.detach()[1].clone().numpy()):
+        with pytest.raises(TypeError, match="Use Tensor.cpu"):
+            to_numpy(x)
+    expected = layer_output.detach().numpy()
+    for moved in (x.detach().cpu(), x.cpu().detach(), x.detach().to("cpu"), x.detach().to(torch.device("cpu")),
+                  x.detach().to("cpu", torch.float64), x.detach().to(torch.zeros(1))):
+        assert type(moved) is torch.Tensor and moved.device.type == "cpu"
+        assert np.allclose(moved.numpy(), expected)
+    assert x.detach().tolist() == layer_output.detach().tolist() and float(x.detach().abs().max()) > 0
+    weight = doubles.on_gpu(torch.nn.Parameter(torch.randn(3, 2, 3, 3)))
+    assert weight.requires_grad and weight.detach().mean(dim=1).cpu().numpy().shape == (3, 3, 3)

@@ -744,6 +744,420 @@ VARIANTS += [Variant("maps_loops_over_every_channel", {"plot_feature_maps": MAPS
                     frozenset({MAPS}), "makes min(C, max_maps) axes but loops over all C channels: IndexError when "
                     "C > max_maps (the drawing test; its titles are right)")]
 
+
+# ---------------------------------------------------------------------------------------------
+# Real-student audit (helper H3): hooks, plots and receptive fields as students write them.
+# maps_detach_numpy_without_cpu and filters_asarray_without_cpu kept full marks before it (the
+# grader has no GPU, where .numpy() / np.asarray / imshow of a tensor without .cpu() fail): the grad
+# tests now also draw a stand-in for a GPU tensor (course_grader.doubles.on_gpu), as the text says.
+
+CAPTURE_DICT_COMPREHENSION = '''
+def capture_activations(model, x, layer_names):
+    modules = dict(model.named_modules())
+    for name in layer_names:
+        if name not in modules:
+            raise KeyError(f"unknown layer {name}")
+    acts = {}
+
+    def save(name):
+        return lambda module, inputs, output: acts.update({name: output.detach().clone()})
+
+    handles = {}
+    try:
+        handles = {name: modules[name].register_forward_hook(save(name)) for name in layer_names}
+        model(x)
+    finally:
+        for h in handles.values():
+            h.remove()
+    return {name: acts[name] for name in layer_names}
+'''.lstrip()
+
+CAPTURE_NO_GRAD_CLONE_ONLY = '''
+def capture_activations(model, x, layer_names):
+    modules = dict(model.named_modules())
+    for name in layer_names:
+        if name not in modules:
+            raise KeyError(f"no layer named {name!r}")
+    activations = {}
+
+    def make_hook(name):
+        def hook(module, inputs, output):
+            activations[name] = output.clone()
+        return hook
+
+    handles = []
+    try:
+        for name in layer_names:
+            handles.append(modules[name].register_forward_hook(make_hook(name)))
+        with torch.no_grad():
+            model(x)
+    finally:
+        for handle in handles:
+            handle.remove()
+    return {name: activations[name] for name in layer_names}
+'''.lstrip()
+
+CAPTURE_CLONES_AFTER_FORWARD = '''
+def capture_activations(model, x, layer_names):
+    modules = dict(model.named_modules())
+    for name in layer_names:
+        if name not in modules:
+            raise KeyError(f"no layer named {name!r}")
+    activations = {}
+
+    def make_hook(name):
+        def hook(module, inputs, output):
+            activations[name] = output
+        return hook
+
+    handles = []
+    try:
+        for name in layer_names:
+            handles.append(modules[name].register_forward_hook(make_hook(name)))
+        model(x)
+    finally:
+        for handle in handles:
+            handle.remove()
+    return {name: activations[name].detach().clone() for name in layer_names}
+'''.lstrip()
+
+CAPTURE_SETDEFAULT = '''
+def capture_activations(model, x, layer_names):
+    modules = dict(model.named_modules())
+    for name in layer_names:
+        if name not in modules:
+            raise KeyError(name)
+    acts = {}
+    handles = []
+    try:
+        for name in layer_names:
+            handles.append(modules[name].register_forward_hook(
+                lambda m, i, o, name=name: acts.setdefault(name, o.detach().clone())))
+        model(x)
+    finally:
+        for h in handles:
+            h.remove()
+    return acts
+'''.lstrip()
+
+CAPTURE_SEQUENTIAL_CHILDREN = '''
+def capture_activations(model, x, layer_names):
+    """No hooks: run the children one after the other and keep the named outputs."""
+    modules = dict(model.named_modules())
+    for name in layer_names:
+        if name not in modules:
+            raise KeyError(name)
+    out = {}
+
+    def run(module, prefix, h):
+        children = list(module.named_children())
+        if not children:
+            return module(h)
+        for child_name, child in children:
+            full = f"{prefix}.{child_name}" if prefix else child_name
+            h = run(child, full, h)
+            if full in layer_names:
+                out[full] = h.detach().clone()
+        return h
+
+    with torch.no_grad():
+        run(model, "", x)
+    return {name: out[name] for name in layer_names}
+'''.lstrip()
+
+CAPTURE_DETACH_TO_CPU_COPY = '''
+def capture_activations(model, x, layer_names):
+    modules = dict(model.named_modules())
+    for name in layer_names:
+        if name not in modules:
+            raise KeyError(f"no layer named {name!r}")
+    activations = {}
+
+    def make_hook(name):
+        def hook(module, inputs, output):
+            activations[name] = output.detach().to('cpu', copy=True)
+        return hook
+
+    handles = []
+    try:
+        for name in layer_names:
+            handles.append(modules[name].register_forward_hook(make_hook(name)))
+        model(x)
+    finally:
+        for handle in handles:
+            handle.remove()
+    return {name: activations[name] for name in layer_names}
+'''.lstrip()
+
+CAPTURE_NUMPY = '''
+def capture_activations(model, x, layer_names):
+    modules = dict(model.named_modules())
+    for name in layer_names:
+        if name not in modules:
+            raise KeyError(f"no layer named {name!r}")
+    activations = {}
+
+    def make_hook(name):
+        def hook(module, inputs, output):
+            activations[name] = output.detach().cpu().numpy().copy()
+        return hook
+
+    handles = []
+    try:
+        for name in layer_names:
+            handles.append(modules[name].register_forward_hook(make_hook(name)))
+        model(x)
+    finally:
+        for handle in handles:
+            handle.remove()
+    return {name: activations[name] for name in layer_names}
+'''.lstrip()
+
+MAPS_ATLEAST_1D = '''
+def plot_feature_maps(activation, max_maps=16):
+    maps = activation.detach().cpu().numpy()
+    n = min(len(maps), max_maps)
+    cols = 4 if n >= 4 else n
+    rows = int(np.ceil(n / cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(2.5 * cols, 2.5 * rows))
+    axes = np.atleast_1d(axes).ravel()
+    for i in range(n):
+        axes[i].imshow(maps[i], cmap="viridis")
+        axes[i].title.set_text(f"Channel {i}")
+        axes[i].axis("off")
+    for ax in axes[n:]:
+        ax.remove()
+    fig.suptitle(f"First {n} feature maps")
+    fig.tight_layout()
+    return fig
+'''.lstrip()
+
+MAPS_NP_ASARRAY_TENSOR_VMAX = '''
+def plot_feature_maps(activation, max_maps=16):
+    act = activation.detach().cpu()[:max_maps]
+    vmax = act.abs().max()
+    n = act.shape[0]
+    fig = plt.figure(figsize=(2 * min(n, 8), 2 * math.ceil(n / 8)))
+    for i in range(n):
+        ax = fig.add_subplot(math.ceil(n / 8), min(n, 8), i + 1)
+        ax.imshow(np.asarray(act[i]), cmap="RdBu_r", vmin=-vmax, vmax=vmax)
+        ax.set(title=f"ch {i}", xticks=[], yticks=[])
+    fig.suptitle("feature maps")
+    return fig
+'''.lstrip()
+
+MAPS_NO_RETURN = '''
+def plot_feature_maps(activation, max_maps=16):
+    maps = activation.detach().cpu()[:max_maps]
+    n = len(maps)
+    fig, axes = plt.subplots(1, n, squeeze=False, figsize=(2 * n, 2))
+    for c in range(n):
+        axes[0, c].imshow(maps[c].numpy(), cmap="gray")
+        axes[0, c].set_title(f"ch {c}")
+        axes[0, c].axis("off")
+    fig.suptitle("Feature maps")
+    plt.show()
+'''.lstrip()
+
+MAPS_SQUEEZE_CHANNEL_ONE_EXTRA_AXIS = '''
+def plot_feature_maps(activation, max_maps=16):
+    maps = activation.detach().cpu()[:max_maps]
+    n = len(maps)
+    fig, axes = plt.subplots(1, n, squeeze=False, figsize=(2 * n, 2))
+    for c in range(n):
+        axes[0, c].imshow(maps[c:c + 1].permute(1, 2, 0).numpy(), cmap="gray")   # (H, W, 1)
+        axes[0, c].set_title(f"ch {c}")
+    fig.suptitle("Feature maps")
+    return fig
+'''.lstrip()
+
+FILTERS_FLOOR_ROWS = '''
+def plot_filters(conv_weight):
+    w = conv_weight.detach().cpu().mean(dim=1)
+    n = w.shape[0]
+    cols = min(n, 8)
+    rows = max(1, n // cols)          # floor: 12 filters in 8 columns get one row
+    fig, axes = plt.subplots(rows, cols, squeeze=False, figsize=(2 * cols, 2 * rows))
+    for f in range(n):
+        ax = axes.flat[f]
+        ax.imshow(w[f].numpy(), cmap="RdBu_r")
+        ax.set_title(f"filter {f}")
+        ax.axis("off")
+    fig.suptitle("Filters")
+    return fig
+'''.lstrip()
+
+FILTERS_PER_FILTER_SCALE = '''
+def plot_filters(conv_weight):
+    w = conv_weight.detach().cpu()
+    n = w.shape[0]
+    fig, axes = plt.subplots(2, math.ceil(n / 2), squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    for f in range(n):
+        k = w[f].mean(0)
+        axes.flat[f].imshow(k, cmap="gray", vmin=float(k.min()), vmax=float(k.max()))
+        axes.flat[f].set_title(f"filter {f}")
+    fig.suptitle("Filters")
+    return fig
+'''.lstrip()
+
+RF_ACCUMULATE = '''
+import itertools
+import operator
+
+
+def receptive_field(layers):
+    strides = [s for _, s in layers]
+    jumps = [1] + list(itertools.accumulate(strides, operator.mul))[:-1] if layers else []
+    return 1 + sum((k - 1) * j for (k, _), j in zip(layers, jumps))
+'''.lstrip()
+
+RF_JUMP_PREVIOUS_ONLY = '''
+def receptive_field(layers):
+    r, prev_stride = 1, 1
+    for k, s in layers:
+        r += (k - 1) * prev_stride       # only the previous layer's stride, not the product
+        prev_stride = s
+    return r
+'''.lstrip()
+
+RF_FORWARD_WRONG_RECURRENCE = '''
+def receptive_field(layers):
+    r = 1
+    for k, s in layers:
+        r = r * s + (k - s)              # the backward recurrence run forwards
+    return r
+'''.lstrip()
+
+RF_REDUCE = '''
+from functools import reduce
+
+
+def receptive_field(layers):
+    def grow(acc, layer):
+        r, jump = acc
+        k, s = layer
+        return r + (k - 1) * jump, jump * s
+    return reduce(grow, layers, (1, 1))[0]
+'''.lstrip()
+
+MAPS_DETACH_NUMPY = '''
+def plot_feature_maps(activation, max_maps=16):
+    maps = activation.detach().numpy()[:max_maps]        # no .cpu(): fails for a GPU tensor
+    n = len(maps)
+    cols = min(n, 4)
+    rows = math.ceil(n / cols)
+    fig, axes = plt.subplots(rows, cols, squeeze=False, figsize=(2.5 * cols, 2.5 * rows))
+    for i, ax in enumerate(axes.flat):
+        if i < n:
+            ax.imshow(maps[i], cmap="gray")
+            ax.set_title(f"ch {i}")
+        ax.axis("off")
+    fig.suptitle("feature maps")
+    return fig
+'''.lstrip()
+
+FILTERS_DETACH_ASARRAY = '''
+def plot_filters(conv_weight):
+    kernels = np.asarray(conv_weight.detach().mean(dim=1))   # no .cpu()
+    n = kernels.shape[0]
+    fig = plt.figure(figsize=(2 * n, 2))
+    for f in range(n):
+        ax = fig.add_subplot(1, n, f + 1)
+        ax.imshow(kernels[f], cmap="viridis")
+        ax.set_title(f"filter {f}")
+        ax.axis("off")
+    fig.suptitle("Filters")
+    return fig
+'''.lstrip()
+
+MAPS_IS_CUDA = '''
+def plot_feature_maps(activation, max_maps=16):
+    act = activation.detach()
+    if act.is_cuda:
+        act = act.cpu()
+    maps = act[:max_maps].numpy()
+    n = len(maps)
+    fig, axes = plt.subplots(1, n, squeeze=False, figsize=(2 * n, 2))
+    for i in range(n):
+        axes[0, i].imshow(maps[i])
+        axes[0, i].set_title(f"ch {i}")
+    fig.suptitle("feature maps")
+    return fig
+'''.lstrip()
+
+CAPTURE_NATURAL_KEYERROR = '''
+def capture_activations(model, x, layer_names):
+    modules = dict(model.named_modules())
+    acts = {}
+    handles = []
+    try:
+        for name in layer_names:
+            module = modules[name]            # KeyError('name') for an unknown name, before the model runs
+            handles.append(module.register_forward_hook(
+                lambda m, i, o, name=name: acts.__setitem__(name, o.detach().clone())))
+        model(x)
+    finally:
+        for h in handles:
+            h.remove()
+    return {name: acts[name] for name in layer_names}
+'''.lstrip()
+
+VARIANTS += [
+    Variant("capture_dict_comprehension_handles", {"capture_activations": CAPTURE_DICT_COMPREHENSION}, frozenset(),
+            "correct: handles kept in a dict made by a comprehension inside try, removed in finally"),
+    Variant("capture_no_grad_clone_only", {"capture_activations": CAPTURE_NO_GRAD_CLONE_ONLY}, frozenset(),
+            "correct: the model runs under torch.no_grad(), so output.clone() alone is a detached copy"),
+    Variant("capture_to_cpu_copy", {"capture_activations": CAPTURE_DETACH_TO_CPU_COPY}, frozenset(),
+            "correct: output.detach().to('cpu', copy=True), a copy also on the CPU"),
+    Variant("capture_natural_keyerror_in_try", {"capture_activations": CAPTURE_NATURAL_KEYERROR}, frozenset(),
+            "correct: modules[name] raises the KeyError (it names the layer) while registering, inside try: "
+            "the hooks registered so far are removed in finally, and the model never runs"),
+    Variant("capture_clones_after_forward", {"capture_activations": CAPTURE_CLONES_AFTER_FORWARD},
+            frozenset({VALUES}), "keeps a reference in the hook and clones after model(x): the in-place "
+            "ReLU has already overwritten it"),
+    Variant("capture_setdefault_returns_value", {"capture_activations": CAPTURE_SETDEFAULT}, frozenset({VALUES}),
+            "a lambda hook with dict.setdefault returns the stored copy, which replaces the layer's output: "
+            "the in-place ReLU then overwrites the copy"),
+    Variant("capture_runs_children_without_hooks", {"capture_activations": CAPTURE_SEQUENTIAL_CHILDREN},
+            frozenset({VALUES, HOOKS}), "no hooks: runs the leaf modules one after the other instead of "
+            "model(x), wrong for a forward with functional ops or residuals, and no hook is on while the model runs"),
+    Variant("capture_returns_numpy", {"capture_activations": CAPTURE_NUMPY}, frozenset({VALUES}),
+            "stores output.detach().cpu().numpy().copy(): NumPy arrays, not tensors"),
+    Variant("maps_atleast_1d_title_set_text", {"plot_feature_maps": MAPS_ATLEAST_1D}, frozenset(),
+            "correct: plt.subplots without squeeze=False, np.atleast_1d(axes).ravel(), ax.title.set_text, "
+            "spare axes removed, viridis"),
+    Variant("maps_add_subplot_asarray_tensor_vmax", {"plot_feature_maps": MAPS_NP_ASARRAY_TENSOR_VMAX}, frozenset(),
+            "correct: fig.add_subplot, np.asarray of CPU tensors, a shared symmetric scale given as 0-d tensors, "
+            "ax.set(title=...)"),
+    Variant("maps_channel_axis_kept", {"plot_feature_maps": MAPS_SQUEEZE_CHANNEL_ONE_EXTRA_AXIS}, frozenset(),
+            "correct: one axis too many, imshow of (H, W, 1) arrays, which matplotlib draws as the (H, W) map"),
+    Variant("maps_cpu_only_if_cuda", {"plot_feature_maps": MAPS_IS_CUDA}, frozenset(),
+            "correct: .cpu() only when activation.is_cuda, then .numpy()"),
+    Variant("maps_no_return", {"plot_feature_maps": MAPS_NO_RETURN},
+            frozenset({MAPS, MAPS_TITLES, MAPS_GRAD}), "draws the right grid but calls plt.show() and returns "
+            "None: nothing any test of the function can read (its visible tests all say so)"),
+    Variant("maps_detach_numpy_without_cpu", {"plot_feature_maps": MAPS_DETACH_NUMPY}, frozenset({MAPS_GRAD}),
+            "activation.detach().numpy() without .cpu(): fails for a layer's output on a GPU (full marks "
+            "before this audit)"),
+    Variant("filters_floor_rows", {"plot_filters": FILTERS_FLOOR_ROWS}, frozenset({FILTERS}),
+            "rows = n // cols: 12 filters in 8 columns get one row, IndexError for filter 8"),
+    Variant("filters_per_filter_scale", {"plot_filters": FILTERS_PER_FILTER_SCALE}, frozenset(),
+            "correct: a 2-row grid, grey scale with vmin/vmax per filter (colours are not graded)"),
+    Variant("filters_asarray_without_cpu", {"plot_filters": FILTERS_DETACH_ASARRAY}, frozenset({FILTERS_GRAD}),
+            "np.asarray(conv_weight.detach().mean(dim=1)) without .cpu(): fails for a weight on a GPU "
+            "(full marks before this audit)"),
+    Variant("rf_accumulate", {"receptive_field": RF_ACCUMULATE}, frozenset(),
+            "correct: the jumps by itertools.accumulate(strides, operator.mul)"),
+    Variant("rf_reduce", {"receptive_field": RF_REDUCE}, frozenset(),
+            "correct: functools.reduce over (r, jump)"),
+    Variant("rf_jump_previous_stride_only", {"receptive_field": RF_JUMP_PREVIOUS_ONLY}, frozenset({RF_STRIDED}),
+            "multiplies (k - 1) by the previous layer's stride only, not by the product of all earlier strides"),
+    Variant("rf_backward_recurrence_run_forwards", {"receptive_field": RF_FORWARD_WRONG_RECURRENCE},
+            frozenset({RF_STRIDED}), "r <- s * r + (k - s), the output-to-input recurrence, run from the first layer"),
+]
+
 #: A wrong variant that passes every visible test and loses exactly one hidden test
 #: (tests/end_to_end/test_colab.py teaches with it; docs/authoring.md).
 SUBTLE_VARIANT = "capture_remove_without_finally"
