@@ -280,8 +280,8 @@ def test_a_score_given_by_hand_shows_and_is_grades_csvs_after_grading_again(brow
 
     seen = _seen(browser, formgrader, ["pooling"])
     name, status, (score, max_score), _ = seen["pooling"]["untouched"]
-    assert (name, status, score, max_score) == ("Turing, Alan", "graded", before["untouched", "pooling"] + 1, 28)
-    assert seen["pooling"]["reference"][1:3] == ("graded", (before["reference", "pooling"] + 2, 28))
+    assert (name, status, score, max_score) == ("Turing, Alan", "graded", before["untouched", "pooling"] + 1, 29)
+    assert seen["pooling"]["reference"][1:3] == ("graded", (before["reference", "pooling"] + 2, 29))
     assert seen["students"]["untouched"][2][0] == (
         before["untouched", "pooling"] + before["untouched", "conv_from_scratch"] + 1)
 
@@ -291,10 +291,10 @@ def test_a_score_given_by_hand_shows_and_is_grades_csvs_after_grading_again(brow
     assert (row["score"], row["auto_score"], row["manual"]) == ("1", "0", "test_pool_dtype 1/1 (auto 0)")
     seen, expected = _seen(browser, formgrader, ASSIGNMENTS), _expected(root, ASSIGNMENTS)
     assert seen == expected
-    assert seen["pooling"]["untouched"][1:3] == ("needs manual grading", (1, 28))
+    assert seen["pooling"]["untouched"][1:3] == ("needs manual grading", (1, 29))
     reference = rows["reference", "pooling"]
     assert (reference["score"], reference["auto_score"], reference["hand"]) == (
-        "27", "25", "reflection 2/3 (graded by the instructor)")
-    assert seen["pooling"]["reference"][1:3] == ("graded", (27, 28))
+        "28", "26", "reflection 2/3 (graded by the instructor)")
+    assert seen["pooling"]["reference"][1:3] == ("graded", (28, 29))
     assert {(a, s) for a in ASSIGNMENTS for s, r in seen[a].items() if r[1] != "graded"} == {
         ("pooling", "untouched"), ("conv_from_scratch", "reference")}

@@ -73,7 +73,7 @@ def test_nbgraders_gradebook_holds_what_its_own_autograde_would(graded):
         assert on_time.needs_manual_grade
         assert [(g.cell.name, g.auto_score, g.max_score) for g in on_time.notebooks[0].grades
                 if g.needs_manual_grade] == [("reflection", None, 3.0)]
-        assert assignment.max_score == 28
+        assert assignment.max_score == 29
 
 
 def test_a_score_given_by_hand_stays_and_is_the_score_everywhere(graded):

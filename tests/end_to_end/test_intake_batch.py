@@ -132,7 +132,7 @@ def test_unsafe_submissions_are_error_rows_and_the_batch_goes_on(settings, hosti
     assert time.monotonic() - started < 600
     by_student = {r.student: r for r in results}
     good = by_student.pop("good")
-    assert (good.status, good.score, good.max_score) == ("graded", 25, 28), good
+    assert (good.status, good.score, good.max_score) == ("graded", 26, 29), good
     assert any("data.csv" in n and "symbolic link" in n for n in good.notes), good.notes
     assert sorted(by_student) == sorted(EXPECTED_ERRORS)
     for student, fragment in EXPECTED_ERRORS.items():

@@ -344,8 +344,8 @@ def test_batch_grades_every_submission(settings, tmp_path):
     rows = {r["student"]: r for r in report.read_csv(out / "grades.csv")}
     assert set(rows) == {"good", "renamed", "cut_off", "empty", "lost", "nothing"}
     assert len(results) == 6
-    assert (rows["good"]["score"], rows["good"]["max_score"], rows["good"]["status"]) == ("25", "28", "graded")
-    assert (rows["renamed"]["score"], rows["renamed"]["status"]) == ("25", "graded")
+    assert (rows["good"]["score"], rows["good"]["max_score"], rows["good"]["status"]) == ("26", "29", "graded")
+    assert (rows["renamed"]["score"], rows["renamed"]["status"]) == ("26", "graded")
     assert "renamed to pooling (1) final.ipynb" in rows["renamed"]["message"]
     for student, fragment in [("cut_off", "not valid notebook JSON"), ("empty", "not valid notebook JSON"),
                               ("lost", "unknown assignment 'not_an_assignment'"), ("nothing", "no notebook")]:
@@ -369,7 +369,7 @@ def test_course_grade_command(settings, tmp_path):
     assert proc.returncode == 0, proc.stderr[-3000:]
     rows = {r["student"]: r for r in report.read_csv(out / "grades.csv")}
     assert set(rows) == {"good", "cut_off", "lost"}
-    assert (rows["good"]["score"], rows["good"]["max_score"]) == ("25", "28")
+    assert (rows["good"]["score"], rows["good"]["max_score"]) == ("26", "29")
     assert rows["cut_off"]["status"] == rows["lost"]["status"] == "error"
     assert "3 submission(s) graded" in proc.stdout
 

@@ -585,21 +585,21 @@ CASES = [
          failed=frozenset({"test_shift_sensitivity"}), settings=TIMEOUT,
          notes=("'while True:' used more than 10 s of CPU time and was stopped",),
          messages={"test_shift_sensitivity": "NameError"},
-         expect="interrupted after 10 s, the kernel carries on; the function was never defined: 24/25"),
+         expect="interrupted after 10 s, the kernel carries on; the function was never defined: 25/26"),
     Case("sleep_forever", P, "a last cell that sleeps for 11 days", lambda s, x: insert_after(reference(s, P), None, SLEEP),
          settings=TIMEOUT, notes=("'import time' ran longer than 10 s",),
-         expect="interrupted, full marks 25/25, a note"),
+         expect="interrupted, full marks 26/26, a note"),
     Case("ignores_interrupt", P, "after test_avgpool2d_naive, a loop that swallows KeyboardInterrupt",
          lambda s, x: insert_after(reference(s, P), "test_avgpool2d_naive", IGNORE_INTERRUPT),
          failed=frozenset({"test_pool_naive_padding", "test_pool_naive_no_builtin", "test_maxpool2d", "test_avgpool2d",
                            "test_pool_no_builtin", "test_pool_vectorised", "test_pool_dtype", "test_maxpool2d_backward",
                            "test_avgpool2d_backward", "test_pool_backward_no_builtin",
                            "test_global_avgpool", "test_global_avgpool_module", "test_pool_module_no_builtin",
-                           "test_shift_sensitivity"}),
+                           "test_pool_backward_inputs", "test_shift_sensitivity"}),
          settings=TIMEOUT, run_error="did not stop when interrupted",
          notes=("'import time' ran longer than 10 s and was stopped",), messages={"test_maxpool2d": "not run"},
          expect="kernel abandoned; the 2 tests before it in the notebook keep their 4 points, the rest 'not run' "
-                "(the padding tests too: they follow it, as in Run all): 4/25"),
+                "(the padding tests too: they follow it, as in Run all): 4/26"),
 
     # ---------------------------------------------------------------- crashing the kernel
     Case("os_exit", C, "`os._exit(1)` after test_conv2d_naive_no_builtin",
@@ -619,9 +619,9 @@ CASES = [
          failed=frozenset({"test_avgpool2d", "test_pool_no_builtin", "test_pool_vectorised", "test_pool_dtype",
                            "test_maxpool2d_backward", "test_avgpool2d_backward",
                            "test_pool_backward_no_builtin", "test_global_avgpool", "test_global_avgpool_module",
-                           "test_pool_module_no_builtin", "test_shift_sensitivity"}),
+                           "test_pool_module_no_builtin", "test_pool_backward_inputs", "test_shift_sensitivity"}),
          run_error="segmentation fault", review=frozenset(['ctypes']), status="review",
-         expect="kernel crashed (segmentation fault): 10/25"),
+         expect="kernel crashed (segmentation fault): 10/26"),
     Case("sigkill_self", "activations", "the kernel SIGKILLs itself after Part 1's tests",
          lambda s, x: insert_after(reference(s, "activations"), "test_capture_unknown", SIGKILL_SELF),
          failed=frozenset({"test_plot_feature_maps", "test_plot_feature_maps_titles",
@@ -645,22 +645,22 @@ CASES = [
     Case("fill_memory", P, "after test_maxpool2d_backward, a cell that fills memory 50 MB at a time",
          lambda s, x: insert_after(reference(s, P), "test_maxpool2d_backward", FILL_MEMORY),
          settings={"memory_limit_mb": 5120}, check="memory_error_in_cell",
-         expect="MemoryError at the 5 GiB limit in that cell, memory freed: 25/25"),
+         expect="MemoryError at the 5 GiB limit in that cell, memory freed: 26/26"),
     Case("fork_processes", P, "a last cell forks 60 children that leave the session and ignore signals",
          lambda s, x: insert_after(reference(s, P), None, FORK_PROCESSES),
          settings=TIMEOUT, cgroup_settings={"max_processes": 40},
          notes=("'import os, signal, time' ran longer than 10 s",), check="forks_contained",
          review=frozenset(['os.fork', 'signal']), status="review",
-         expect="cut at the process cap where a cgroup is available; all killed when grading ends: 25/25"),
+         expect="cut at the process cap where a cgroup is available; all killed when grading ends: 26/26"),
     Case("print_megabytes", P, "a cell prints 30 MB", lambda s, x: insert_after(reference(s, P), "test_maxpool2d", PRINT_MEGABYTES),
-         check="output_capped", expect="output cut at 200 kB with a notice: 25/25"),
+         check="output_capped", expect="output cut at 200 kB with a notice: 26/26"),
 
     # ---------------------------------------------------------------- escaping the sandbox
     Case("delete_files", P, "a last cell rmtree()s the working folder, HOME, the course root, /tmp, the venv",
          lambda s, x: insert_after(reference(s, P), None, DELETE_FILES.format(ROOT=str(s.root))),
          sandbox=True, check="nothing_deleted",
          review=frozenset(['grader file path']), status="review",
-         expect="the course and the venv are untouched (hidden or read-only): 25/25"),
+         expect="the course and the venv are untouched (hidden or read-only): 26/26"),
     Case("read_secrets", C, "the release stub plus a cell that looks for source/, .course_cache, "
          "gradebook.db, the grader's /proc, and runs any reference answers it finds",
          lambda s, x: after_setup(release(s, C), READ_SECRETS.format(ROOT=str(s.root))),
@@ -679,7 +679,7 @@ CASES = [
     Case("fill_scratch", P, "a last cell writes 3 GiB into its working folder, /tmp, /dev/shm and HOME",
          lambda s, x: insert_after(reference(s, P), None, FILL_SCRATCH),
          settings={"scratch_limit_mb": 64}, sandbox=True, check="scratch_full",
-         expect="each write stops at the 64 MiB scratch quota (ENOSPC): 25/25"),
+         expect="each write stops at the 64 MiB scratch quota (ENOSPC): 26/26"),
     Case("network", C, "a cell connects to a port the test listens on, 8.8.8.8:53 and example.com",
          lambda s, x: after_setup(reference(s, C), NETWORK.format(PORT=x["port"])),
          sandbox=True, check="no_connection", review=frozenset(['socket']), status="review",
@@ -702,7 +702,7 @@ CASES = [
          "inflates to 1 GiB",
          lambda s, x: insert_after(reference(s, P), "test_global_avgpool_module",
                                    RECORD_BOMB.format(NAME="global_avgpool: bomb")),
-         expect="refused before it is unpacked, the grader's memory untouched: 25/25, status review "
+         expect="refused before it is unpacked, the grader's memory untouched: 26/26, status review "
                 "(record forgery)",
          review=frozenset({"record forgery"}), status="review", check="bomb_refused"),
     Case("patch_comparisons", C, "torch.allclose/equal, Tensor.__eq__/.item, numpy's allclose and "
@@ -751,31 +751,31 @@ CASES = [
          failed=frozenset({"test_maxpool2d_naive", "test_pool_naive_padding"}),
          notes=("test cell test_maxpool2d_naive was edited",),
          messages={"test_maxpool2d_naive": "AssertionError"},
-         expect="the instructor's test runs and fails (and the padding test): 21/25, a note"),
+         expect="the instructor's test runs and fails (and the padding test): 22/26, a note"),
     Case("deleted_test_cell", P, "test_avgpool2d deleted", lambda s, x: without(reference(s, P), "test_avgpool2d"),
-         notes=("test cell test_avgpool2d was deleted",), expect="the instructor's test runs: 25/25, a note"),
+         notes=("test cell test_avgpool2d was deleted",), expect="the instructor's test runs: 26/26, a note"),
     Case("duplicated_test_cell", P, "test_maxpool2d copied to the end", lambda s, x: _duplicate(reference(s, P), "test_maxpool2d"),
-         notes=("test_maxpool2d appears more than once",), expect="counted once: 25/25, a note"),
+         notes=("test_maxpool2d appears more than once",), expect="counted once: 26/26, a note"),
     Case("test_cell_to_markdown", P, "test_avgpool2d_backward turned into a markdown cell",
          lambda s, x: edited(reference(s, P), "test_avgpool2d_backward", _to_markdown),
          notes=("test_avgpool2d_backward was turned into a markdown cell",),
-         expect="the instructor's code test runs: 25/25, a note"),
+         expect="the instructor's code test runs: 26/26, a note"),
     Case("points_changed", P, "test_shift_sensitivity's points metadata 1 -> 50",
          lambda s, x: edited(reference(s, P), "test_shift_sensitivity", lambda c: _set_points(c, 50)),
-         notes=("changed from 1 to 50",), expect="the instructor's points: 25/25, a note"),
+         notes=("changed from 1 to 50",), expect="the instructor's points: 26/26, a note"),
     Case("metadata_stripped", P, "nbgrader metadata removed from every cell",
          lambda s, x: _strip_all(reference(s, P)), notes=("lost its nbgrader metadata",),
-         expect="cells matched by content: 25/25, a note"),
+         expect="cells matched by content: 26/26, a note"),
     Case("cells_reordered", P, "test_maxpool2d moved to the end, the avgpool2d answer above the maxpool2d "
          "one (test_pool_vectorised needs both)",
          lambda s, x: _move_before(_move_to_end(reference(s, P), "test_maxpool2d"), "avgpool2d", "maxpool2d"),
          notes=("test cells were moved",),
-         expect="each test runs after every cell it follows in the source: 25/25, a note"),
+         expect="each test runs after every cell it follows in the source: 26/26, a note"),
     Case("answer_cell_removed", P, "the maxpool2d_backward answer cell deleted",
          lambda s, x: without(reference(s, P), "maxpool2d_backward"),
-         failed=frozenset({"test_maxpool2d_backward", "test_pool_backward_no_builtin"}),
+         failed=frozenset({"test_maxpool2d_backward", "test_pool_backward_no_builtin", "test_pool_backward_inputs"}),
          messages={"test_maxpool2d_backward": "NameError"},
-         expect="its tests fail with NameError: 21/25"),
+         expect="its tests fail with NameError: 21/26"),
 
     # ---------------------------------------------------------------- broken answers
     Case("syntax_error", P, "a syntax error in the avgpool2d_naive answer cell",
@@ -783,16 +783,16 @@ CASES = [
          failed=frozenset({"test_avgpool2d_naive", "test_pool_naive_padding", "test_pool_naive_no_builtin",
                            "test_pool_dtype"}),
          messages={"test_avgpool2d_naive": "NameError"},
-         expect="its tests fail: 18/25"),
+         expect="its tests fail: 19/26"),
     Case("wrong_signature", P, "avgpool2d_backward(grad_out, x, kernel_size) without stride",
          lambda s, x: reference(s, P, replace={"avgpool2d_backward": NO_STRIDE_BACKWARD}),
          failed=frozenset({"test_avgpool2d_backward"}), messages={"test_avgpool2d_backward": "TypeError"},
-         expect="TypeError in its test: 23/25"),
+         expect="TypeError in its test: 24/26"),
     Case("answer_raises", P, "global_avgpool raises RuntimeError",
          lambda s, x: in_body(s, P, "global_avgpool_module", "global_avgpool", "raise RuntimeError('not today')"),
-         failed=frozenset({"test_global_avgpool", "test_pool_module_no_builtin"}),
+         failed=frozenset({"test_global_avgpool", "test_pool_module_no_builtin", "test_pool_backward_inputs"}),
          messages={"test_global_avgpool": "RuntimeError: not today"},
-         expect="its tests fail with the error (MaxPool2dScratch keeps its point): 23/25"),
+         expect="its tests fail with the error (MaxPool2dScratch keeps its point): 22/26"),
 
     # ---------------------------------------------------------------- ordinary student habits
     Case("helper_cell_below_test", P, "maxpool2d_naive calls window_max, defined in a new cell below "
@@ -802,7 +802,7 @@ CASES = [
          failed=frozenset({"test_maxpool2d_naive"}),
          messages={"test_maxpool2d_naive": "window_max is defined in a cell below this test"},
          expect="as Run all: NameError in test_maxpool2d_naive, with the message saying the helper is "
-                "defined below the test (the later tests pass): 23/25"),
+                "defined below the test (the later tests pass): 24/26"),
     Case("answers_in_extra_cells", P, "maxpool2d_naive calls window_max, defined in a new cell between the answer "
          "cell and its visible test; the avgpool2d answer cell holds a wrong draft and a copy of the cell (same "
          "metadata) below it the final version",
@@ -810,7 +810,7 @@ CASES = [
                                    "maxpool2d_naive", WINDOW_MAX),
          notes=("cell avgpool2d appears more than once: every copy was run",),
          expect="each test runs where the student's notebook has it, as Run all: after the helper and after both "
-                "copies: 25/25, a note (20/25 before: NameError in test_maxpool2d_naive, the draft tested by "
+                "copies: 26/26, a note (20/25 before: NameError in test_maxpool2d_naive, the draft tested by "
                 "test_avgpool2d and test_pool_vectorised)"),
     Case("default_dtype_float64", C, "`torch.set_default_dtype(torch.float64)` in a cell after the setup cell "
          "(for the gradient checks)",
@@ -820,19 +820,19 @@ CASES = [
     Case("colab_drive_in_imports", P, "`from google.colab import drive` and `drive.mount('/content/drive')` "
          "at the top of the imports cell (the notebook was written in Colab)",
          lambda s, x: _edit_imports(reference(s, P), lambda src: DRIVE_MOUNT + src),
-         expect="google.colab's stand-ins do nothing, the rest of the cell runs: 25/25 (0/25 before: "
+         expect="google.colab's stand-ins do nothing, the rest of the cell runs: 26/26 (0/25 before: "
                 "ModuleNotFoundError stopped the cell before `import torch`)"),
     Case("reflection_in_new_cell", P, "the reflection's answer cell left as `YOUR ANSWER HERE`, the answers "
          "typed in a new markdown cell below it",
          lambda s, x: _reflection_below(s),
          notes=("the answer cell reflection was left as released, and the answer was written in a cell below it",),
-         expect="every test passes: 25/25, the reflection waits for the instructor with a note saying where "
+         expect="every test passes: 26/26, the reflection waits for the instructor with a note saying where "
                 "(before: reflection 0/3 at once, 'not answered')", check="reflection_waits"),
     Case("colab_habits", P, "a comment line added to the Colab setup cell; `!pip install -q torchinfo`, "
          "`%load_ext autoreload` and `%autoreload 2` after the imports cell, `%%time` on the maxpool2d_naive answer cell, a demo cell that keeps shapes in a list named `record`",
          lambda s, x: _colab_habits(s),
          expect="nothing to review (the timed cell's code is scanned; pip installs nothing while grading): "
-                "25/25, status graded (before: status review, 8 items: the setup's pip install, the 4 magic lines and 2 uses of `record`)"),
+                "26/26, status graded (before: status review, 8 items: the setup's pip install, the 4 magic lines and 2 uses of `record`)"),
 ]
 
 BY_NAME = {case.name: case for case in CASES}

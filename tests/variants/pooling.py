@@ -856,6 +856,125 @@ def maxpool2d_naive(x, kernel_size, stride=None, padding=0):
 '''
 
 
+# ------------------------------------------------------------------ Parts 3 and 4: any layout, inputs left unchanged
+
+# Divides the caller's grad_out in place with div_: right values, grad_out changed.
+AVGPOOL_BACKWARD_GRAD_DIV_ = '''
+def avgpool2d_backward(grad_out, x, kernel_size, stride=None):
+    kh, kw = pair(kernel_size)
+    sh, sw = pair(kernel_size if stride is None else stride)
+    N, C, H_out, W_out = grad_out.shape
+    share = grad_out.div_(kh * kw)                            # div_ returns grad_out itself, divided
+    dx = torch.zeros_like(x)
+    for i in range(H_out):
+        for j in range(W_out):
+            dx[:, :, i * sh:i * sh + kh, j * sw:j * sw + kw] += share[:, :, i, j, None, None]
+    return dx
+'''
+
+# Correct: the same loops, the in-place division on a copy.
+AVGPOOL_BACKWARD_CLONE_THEN_DIV_ = '''
+def avgpool2d_backward(grad_out, x, kernel_size, stride=None):
+    kh, kw = pair(kernel_size)
+    sh, sw = pair(kernel_size if stride is None else stride)
+    N, C, H_out, W_out = grad_out.shape
+    share = grad_out.clone().div_(kh * kw)                    # in place, on a copy only
+    dx = torch.zeros_like(x)
+    for i in range(H_out):
+        for j in range(W_out):
+            dx[:, :, i * sh:i * sh + kh, j * sw:j * sw + kw] += share[:, :, i, j, None, None]
+    return dx
+'''
+
+# "routed = grad_out" is no copy: the mask of the first offset zeroes the caller's grad_out for
+# every later offset. Wrong values, and grad_out changed.
+MAXPOOL_BACKWARD_MASKS_GRAD_OUT_IN_PLACE = '''
+def maxpool2d_backward(grad_out, x, kernel_size, stride=None):
+    kh, kw = pair(kernel_size)
+    sh, sw = pair(kernel_size if stride is None else stride)
+    windows = x.unfold(2, kh, sh).unfold(3, kw, sw)
+    N, C, H_out, W_out = windows.shape[:4]
+    winner = windows.reshape(N, C, H_out, W_out, kh * kw).argmax(dim=-1)
+    dx = torch.zeros_like(x)
+    for di in range(kh):
+        for dj in range(kw):
+            routed = grad_out
+            routed *= (winner == di * kw + dj)
+            dx[:, :, di:di + sh * (H_out - 1) + 1:sh, dj:dj + sw * (W_out - 1) + 1:sw] += routed
+    return dx
+'''
+
+# scatter_add_ with grad_out.view(N, C, -1): raises on a transposed or channels-last grad_out.
+MAXPOOL_BACKWARD_SCATTER_VIEW = '''
+def maxpool2d_backward(grad_out, x, kernel_size, stride=None):
+    kh, kw = pair(kernel_size)
+    sh, sw = pair(kernel_size if stride is None else stride)
+    N, C, H, W = x.shape
+    windows = x.unfold(2, kh, sh).unfold(3, kw, sw)
+    H_out, W_out = windows.shape[2:4]
+    k = windows.reshape(N, C, H_out, W_out, kh * kw).argmax(dim=-1)
+    rows = torch.arange(H_out).view(-1, 1) * sh + k // kw
+    cols = torch.arange(W_out).view(1, -1) * sw + k % kw
+    dx = torch.zeros(N, C, H * W, dtype=x.dtype)
+    dx.scatter_add_(2, (rows * W + cols).view(N, C, -1), grad_out.view(N, C, -1))
+    return dx.view(N, C, H, W)
+'''
+
+# Correct: the same, grad_out made contiguous before the view.
+MAXPOOL_BACKWARD_SCATTER_CONTIGUOUS_VIEW = '''
+def maxpool2d_backward(grad_out, x, kernel_size, stride=None):
+    kh, kw = pair(kernel_size)
+    sh, sw = pair(kernel_size if stride is None else stride)
+    N, C, H, W = x.shape
+    windows = x.unfold(2, kh, sh).unfold(3, kw, sw)
+    H_out, W_out = windows.shape[2:4]
+    k = windows.reshape(N, C, H_out, W_out, kh * kw).argmax(dim=-1)
+    rows = torch.arange(H_out).view(-1, 1) * sh + k // kw
+    cols = torch.arange(W_out).view(1, -1) * sw + k % kw
+    dx = torch.zeros(N, C, H * W, dtype=x.dtype)
+    dx.scatter_add_(2, (rows * W + cols).view(N, C, -1), grad_out.contiguous().view(N, C, -1))
+    return dx.view(N, C, H, W)
+'''
+
+# The windows read with a contiguous tensor's strides: the wrong winners on a transposed or
+# channels-last x, silently.
+MAXPOOL_BACKWARD_AS_STRIDED_CONTIGUOUS_STRIDES = '''
+def maxpool2d_backward(grad_out, x, kernel_size, stride=None):
+    kh, kw = pair(kernel_size)
+    sh, sw = pair(kernel_size if stride is None else stride)
+    N, C, H, W = x.shape
+    H_out, W_out = grad_out.shape[2:]
+    windows = x.as_strided((N, C, H_out, W_out, kh, kw), (C * H * W, H * W, W * sh, sw, W, 1))
+    winner = windows.reshape(N, C, H_out, W_out, kh * kw).argmax(dim=-1)
+    dx = torch.zeros_like(x)
+    for di in range(kh):
+        for dj in range(kw):
+            dx[:, :, di:di + sh * (H_out - 1) + 1:sh, dj:dj + sw * (W_out - 1) + 1:sw] += grad_out * (winner == di * kw + dj)
+    return dx
+'''
+
+# Divides the caller's x in place, then sums: right values, x changed.
+GLOBAL_AVGPOOL_DIVIDES_INPUT_IN_PLACE = '''
+def global_avgpool(x):
+    x /= x.shape[2] * x.shape[3]                               # the caller's tensor
+    return x.sum(dim=(2, 3))
+''' + _MODULE
+
+# .view where .reshape is needed: raises on a transposed or channels-last x.
+GLOBAL_AVGPOOL_VIEW = '''
+def global_avgpool(x):
+    N, C, H, W = x.shape
+    return x.view(N, C, H * W).mean(dim=2)
+''' + _MODULE
+
+# Correct: .contiguous() before the view.
+GLOBAL_AVGPOOL_CONTIGUOUS_VIEW = '''
+def global_avgpool(x):
+    N, C, H, W = x.shape
+    return x.contiguous().view(N, C, H * W).mean(dim=2)
+''' + _MODULE
+
+
 VARIANTS = [
     # Part 1
     Variant("maxpool_naive_scipy_filter", {"maxpool2d_naive": MAXPOOL_NAIVE_SCIPY_FILTER},
@@ -999,8 +1118,10 @@ VARIANTS = [
             "correct: an integral image (cumsum) and four gathers"),
     Variant("maxpool_backward_equality_mask", {"maxpool2d_backward": MAXPOOL_BACKWARD_EQUALITY_MASK}, frozenset(),
             "correct on inputs without ties (the text's tests): a window == max mask"),
-    Variant("avgpool_backward_grad_out_in_place", {"avgpool2d_backward": AVGPOOL_BACKWARD_GRAD_OUT_IN_PLACE}, frozenset(),
-            "correct by the text (which states no rule about changing grad_out): divides grad_out in place"),
+    Variant("avgpool_backward_grad_out_in_place", {"avgpool2d_backward": AVGPOOL_BACKWARD_GRAD_OUT_IN_PLACE},
+            frozenset({"test_pool_backward_inputs"}),
+            "grad_out /= kh * kw: right values, the caller's grad_out divided in place (full marks before, "
+            "when the text stated no rule about grad_out)"),
     Variant("module_uses_naive_loops", {"global_avgpool_module": MODULE_NAIVE_FLATTEN}, frozenset(),
             "correct: MaxPool2dScratch on maxpool2d_naive (same values, autograd through the loops)"),
     Variant("avgpool_as_strided_contiguous_strides", {"avgpool2d": AVGPOOL_AS_STRIDED_CONTIGUOUS_STRIDES},
@@ -1022,6 +1143,36 @@ VARIANTS = [
             "correct: x = x / (kh * kw) (a new tensor), then the window sums"),
     Variant("maxpool_naive_clone_then_in_place", {"maxpool2d_naive": MAXPOOL_NAIVE_CLONE_THEN_IN_PLACE}, frozenset(),
             "correct: copies x into a -inf canvas, in-place work on the copy only"),
+    # Parts 3 and 4: any layout of x and grad_out, both left unchanged (test_pool_backward_inputs)
+    Variant("avgpool_backward_grad_div_", {"avgpool2d_backward": AVGPOOL_BACKWARD_GRAD_DIV_},
+            frozenset({"test_pool_backward_inputs"}),
+            "share = grad_out.div_(kh * kw): right values, the caller's grad_out divided in place (full marks before)"),
+    Variant("maxpool_backward_masks_grad_out_in_place", {"maxpool2d_backward": MAXPOOL_BACKWARD_MASKS_GRAD_OUT_IN_PLACE},
+            frozenset({"test_maxpool2d_backward", "test_pool_backward_inputs"}),
+            "routed = grad_out; routed *= mask: no copy, so the first offset's mask zeroes grad_out for the "
+            "others (wrong values) and the caller's grad_out is changed"),
+    Variant("maxpool_backward_scatter_view", {"maxpool2d_backward": MAXPOOL_BACKWARD_SCATTER_VIEW},
+            frozenset({"test_pool_backward_inputs"}),
+            "grad_out.view(N, C, -1) where .reshape is needed: raises on a transposed or channels-last "
+            "grad_out (full marks before: every test passed contiguous tensors)"),
+    Variant("maxpool_backward_as_strided_contiguous_strides",
+            {"maxpool2d_backward": MAXPOOL_BACKWARD_AS_STRIDED_CONTIGUOUS_STRIDES},
+            frozenset({"test_pool_backward_inputs"}),
+            "as_strided windows with a contiguous tensor's strides: the wrong winners on a transposed or "
+            "channels-last x, silently (full marks before)"),
+    Variant("global_avgpool_divides_input_in_place", {"global_avgpool_module": GLOBAL_AVGPOOL_DIVIDES_INPUT_IN_PLACE},
+            frozenset({"test_pool_backward_inputs"}),
+            "x /= H * W, then the sum: right values, the caller's x divided in place (full marks before)"),
+    Variant("global_avgpool_view", {"global_avgpool_module": GLOBAL_AVGPOOL_VIEW},
+            frozenset({"test_pool_backward_inputs"}),
+            "x.view(N, C, H * W) where .reshape is needed: raises on a transposed or channels-last x "
+            "(full marks before)"),
+    Variant("avgpool_backward_clone_then_div_", {"avgpool2d_backward": AVGPOOL_BACKWARD_CLONE_THEN_DIV_}, frozenset(),
+            "correct: grad_out.clone().div_(kh * kw), in place on the copy only"),
+    Variant("maxpool_backward_scatter_contiguous_view", {"maxpool2d_backward": MAXPOOL_BACKWARD_SCATTER_CONTIGUOUS_VIEW},
+            frozenset(), "correct: grad_out.contiguous().view(...) before scatter_add_"),
+    Variant("global_avgpool_contiguous_view", {"global_avgpool_module": GLOBAL_AVGPOOL_CONTIGUOUS_VIEW}, frozenset(),
+            "correct: x.contiguous().view(N, C, H * W).mean(dim=2)"),
 ]
 
 #: A wrong variant that passes every visible test and loses exactly one hidden test
