@@ -115,7 +115,7 @@ def test_a_last_cell_printing_the_history_and_a_forged_record_reveal_nothing(set
     path.parent.mkdir(parents=True)
     nbformat.write(nb, path)
     result, executed = grade_notebook(settings, assignment, path, student="student")
-    assert (result.score, result.status) == (25, "review"), result       # In, display internals
+    assert (result.score, result.status) == (26, "review"), result       # In, display internals
     hidden = _hidden_lines(source, release_nb(settings, assignment))
     assert hidden
     printed = "".join(o.get("text", "") for c in executed.cells for o in c.get("outputs", [])

@@ -91,16 +91,16 @@ def test_a_score_given_by_hand_stays_and_is_the_score_everywhere(graded):
     # the reflection graded by hand is in the total
     assert rows["reference"]["manual"] == "" and rows["untouched"]["hand"] == "reflection 0/3 (not answered)"
     assert (rows["reference"]["score"], rows["reference"]["auto_score"], rows["reference"]["max_score"]) == \
-        ("27", "25", "28")
+        ("28", "26", "29")
     assert rows["reference"]["hand"] == "reflection 2/3 (graded by the instructor)"
     reference_page = (out / "feedback" / "reference" / ASSIGNMENT / f"{ASSIGNMENT}.html").read_text()
-    assert "Score: <strong>27 / 28</strong>" in reference_page
+    assert "Score: <strong>28 / 29</strong>" in reference_page
     assert "reflection: 2 / 3 points, graded by your instructor" in reference_page
     data = json.loads((out / "feedback" / "untouched" / ASSIGNMENT / "report.json").read_text())
     assert data["score"] == 1
     assert "test_pool_dtype: 1 / 1 points given by the instructor (the grader gave 0)" in data["notes"]
     page = (out / "feedback" / "untouched" / ASSIGNMENT / f"{ASSIGNMENT}.html").read_text()
-    assert "Score: <strong>1 / 28</strong>" in page
+    assert "Score: <strong>1 / 29</strong>" in page
     with _gradebook(out, course) as gb:
         grade = gb.find_grade("test_pool_dtype", ASSIGNMENT, ASSIGNMENT, "untouched")
         assert (grade.manual_score, grade.auto_score, grade.score) == (1.0, 0.0, 1.0)

@@ -403,10 +403,10 @@ def test_course_check_draws_no_figures(settings, tmp_path, monkeypatch, capsys):
     path = tmp_path / "pooling.ipynb"
     nbformat.write(reference(settings, "pooling"), path)
     code, out, err = _check([str(path), "--json"], monkeypatch, capsys)
-    assert code == 0 and json.loads(out)["score"] == 25, err
+    assert code == 0 and json.loads(out)["score"] == 26, err
     assert drawn == []
     result, executed = grade_notebook(settings, "pooling", path)           # a batch's call
-    assert result.score == 25 and len(drawn) == 1
+    assert result.score == 26 and len(drawn) == 1
 
 
 @pytest.mark.parametrize("what, argv_of, fragment", [

@@ -133,7 +133,7 @@ def test_reference_with_failing_bwrap_as_root_is_an_error_not_a_zero(settings, f
                          env={**os.environ, "PATH": os.environ["PATH"]})
     assert cli.returncode == 3, cli.stdout + cli.stderr
     assert "refusing to run student code as root" in cli.stderr and UBUNTU_2404 in cli.stderr
-    assert "25" not in cli.stdout                                   # no score was printed
+    assert "26" not in cli.stdout                                   # no score was printed
 
 
 @needs_mnist
@@ -141,7 +141,7 @@ def test_non_root_without_sandbox_grades_with_a_note(settings, failing_bwrap, mo
     monkeypatch.setattr(bwrap, "running_as_root", lambda: False)
     path = _reference_file(settings, tmp_path)
     result, _ = grade_notebook(replace(settings, sandbox="auto"), "pooling", path)
-    assert (result.status, result.score, result.max_score) == ("graded", 25, 28), result
+    assert (result.status, result.score, result.max_score) == ("graded", 26, 29), result
     assert [n for n in result.notes if n.startswith("WARNING: grading without the sandbox")], result.notes
 
 

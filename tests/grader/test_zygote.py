@@ -336,7 +336,7 @@ def test_same_grades_as_fresh_kernels(settings, tmp_path, notebook):
         got[kernel_mode] = [(t.name, t.points, t.message) for t in result.tests], result.score, result.status
     zygote.close_all()
     assert got["fresh"] == got["prewarmed"]
-    assert got["fresh"][1] == (25 if notebook == "source" else 0)
+    assert got["fresh"][1] == (26 if notebook == "source" else 0)
 
 
 def test_a_forked_kernel_runs_worker_processes_and_gradcheck(prewarmed, tmp_path):
