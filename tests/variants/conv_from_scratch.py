@@ -1346,6 +1346,249 @@ VARIANTS += [
             "sum(keepdim=True): shape (1, F, 1, 1) instead of (F,)"),
 ]
 
+# ------------------------------------------------------------------ audit as students write it (H1)
+
+# Correct: a loop over output rows only; Tensor.unfold (a strided view, allowed) gives the row's
+# windows, one einsum per row.
+NAIVE_ROW_UNFOLD = '''
+def conv2d_naive(x, weight, bias=None, stride=1, padding=0):
+    N, C, H, W = x.shape
+    F_, _, KH, KW = weight.shape
+    sh, sw = pair(stride)
+    ph, pw = pair(padding)
+    H_out, W_out = conv_output_size(H, KH, ph, sh), conv_output_size(W, KW, pw, sw)
+    xp = pad2d(x, (ph, pw))
+    out = x.new_zeros(N, F_, H_out, W_out)
+    for i in range(H_out):
+        rows = xp[:, :, i * sh:i * sh + KH, :].unfold(3, KW, sw)[:, :, :, :W_out]   # (N, C, KH, W_out, KW)
+        out[:, :, i, :] = torch.einsum("nchwk,fchk->nfw", rows, weight)
+    if bias is not None:
+        out += bias[None, :, None, None]
+    return out
+'''
+
+# Correct: accumulates in float64 "for accuracy", then converts back to x's dtype.
+NAIVE_FLOAT64_CAST_BACK = '''
+def conv2d_naive(x, weight, bias=None, stride=1, padding=0):
+    N, C, H, W = x.shape
+    F_, _, KH, KW = weight.shape
+    sh, sw = pair(stride)
+    ph, pw = pair(padding)
+    H_out, W_out = conv_output_size(H, KH, ph, sh), conv_output_size(W, KW, pw, sw)
+    xp = pad2d(x, (ph, pw)).double()
+    w = weight.double()
+    out = torch.zeros(N, F_, H_out, W_out, dtype=torch.float64)
+    for n in range(N):
+        for f in range(F_):
+            for i in range(H_out):
+                for j in range(W_out):
+                    out[n, f, i, j] = (xp[n, :, i * sh:i * sh + KH, j * sw:j * sw + KW] * w[f]).sum()
+            if bias is not None:
+                out[n, f] += float(bias[f])
+    return out.to(x.dtype)
+'''
+
+# Never adds the bias.
+NAIVE_FORGETS_BIAS = '''
+def conv2d_naive(x, weight, bias=None, stride=1, padding=0):
+    N, C, H, W = x.shape
+    F_, _, KH, KW = weight.shape
+    sh, sw = pair(stride)
+    ph, pw = pair(padding)
+    H_out, W_out = conv_output_size(H, KH, ph, sh), conv_output_size(W, KW, pw, sw)
+    xp = pad2d(x, (ph, pw))
+    out = x.new_zeros(N, F_, H_out, W_out)
+    for i in range(H_out):
+        for j in range(W_out):
+            window = xp[:, :, i * sh:i * sh + KH, j * sw:j * sw + KW]
+            out[:, :, i, j] = torch.einsum("nckl,fckl->nf", window, weight)
+    return out                                             # bias never added
+'''
+
+# Its own size formula, without the + 1: one output row and column short.
+NAIVE_SIZE_OFF_BY_ONE = '''
+def conv2d_naive(x, weight, bias=None, stride=1, padding=0):
+    N, C, H, W = x.shape
+    F_, _, KH, KW = weight.shape
+    sh, sw = pair(stride)
+    ph, pw = pair(padding)
+    H_out = (H + 2 * ph - KH) // sh                       # + 1 forgotten
+    W_out = (W + 2 * pw - KW) // sw
+    xp = pad2d(x, (ph, pw))
+    out = x.new_zeros(N, F_, H_out, W_out)
+    for i in range(H_out):
+        for j in range(W_out):
+            window = xp[:, :, i * sh:i * sh + KH, j * sw:j * sw + KW]
+            out[:, :, i, j] = torch.einsum("nckl,fckl->nf", window, weight)
+    if bias is not None:
+        out = out + bias.view(1, -1, 1, 1)
+    return out
+'''
+
+# Right values from numpy's sliding_window_view (a view of the windows, like Tensor.unfold): but
+# the columns leave autograd, so Conv2dScratch passes no gradient back to its input.
+IM2COL_NUMPY_SLIDING_WINDOW = '''
+import numpy as np
+
+def im2col(x, kernel_size, stride=1, padding=0):
+    KH, KW = pair(kernel_size)
+    sh, sw = pair(stride)
+    N, C = x.shape[:2]
+    xp = pad2d(x, padding).detach().numpy()
+    win = np.lib.stride_tricks.sliding_window_view(xp, (KH, KW), axis=(2, 3))[:, :, ::sh, ::sw]
+    H_out, W_out = win.shape[2], win.shape[3]                        # (N, C, H_out, W_out, KH, KW)
+    cols = win.transpose(0, 1, 4, 5, 2, 3).reshape(N, C * KH * KW, H_out * W_out)
+    return torch.from_numpy(np.ascontiguousarray(cols))
+'''
+
+# Correct: (F, K) @ (N, K, L) broadcasts over the batch.
+CONV2D_IM2COL_BROADCAST_MATMUL = '''
+def conv2d_im2col(x, weight, bias=None, stride=1, padding=0):
+    N, C, H, W = x.shape
+    F_, _, KH, KW = weight.shape
+    sh, sw = pair(stride)
+    ph, pw = pair(padding)
+    H_out, W_out = conv_output_size(H, KH, ph, sh), conv_output_size(W, KW, pw, sw)
+    out = weight.reshape(F_, -1) @ im2col(x, (KH, KW), stride, padding)    # (N, F, L)
+    if bias is not None:
+        out = out + bias.reshape(1, F_, 1)
+    return out.reshape(N, F_, H_out, W_out)
+'''
+
+# Averages the per-image gradients instead of summing them.
+WEIGHT_GRAD_MEAN_OVER_BATCH = '''
+def conv2d_weight_grad(x, grad_out, kernel_size, stride=1, padding=0):
+    KH, KW = pair(kernel_size)
+    N, C = x.shape[:2]
+    F_ = grad_out.shape[1]
+    cols = im2col(x, (KH, KW), stride, padding)
+    return (grad_out.reshape(N, F_, -1) @ cols.transpose(1, 2)).mean(dim=0).reshape(F_, C, KH, KW)
+'''
+
+# Correct: CS231n's four loops over images, filters and output positions.
+INPUT_GRAD_FOUR_LOOPS = '''
+def conv2d_input_grad(grad_out, weight, x_shape, stride=1, padding=0):
+    N, C, H, W = x_shape
+    F_, _, KH, KW = weight.shape
+    sh, sw = pair(stride)
+    ph, pw = pair(padding)
+    dxp = torch.zeros(N, C, H + 2 * ph, W + 2 * pw, dtype=grad_out.dtype)
+    for n in range(N):
+        for f in range(F_):
+            for i in range(grad_out.shape[2]):
+                for j in range(grad_out.shape[3]):
+                    dxp[n, :, i * sh:i * sh + KH, j * sw:j * sw + KW] += grad_out[n, f, i, j] * weight[f]
+    return dxp[:, :, ph:ph + H, pw:pw + W]
+'''
+
+# Sums over the filters instead of over the images: one number per image.
+BIAS_GRAD_WRONG_AXES = '''
+def conv2d_bias_grad(grad_out):
+    return grad_out.sum(dim=(1, 2, 3))
+'''
+
+# Allocates with torch.zeros: float32 whatever x is.
+PAD2D_FLOAT32 = '''
+def pad2d(x, padding):
+    ph, pw = pair(padding)
+    N, C, H, W = x.shape
+    out = torch.zeros(N, C, H + 2 * ph, W + 2 * pw)
+    out[:, :, ph:ph + H, pw:pw + W] = x
+    return out
+'''
+
+# Parameters made in float64 "for precision": the layer cannot take float32 input.
+SCRATCH_FLOAT64_PARAMETERS = '''
+class Conv2dScratch(nn.Module):
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, bias=True):
+        super().__init__()
+        KH, KW = pair(kernel_size)
+        self.stride, self.padding = pair(stride), pair(padding)
+        bound = 1 / math.sqrt(in_channels * KH * KW)
+        self.weight = nn.Parameter(torch.empty(out_channels, in_channels, KH, KW, dtype=torch.float64).uniform_(-bound, bound))
+        if bias:
+            self.bias = nn.Parameter(torch.empty(out_channels, dtype=torch.float64).uniform_(-bound, bound))
+        else:
+            self.register_parameter("bias", None)
+
+    def forward(self, x):
+        return conv2d_im2col(x, self.weight, self.bias, self.stride, self.padding)
+'''
+
+# Correct: F.pad (forbidden only inside pad2d) pads conv2d_naive's input; one tensordot per position.
+NAIVE_F_PAD = '''
+def conv2d_naive(x, weight, bias=None, stride=1, padding=0):
+    N, C, H, W = x.shape
+    F_, _, KH, KW = weight.shape
+    sh, sw = pair(stride)
+    ph, pw = pair(padding)
+    xp = F.pad(x, (pw, pw, ph, ph))
+    H_out, W_out = (H + 2 * ph - KH) // sh + 1, (W + 2 * pw - KW) // sw + 1
+    out = x.new_zeros(N, F_, H_out, W_out)
+    for i in range(H_out):
+        for j in range(W_out):
+            out[:, :, i, j] = torch.tensordot(xp[:, :, i * sh:i * sh + KH, j * sw:j * sw + KW], weight,
+                                              dims=([1, 2, 3], [1, 2, 3]))
+    return out if bias is None else out + bias.view(1, F_, 1, 1)
+'''
+
+# Correct: with no padding at all, x itself (nothing to copy).
+PAD2D_RETURNS_X_WITHOUT_PADDING = '''
+def pad2d(x, padding):
+    ph, pw = pair(padding)
+    if ph == 0 and pw == 0:
+        return x
+    N, C, H, W = x.shape
+    out = x.new_zeros(N, C, H + 2 * ph, W + 2 * pw)
+    out[:, :, ph:ph + H, pw:pw + W] = x
+    return out
+'''
+
+VARIANTS += [
+    Variant("naive_row_unfold_correct", {"conv2d_naive": NAIVE_ROW_UNFOLD}, frozenset(),
+            "correct: a loop over output rows, Tensor.unfold for the row's windows, one einsum per row"),
+    Variant("naive_float64_cast_back_correct", {"conv2d_naive": NAIVE_FLOAT64_CAST_BACK}, frozenset(),
+            "correct: four loops in float64, converted back with .to(x.dtype)"),
+    Variant("naive_forgets_bias", {"conv2d_naive": NAIVE_FORGETS_BIAS},
+            frozenset({"test_conv2d_naive_basic", "test_conv2d_naive_stride_padding"}),
+            "never adds the bias: every case with a bias fails (all of the stride and padding cases carry one)"),
+    Variant("naive_size_off_by_one", {"conv2d_naive": NAIVE_SIZE_OFF_BY_ONE},
+            frozenset({"test_conv2d_naive_basic", "test_conv2d_naive_stride_padding"}),
+            "its own output size without the + 1: one row and column short everywhere"),
+    Variant("im2col_numpy_sliding_window", {"im2col": IM2COL_NUMPY_SLIDING_WINDOW},
+            frozenset({"test_conv2d_scratch_forward"}),
+            "numpy's sliding_window_view: right columns, vectorised, but the round trip through numpy "
+            "leaves autograd, so Conv2dScratch passes no gradient back to its input"),
+    Variant("conv2d_im2col_broadcast_matmul_correct", {"conv2d_im2col": CONV2D_IM2COL_BROADCAST_MATMUL}, frozenset(),
+            "correct: (F, K) @ (N, K, L) broadcast over the batch, then a reshape"),
+    Variant("weight_grad_mean_over_batch", {"conv2d_weight_grad": WEIGHT_GRAD_MEAN_OVER_BATCH},
+            frozenset({"test_conv2d_weight_grad_basic", "test_conv2d_weight_grad_stride_padding"}),
+            "averages the per-image gradients instead of summing them"),
+    Variant("input_grad_four_loops_correct", {"conv2d_input_grad": INPUT_GRAD_FOUR_LOOPS}, frozenset(),
+            "correct: CS231n's four loops over images, filters and output positions"),
+    Variant("bias_grad_wrong_axes", {"conv2d_bias_grad": BIAS_GRAD_WRONG_AXES},
+            frozenset({"test_conv2d_bias_grad"}), "sums over filters and positions: shape (N,) instead of (F,)"),
+    Variant("pad2d_float32", {"pad2d": PAD2D_FLOAT32},
+            frozenset({"test_pad2d", "test_conv2d_naive_basic", "test_conv2d_naive_stride_padding", "test_im2col",
+                       "test_conv2d_im2col", "test_im2col_vectorised", "test_conv2d_scratch_forward",
+                       "test_conv2d_weight_grad_basic", "test_conv2d_weight_grad_stride_padding",
+                       "test_conv2d_weight_grad_vectorised"}),
+            "torch.zeros without x's dtype: float32 whatever x is; every later part pads float64 input to "
+            "float32 (values off at rtol 1e-7, or a float32/float64 matrix product that raises: the cascade "
+            "notes say to fix pad2d first). The no-built-in gates keep their points (they lost them before: "
+            "every float64 call raised, now one float32 call returns); the vectorised gates, whose visible "
+            "parts measure float64 calls that raise, do not"),
+    Variant("naive_F_pad_correct", {"conv2d_naive": NAIVE_F_PAD}, frozenset(),
+            "correct: F.pad (forbidden only in pad2d) and one tensordot per position"),
+    Variant("pad2d_returns_x_without_padding_correct", {"pad2d": PAD2D_RETURNS_X_WITHOUT_PADDING}, frozenset(),
+            "correct: returns x itself when both paddings are 0"),
+    Variant("scratch_float64_parameters", {"conv2d_scratch": SCRATCH_FLOAT64_PARAMETERS},
+            frozenset({"test_conv2d_scratch_forward", "test_float32_outputs"}),
+            "float64 parameters (\"for precision\"): the layer raises on float32 input (lost the no-built-in "
+            "gate too before: every call of the gate was float32; it now also calls the layer in float64)"),
+]
+
+
 #: A wrong variant that passes every visible test and loses exactly one hidden test
 #: (tests/end_to_end/test_colab.py teaches with it; docs/authoring.md).
 SUBTLE_VARIANT = "naive_builtin_for_big_batches"
