@@ -975,6 +975,131 @@ def global_avgpool(x):
 ''' + _MODULE
 
 
+# ------------------------------------------------------------------ audit as students write it (H1)
+
+# Loops over images, channels and positions, sums with .item() into a Python list, then
+# torch.tensor(list): float32 (torch's default dtype) whatever x is.
+AVGPOOL_NAIVE_PYTHON_LIST = '''
+def avgpool2d_naive(x, kernel_size, stride=None, padding=0):
+    kh, kw = pair(kernel_size)
+    sh, sw = pair(kernel_size if stride is None else stride)
+    xp = F.pad(x, (padding, padding, padding, padding))
+    N, C, H, W = xp.shape
+    out = []
+    for n in range(N):
+        channels = []
+        for c in range(C):
+            rows = []
+            for i in range((H - kh) // sh + 1):
+                rows.append([xp[n, c, i * sh:i * sh + kh, j * sw:j * sw + kw].sum().item() / (kh * kw)
+                             for j in range((W - kw) // sw + 1)])
+            channels.append(rows)
+        out.append(channels)
+    return torch.tensor(out)
+'''
+
+# The loop over channels mixed up: each window's maximum is taken over all channels of the image.
+MAXPOOL_NAIVE_MAX_OVER_CHANNELS = '''
+def maxpool2d_naive(x, kernel_size, stride=None, padding=0):
+    kh, kw = pair(kernel_size)
+    sh, sw = pair(kernel_size if stride is None else stride)
+    xp = F.pad(x, (padding, padding, padding, padding), value=float("-inf"))
+    N, C, H, W = xp.shape
+    out = x.new_empty((N, C, (H - kh) // sh + 1, (W - kw) // sw + 1))
+    for n in range(N):
+        for c in range(C):
+            for i in range(out.shape[2]):
+                for j in range(out.shape[3]):
+                    out[n, c, i, j] = xp[n, :, i * sh:i * sh + kh, j * sw:j * sw + kw].max()   # all channels
+    return out
+'''
+
+# Its own size formula without the + 1: one output row and column short.
+MAXPOOL_NAIVE_SIZE_OFF_BY_ONE = '''
+def maxpool2d_naive(x, kernel_size, stride=None, padding=0):
+    kh, kw = pair(kernel_size)
+    sh, sw = pair(kernel_size if stride is None else stride)
+    xp = F.pad(x, (padding, padding, padding, padding), value=float("-inf"))
+    N, C, H, W = xp.shape
+    H_out, W_out = (H - kh) // sh, (W - kw) // sw            # + 1 forgotten
+    out = x.new_empty((N, C, H_out, W_out))
+    for i in range(H_out):
+        for j in range(W_out):
+            out[:, :, i, j] = xp[:, :, i * sh:i * sh + kh, j * sw:j * sw + kw].amax(dim=(2, 3))
+    return out
+'''
+
+# Correct: the kh * kw offsets of every window as strided slices, stacked, one amax.
+MAXPOOL_STACK_OFFSETS = '''
+def maxpool2d(x, kernel_size, stride=None):
+    kh, kw = pair(kernel_size)
+    sh, sw = pair(kernel_size if stride is None else stride)
+    H_out, W_out = (x.shape[2] - kh) // sh + 1, (x.shape[3] - kw) // sw + 1
+    parts = [x[:, :, di:di + sh * (H_out - 1) + 1:sh, dj:dj + sw * (W_out - 1) + 1:sw]
+             for di in range(kh) for dj in range(kw)]
+    return torch.stack(parts).amax(dim=0)
+'''
+
+# Correct: the mean in float64, converted back to x's dtype.
+AVGPOOL_FLOAT64_CAST_BACK = '''
+def avgpool2d(x, kernel_size, stride=None):
+    kh, kw = pair(kernel_size)
+    sh, sw = pair(kernel_size if stride is None else stride)
+    windows = x.double().unfold(2, kh, sh).unfold(3, kw, sw)
+    return windows.mean(dim=(-2, -1)).to(x.dtype)
+'''
+
+# Correct: einsum sums each window.
+AVGPOOL_EINSUM = '''
+def avgpool2d(x, kernel_size, stride=None):
+    kh, kw = pair(kernel_size)
+    sh, sw = pair(kernel_size if stride is None else stride)
+    return torch.einsum("nchwij->nchw", x.unfold(2, kh, sh).unfold(3, kw, sw)) / (kh * kw)
+'''
+
+# Correct: explicit loops over images and channels, argmax of each window, += at its position.
+MAXPOOL_BACKWARD_FOUR_LOOPS = '''
+def maxpool2d_backward(grad_out, x, kernel_size, stride=None):
+    kh, kw = pair(kernel_size)
+    sh, sw = pair(kernel_size if stride is None else stride)
+    N, C, H_out, W_out = grad_out.shape
+    dx = torch.zeros_like(x)
+    for n in range(N):
+        for c in range(C):
+            for i in range(H_out):
+                for j in range(W_out):
+                    k = int(x[n, c, i * sh:i * sh + kh, j * sw:j * sw + kw].argmax())
+                    dx[n, c, i * sh + k // kw, j * sw + k % kw] += grad_out[n, c, i, j]
+    return dx
+'''
+
+# CS231n's upsampling trick for average pooling: right only when stride == kernel size.
+AVGPOOL_BACKWARD_REPEAT_INTERLEAVE = '''
+def avgpool2d_backward(grad_out, x, kernel_size, stride=None):
+    kh, kw = pair(kernel_size)
+    big = grad_out.repeat_interleave(kh, dim=2).repeat_interleave(kw, dim=3) / (kh * kw)
+    dx = torch.zeros_like(x)
+    dx[:, :, :big.shape[2], :big.shape[3]] = big
+    return dx
+'''
+
+# Correct: einsum over the positions, divided by H * W.
+GLOBAL_AVGPOOL_EINSUM = '''
+def global_avgpool(x):
+    return torch.einsum("nchw->nc", x) / (x.shape[2] * x.shape[3])
+''' + _MODULE
+
+# Correct: a Python loop over the shifts, torch.linalg.norm of the flattened features, floats from float().
+SHIFT_LINALG_FLOAT = '''
+def shift_sensitivity(images, feature_fn, shifts):
+    base = feature_fn(images).detach()
+    changes = []
+    for s in shifts:
+        moved = feature_fn(data.shift_images(images, s, 0)).detach()
+        changes.append(float(torch.linalg.norm((moved - base).flatten()) / torch.linalg.norm(base.flatten())))
+    return changes
+'''
+
 VARIANTS = [
     # Part 1
     Variant("maxpool_naive_scipy_filter", {"maxpool2d_naive": MAXPOOL_NAIVE_SCIPY_FILTER},
@@ -1173,6 +1298,33 @@ VARIANTS = [
             frozenset(), "correct: grad_out.contiguous().view(...) before scatter_add_"),
     Variant("global_avgpool_contiguous_view", {"global_avgpool_module": GLOBAL_AVGPOOL_CONTIGUOUS_VIEW}, frozenset(),
             "correct: x.contiguous().view(N, C, H * W).mean(dim=2)"),
+    # audit as students write it (H1)
+    Variant("avgpool_naive_python_list", {"avgpool2d_naive": AVGPOOL_NAIVE_PYTHON_LIST},
+            frozenset({"test_avgpool2d_naive", "test_pool_dtype"}),
+            "sums with .item() into a Python list, then torch.tensor(list): float32 whatever x is (as "
+            "maxpool_naive_float32_output)"),
+    Variant("maxpool_naive_max_over_channels", {"maxpool2d_naive": MAXPOOL_NAIVE_MAX_OVER_CHANNELS},
+            frozenset({"test_maxpool2d_naive"}),
+            "loops over n and c but takes each window's maximum over all channels of the image"),
+    Variant("maxpool_naive_size_off_by_one", {"maxpool2d_naive": MAXPOOL_NAIVE_SIZE_OFF_BY_ONE},
+            frozenset({"test_maxpool2d_naive", "test_pool_naive_padding"}),
+            "its own output size without the + 1: a row and a column short, with and without padding "
+            "(the padding test's visible example checks the padded shape)"),
+    Variant("maxpool_stack_offsets", {"maxpool2d": MAXPOOL_STACK_OFFSETS}, frozenset(),
+            "correct: torch.stack of the kh * kw strided offset slices, one amax"),
+    Variant("avgpool_float64_cast_back", {"avgpool2d": AVGPOOL_FLOAT64_CAST_BACK}, frozenset(),
+            "correct: the mean in float64, converted back with .to(x.dtype)"),
+    Variant("avgpool_einsum", {"avgpool2d": AVGPOOL_EINSUM}, frozenset(),
+            "correct: einsum over the unfolded windows, divided by kh * kw"),
+    Variant("maxpool_backward_four_loops", {"maxpool2d_backward": MAXPOOL_BACKWARD_FOUR_LOOPS}, frozenset(),
+            "correct: loops over images, channels and windows, argmax and += at the winner"),
+    Variant("avgpool_backward_repeat_interleave", {"avgpool2d_backward": AVGPOOL_BACKWARD_REPEAT_INTERLEAVE},
+            frozenset({"test_avgpool2d_backward"}),
+            "CS231n's repeat_interleave upsampling: right only for stride == kernel size (ignores the stride)"),
+    Variant("global_avgpool_einsum", {"global_avgpool_module": GLOBAL_AVGPOOL_EINSUM}, frozenset(),
+            "correct: einsum over the positions, divided by H * W"),
+    Variant("shift_sensitivity_linalg_float", {"shift_sensitivity": SHIFT_LINALG_FLOAT}, frozenset(),
+            "correct: detach() instead of no_grad, torch.linalg.norm of the flattened features, float()"),
 ]
 
 #: A wrong variant that passes every visible test and loses exactly one hidden test
