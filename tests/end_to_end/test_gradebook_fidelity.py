@@ -105,7 +105,7 @@ def test_a_score_given_by_hand_stays_and_is_the_score_everywhere(graded):
         grade = gb.find_grade("test_pool_dtype", ASSIGNMENT, ASSIGNMENT, "untouched")
         assert (grade.manual_score, grade.auto_score, grade.score) == (1.0, 0.0, 1.0)
         assert gb.find_submission(ASSIGNMENT, "untouched").score == 1.0
-        assert gb.find_submission(ASSIGNMENT, "reference").score == 27.0
+        assert gb.find_submission(ASSIGNMENT, "reference").score == 28.0
         assert not gb.find_submission(ASSIGNMENT, "reference").needs_manual_grade
 
     # nbgrader's own export says the same
