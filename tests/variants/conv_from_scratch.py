@@ -1544,6 +1544,22 @@ def pad2d(x, padding):
     return out
 '''
 
+# Correct in values and gradients: forward on conv2d_naive (autograd differentiates the loops)
+# instead of conv2d_im2col.
+SCRATCH_FORWARD_NAIVE = '''
+class Conv2dScratch(nn.Module):
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, bias=True):
+        super().__init__()
+        KH, KW = pair(kernel_size)
+        self.stride, self.padding = stride, padding
+        bound = 1 / math.sqrt(in_channels * KH * KW)
+        self.weight = nn.Parameter(torch.empty(out_channels, in_channels, KH, KW).uniform_(-bound, bound))
+        self.bias = nn.Parameter(torch.empty(out_channels).uniform_(-bound, bound)) if bias else None
+
+    def forward(self, x):
+        return conv2d_naive(x, self.weight, self.bias, self.stride, self.padding)
+'''
+
 VARIANTS += [
     Variant("naive_row_unfold_correct", {"conv2d_naive": NAIVE_ROW_UNFOLD}, frozenset(),
             "correct: a loop over output rows, Tensor.unfold for the row's windows, one einsum per row"),
@@ -1582,6 +1598,8 @@ VARIANTS += [
             "correct: F.pad (forbidden only in pad2d) and one tensordot per position"),
     Variant("pad2d_returns_x_without_padding_correct", {"pad2d": PAD2D_RETURNS_X_WITHOUT_PADDING}, frozenset(),
             "correct: returns x itself when both paddings are 0"),
+    Variant("scratch_forward_naive_loops_correct", {"conv2d_scratch": SCRATCH_FORWARD_NAIVE}, frozenset(),
+            "correct: forward on conv2d_naive (same values; autograd differentiates the loops), bias=None set directly"),
     Variant("scratch_float64_parameters", {"conv2d_scratch": SCRATCH_FLOAT64_PARAMETERS},
             frozenset({"test_conv2d_scratch_forward", "test_float32_outputs"}),
             "float64 parameters (\"for precision\"): the layer raises on float32 input (lost the no-built-in "
