@@ -442,6 +442,18 @@ class _ViewAfterConv(nn.Module):
         return self.fc(x.view(x.size(0), -1))
 
 
+class _ViewInEvalMode(nn.Module):
+    """Trains in any layout; in eval mode its ``x.view`` after the conv needs the default one."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv, self.fc = nn.Conv2d(1, 4, 3, padding=1), nn.Linear(4 * 14 * 14, 10)
+
+    def forward(self, x):
+        x = F.max_pool2d(F.relu(self.conv(x)), 2)
+        return self.fc(x.reshape(x.size(0), -1) if self.training else x.view(x.size(0), -1))
+
+
 def _trained(build, monkeypatch, layouts=None, default_layout_only=False, starts=None):
     """kernel.trained_predictions on small random data (64 training, 32 test images, one epoch),
     with course_utils' loader and fit; ``layouts`` collects, at each fit and at the prediction,
@@ -482,7 +494,7 @@ def _trained(build, monkeypatch, layouts=None, default_layout_only=False, starts
 
 def test_the_grader_trains_a_cnn_channels_last_and_a_forward_that_needs_the_default_layout_as_before(monkeypatch):
     """trained_predictions trains a CNN in the channels-last layout (max pooling is several times
-    faster so on a CPU) and predicts with it back in the default layout; a forward that needs the
+    faster so on a CPU) and predicts in it; a forward that needs the
     default layout fails on the first batch and is trained again from its untouched copy, with
     exactly the predictions it would have had; an MLP is trained as it always was."""
     def sequential():
@@ -492,7 +504,10 @@ def test_the_grader_trains_a_cnn_channels_last_and_a_forward_that_needs_the_defa
     layouts = []
     within, own, predictions = _trained(sequential, monkeypatch, layouts)
     assert within and own and predictions.shape == (32,)
-    assert layouts == [("fit", True), ("predict", False)]   # trained channels-last, predicted in the default layout
+    assert layouts == [("fit", True), ("predict", True)]    # trained and predicted channels-last
+    as_default = _trained(sequential, monkeypatch, default_layout_only=True)
+    assert torch.equal(predictions, as_default[2])          # the same predictions (here) as the default layout's
+    monkeypatch.undo()                                      # (_trained patches again each time)
 
     layouts, starts, starts_before = [], [], []
     fell_back = _trained(_ViewAfterConv, monkeypatch, layouts, starts=starts)
@@ -503,6 +518,11 @@ def test_the_grader_trains_a_cnn_channels_last_and_a_forward_that_needs_the_defa
     assert starts[1].keys() == starts_before[0].keys()      # trained again from the same state (the
     assert all(torch.equal(starts[1][k], starts_before[0][k]) for k in starts[1])   # batch norm's too)
     assert int(starts[1]["norm.num_batches_tracked"]) == 0
+
+    monkeypatch.undo()
+    layouts = []                                            # a forward that needs the default layout
+    eval_view = _trained(_ViewInEvalMode, monkeypatch, layouts)   # in eval mode only: predicted in it
+    assert layouts == [("fit", True), ("predict", True), ("predict", False)] and eval_view[:2] == (True, True)
 
     assert kernel._copy_for_channels_last(nn.Sequential(nn.Flatten(), nn.Linear(784, 10))) is None
     layouts = []
