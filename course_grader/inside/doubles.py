@@ -250,14 +250,17 @@ def on_gpu(tensor):
     (same values, same autograd graph) that says ``device`` cuda:0 and ``is_cuda`` True and, like a
     GPU tensor, cannot become a NumPy array (``.numpy()``, ``np.asarray``, ``imshow``) until it is
     moved to the CPU (``.cpu()``, ``.to("cpu")``, ``.to(a CPU tensor)``), which gives a plain tensor
-    again. What it computes (``detach``, ``mean``, indexing, ``tolist``, ``float``) stays on the
-    "GPU" and works, as on a GPU."""
+    again, or asked for with ``.numpy(force=True)``, which copies it to the CPU as on a GPU. What
+    it computes (``detach``, ``mean``, indexing, ``tolist``, ``float``) stays on the "GPU" and
+    works, as on a GPU."""
     import torch
 
     class OnGPU(torch.Tensor):
         @classmethod
         def __torch_function__(cls, func, types, args=(), kwargs=None):
             kwargs = kwargs or {}
+            if func is torch.Tensor.numpy and kwargs.get("force"):   # copies to the CPU first, as on a GPU
+                return func(args[0].as_subclass(torch.Tensor), force=True)
             if func in (torch.Tensor.numpy, torch.Tensor.__array__):
                 raise TypeError(_NUMPY_ON_GPU)
             owner = getattr(func, "__self__", None)

@@ -439,5 +439,7 @@ def test_on_gpu_stands_in_for_a_gpu_tensor():
         assert type(moved) is torch.Tensor and moved.device.type == "cpu"
         assert np.allclose(moved.numpy(), expected)
     assert x.detach().tolist() == layer_output.detach().tolist() and float(x.detach().abs().max()) > 0
+    for forced in (x.numpy(force=True), x.detach().numpy(force=True)):   # torch copies to the CPU itself
+        assert type(forced) is np.ndarray and np.allclose(forced, expected)
     weight = doubles.on_gpu(torch.nn.Parameter(torch.randn(3, 2, 3, 3)))
     assert weight.requires_grad and weight.detach().mean(dim=1).cpu().numpy().shape == (3, 3, 3)

@@ -1072,6 +1072,9 @@ def plot_filters(conv_weight):
     return fig
 '''.lstrip()
 
+MAPS_NUMPY_FORCE = MAPS_DETACH_NUMPY.replace("activation.detach().numpy()[:max_maps]        # no .cpu(): fails for a GPU tensor",
+                                             "activation.numpy(force=True)[:max_maps]   # force: copied to the CPU, detached")
+
 MAPS_IS_CUDA = '''
 def plot_feature_maps(activation, max_maps=16):
     act = activation.detach()
@@ -1141,6 +1144,9 @@ VARIANTS += [
     Variant("maps_detach_numpy_without_cpu", {"plot_feature_maps": MAPS_DETACH_NUMPY}, frozenset({MAPS_GRAD}),
             "activation.detach().numpy() without .cpu(): fails for a layer's output on a GPU (full marks "
             "before this audit)"),
+    Variant("maps_numpy_force", {"plot_feature_maps": MAPS_NUMPY_FORCE}, frozenset(),
+            "correct: activation.numpy(force=True), which detaches and copies a GPU tensor to the CPU itself "
+            "(the GPU stand-in refused it at first)"),
     Variant("filters_floor_rows", {"plot_filters": FILTERS_FLOOR_ROWS}, frozenset({FILTERS}),
             "rows = n // cols: 12 filters in 8 columns get one row, IndexError for filter 8"),
     Variant("filters_per_filter_scale", {"plot_filters": FILTERS_PER_FILTER_SCALE}, frozenset(),
