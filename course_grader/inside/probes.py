@@ -72,7 +72,8 @@ def structure(build, generator) -> dict:
     other convolutions), output shapes for batches of 1 and 5, whether it is nonlinear, returns
     logits (some outputs negative) rather than probabilities or other outputs that are never
     negative (a softmax, a sigmoid or a ReLU at the end), gives finite outputs, and builds a new
-    model, with new initial weights, on each call.
+    model, with new initial weights, on each call (the second model's lazy layers, such as
+    ``nn.LazyLinear``, get their weights in a forward pass of a zero image first).
     Inputs are drawn from ``generator``."""
     import torch
     from torch import nn
@@ -122,6 +123,12 @@ def structure(build, generator) -> dict:
             _logits(model, torch.cat([a, b, a + b, torch.zeros_like(a)]), kind)
         out["outputs are finite"] = bool(torch.isfinite(fa).all())
     other = build()
+    if any(nn.parameter.is_lazy(p) for p in other.parameters()):
+        try:                           # lazy layers (nn.LazyLinear) get their weights in a first forward pass
+            with torch.no_grad():
+                other(torch.zeros(1, 1, 28, 28))
+        except Exception:
+            pass
     shared = {id(p) for p in model.parameters()} & {id(p) for p in other.parameters()}
     out["each call builds a new model"] = other is not model and not shared
     out["each call draws new initial weights"] = _new_weights(model, other)
@@ -138,6 +145,8 @@ def _new_weights(model, other) -> bool:
     mine, theirs = list(model.parameters()), list(other.parameters())
     if other is model or len(mine) != len(theirs):
         return other is not model
+    if any(torch.nn.parameter.is_lazy(p) for p in mine + theirs):   # a forward that failed to fill them
+        return False
     return any(a.shape != b.shape or not torch.equal(a.detach(), b.detach()) for a, b in zip(mine, theirs))
 
 

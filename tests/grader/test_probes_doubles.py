@@ -73,6 +73,19 @@ def test_gradients_after_says_whether_a_call_left_gradients_off_and_switches_the
         torch.set_grad_enabled(True)
 
 
+def test_structure_fills_the_lazy_layers_of_the_second_model():
+    """nn.LazyConv2d and nn.LazyLinear get their weights in a first forward pass: the second
+    model built to compare initial weights is run once before its parameters are read."""
+    def lazy_cnn():
+        return nn.Sequential(nn.LazyConv2d(4, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+                             nn.LazyLinear(16), nn.ReLU(), nn.LazyLinear(10))
+
+    out = probes.structure(lazy_cnn, torch.Generator().manual_seed(0))
+    assert out["each call draws new initial weights"] is True and out["each call builds a new model"] is True
+    assert out["layers defined (Conv2d, Linear, other convolutions)"] == (1, 2, 0)
+    assert out["output shape for a batch of 5"] == (5, 10) and out[LOGITS] is True
+
+
 LOGITS = "returns logits (some outputs negative), not probabilities or other non-negative scores"
 
 

@@ -700,3 +700,181 @@ VARIANTS += [
     Variant("mlp_identity_head", {"build_mlp": MLP_IDENTITY_HEAD}, frozenset(),
             "correct: tanh between the layers, a final nn.Identity after the last Linear"),
 ]
+
+
+# ------------------------------------------------------------------ audit H2: lazy layers, other ways of writing a CNN
+
+CNN_ALL_LAZY = '''
+def build_cnn():
+    return nn.Sequential(
+        nn.LazyConv2d(8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        nn.LazyConv2d(16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(), nn.LazyLinear(32), nn.ReLU(), nn.LazyLinear(10))
+'''
+
+MLP_LAZY = '''
+def build_mlp():
+    return nn.Sequential(nn.Flatten(), nn.LazyLinear(128), nn.ReLU(), nn.Linear(128, 10))
+'''
+
+CNN_LAZY_LINEAR = '''
+def build_cnn():
+    return nn.Sequential(
+        nn.Conv2d(1, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(8, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(), nn.LazyLinear(32), nn.ReLU(), nn.Linear(32, 10))
+'''
+
+CNN_VIEW_FIXED = '''
+class CNN(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 8, 3, padding=1)
+        self.conv2 = nn.Conv2d(8, 16, 3, padding=1)
+        self.pool = nn.MaxPool2d(2, 2)
+        self.fc1 = nn.Linear(16 * 7 * 7, 32)
+        self.fc2 = nn.Linear(32, 10)
+
+    def forward(self, x):
+        x = self.pool(F.relu(self.conv1(x)))
+        x = self.pool(F.relu(self.conv2(x)))
+        x = x.view(-1, 16 * 7 * 7)
+        x = F.relu(self.fc1(x))
+        return self.fc2(x)
+
+
+def build_cnn():
+    return CNN()
+'''
+
+CNN_MODULELIST = '''
+class CNN(nn.Module):
+    def __init__(self, channels=(8, 16), hidden=32, num_classes=10):
+        super().__init__()
+        self.convs = nn.ModuleList()
+        c_in = 1
+        for c in channels:
+            self.convs.append(nn.Conv2d(c_in, c, 3, padding="same"))
+            c_in = c
+        self.head = nn.ModuleDict({"fc": nn.Linear(c_in * 7 * 7, hidden), "out": nn.Linear(hidden, num_classes)})
+        for m in self.modules():
+            if isinstance(m, (nn.Conv2d, nn.Linear)):
+                nn.init.kaiming_normal_(m.weight, nonlinearity="relu")
+                nn.init.zeros_(m.bias)
+
+    def forward(self, x):
+        for conv in self.convs:
+            x = F.max_pool2d(F.leaky_relu(conv(x), 0.01), 2)
+        x = torch.flatten(x, 1)
+        return self.head["out"](F.gelu(self.head["fc"](x)))
+
+
+def build_cnn():
+    return CNN()
+'''
+
+CNN_ORDEREDDICT = '''
+from collections import OrderedDict
+
+
+def build_cnn():
+    return nn.Sequential(OrderedDict([
+        ("conv1", nn.Conv2d(1, 16, 3, padding="same")), ("bn1", nn.BatchNorm2d(16)), ("act1", nn.LeakyReLU()),
+        ("pool1", nn.MaxPool2d(2)),
+        ("conv2", nn.Conv2d(16, 32, 3, padding="same")), ("bn2", nn.BatchNorm2d(32)), ("act2", nn.GELU()),
+        ("pool2", nn.MaxPool2d(2)), ("flat", nn.Flatten()),
+        ("drop", nn.Dropout(0.2)), ("fc1", nn.Linear(32 * 7 * 7, 64)), ("act3", nn.ReLU()), ("fc2", nn.Linear(64, 10)),
+    ]))
+'''
+
+CNN_FEATURES_CLASSIFIER = '''
+class CNN(nn.Module):
+    def __init__(self, c1: int = 8, c2: int = 16, hidden: int = 64, p_drop: float = 0.25):
+        super().__init__()
+        self.features = nn.Sequential(
+            nn.Conv2d(1, c1, kernel_size=3, padding=1), nn.BatchNorm2d(c1), nn.ReLU(inplace=True), nn.MaxPool2d(2),
+            nn.Conv2d(c1, c2, kernel_size=3, padding=1), nn.BatchNorm2d(c2), nn.ReLU(inplace=True), nn.MaxPool2d(2),
+            nn.AdaptiveAvgPool2d((7, 7)))
+        self.classifier = nn.Sequential(nn.Dropout(p_drop), nn.Linear(c2 * 7 * 7, hidden), nn.ReLU(inplace=True),
+                                        nn.Dropout(p_drop), nn.Linear(hidden, 10))
+
+    def forward(self, x):
+        x = self.features(x)
+        x = x.view(x.size(0), -1)
+        return self.classifier(x)
+
+
+def build_cnn():
+    return CNN()
+'''
+
+CNN_NO_ACT_BETWEEN_LINEAR = '''
+class CNN(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 8, 3, padding=1)
+        self.conv2 = nn.Conv2d(8, 16, 3, padding=1)
+        self.fc1 = nn.Linear(16 * 7 * 7, 32)
+        self.fc2 = nn.Linear(32, 10)
+
+    def forward(self, x):
+        x = F.max_pool2d(F.relu(self.conv1(x)), 2)
+        x = F.max_pool2d(F.relu(self.conv2(x)), 2)
+        return self.fc2(self.fc1(torch.flatten(x, 1)))
+
+
+def build_cnn():
+    return CNN()
+'''
+
+CNN_WRONG_FLATTEN_SIZE = '''
+def build_cnn():
+    return nn.Sequential(
+        nn.Conv2d(1, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(8, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Linear(16 * 14 * 14, 32), nn.ReLU(), nn.Linear(32, 10))
+'''
+
+COUNT_BUFFERS_TOO = '''
+def count_parameters(model):
+    n = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    return n + sum(b.numel() for b in model.buffers())
+'''
+
+EVAL_PREDS_TO_CPU = '''
+def evaluate(model, loader):
+    device = next(model.parameters()).device
+    model.eval()
+    correct, total = 0, 0
+    with torch.no_grad():
+        for x, y in loader:
+            preds = model(x.to(device)).argmax(1)
+            correct += (preds.cpu() == y).sum().item()
+            total += len(y)
+    return correct / total
+'''
+
+VARIANTS += [
+    Variant('cnn_all_lazy', {'build_cnn': CNN_ALL_LAZY}, frozenset(),
+            "correct: nn.LazyConv2d and nn.LazyLinear throughout (lost test_build_cnn before: the structure probe read the shapes of a second, never-run model's uninitialised parameters)"),
+    Variant('mlp_lazy_linear', {'build_mlp': MLP_LAZY}, frozenset(),
+            'correct: nn.LazyLinear(128) as the first layer (lost test_build_mlp and test_mlp_trained before: the structure probe and the visible size check read uninitialised parameters)'),
+    Variant('cnn_lazy_linear', {'build_cnn': CNN_LAZY_LINEAR}, frozenset(),
+            'correct: nn.LazyLinear(32) after the flatten (no 16 * 7 * 7 computed by hand)'),
+    Variant('cnn_view_fixed', {'build_cnn': CNN_VIEW_FIXED}, frozenset(),
+            'correct: x.view(-1, 16 * 7 * 7) in forward (fails on channels-last tensors: the grader trains its default-layout copy)'),
+    Variant('cnn_modulelist', {'build_cnn': CNN_MODULELIST}, frozenset(),
+            "correct: ModuleList of convolutions, ModuleDict head, padding='same', leaky ReLU, GELU, kaiming init in __init__ with default arguments"),
+    Variant('cnn_ordereddict', {'build_cnn': CNN_ORDEREDDICT}, frozenset(),
+            'correct: nn.Sequential of an OrderedDict with batch norm, LeakyReLU, GELU and dropout'),
+    Variant('cnn_features_classifier', {'build_cnn': CNN_FEATURES_CLASSIFIER}, frozenset(),
+            'correct: features/classifier Sequentials, AdaptiveAvgPool2d((7, 7)), inplace ReLUs, x.view(x.size(0), -1)'),
+    Variant('cnn_no_act_between_linear', {'build_cnn': CNN_NO_ACT_BETWEEN_LINEAR}, frozenset(),
+            "accepted by the text (activations between the layers are up to the student): no ReLU between the two Linear layers; the convolutions' ReLUs keep it nonlinear and it reaches the floor"),
+    Variant('cnn_wrong_flatten_size', {'build_cnn': CNN_WRONG_FLATTEN_SIZE}, frozenset({"test_build_cnn", "test_cnn_trained"}),
+            'Linear(16 * 14 * 14, 32) after two poolings: builds, but its forward raises'),
+    Variant('count_buffers_too', {'count_parameters': COUNT_BUFFERS_TOO}, frozenset({"test_count_parameters", "test_count_parameters_frozen"}),
+            "adds model.buffers() (batch norm's running statistics) to the count"),
+    Variant('eval_preds_to_cpu', {'evaluate': EVAL_PREDS_TO_CPU}, frozenset(),
+            "correct: the predictions brought to the CPU to meet the labels, instead of the labels moved to the model's device"),
+]

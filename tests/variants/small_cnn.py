@@ -1046,3 +1046,107 @@ VARIANTS = [
 #: A wrong variant that passes every visible test and loses exactly one hidden test
 #: (tests/end_to_end/test_colab.py teaches with it; docs/authoring.md).
 SUBTLE_VARIANT = "opt_gamma_ignored"
+
+
+# ------------------------------------------------------------------ audit H2: lazy layers and other ways of writing the network
+
+H2_CNN_LAZY_HEAD = '''
+def build_small_cnn():
+    return nn.Sequential(
+        nn.Conv2d(1, 8, 3, padding=1, bias=False), nn.BatchNorm2d(8), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(8, 16, 3, padding=1, bias=False), nn.BatchNorm2d(16), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(16, 32, 3, bias=False), nn.BatchNorm2d(32), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Dropout(0.1), nn.LazyLinear(10))
+'''
+
+H2_CNN_ALL_LAZY = '''
+def build_small_cnn():
+    return nn.Sequential(
+        nn.LazyConv2d(8, 3, padding=1, bias=False), nn.LazyBatchNorm2d(), nn.ReLU(), nn.MaxPool2d(2),
+        nn.LazyConv2d(16, 3, padding=1, bias=False), nn.LazyBatchNorm2d(), nn.ReLU(), nn.MaxPool2d(2),
+        nn.LazyConv2d(32, 3, bias=False), nn.LazyBatchNorm2d(), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Dropout(0.1), nn.LazyLinear(10))
+'''
+
+H2_CNN_CLASS_MODULELIST_INIT = '''
+class SmallNet(nn.Module):
+    def __init__(self, widths=(8, 16, 32), p_drop=0.1, num_classes=10):
+        super().__init__()
+        self.blocks = nn.ModuleList()
+        c_in = 1
+        for i, c in enumerate(widths):
+            self.blocks.append(nn.ModuleDict({
+                "conv": nn.Conv2d(c_in, c, 3, padding="same" if i < 2 else 0, bias=False),
+                "bn": nn.BatchNorm2d(c)}))
+            c_in = c
+        self.drop = nn.Dropout(p_drop)
+        self.fc = nn.Linear(c_in * 2 * 2, num_classes)
+        for m in self.modules():
+            if isinstance(m, nn.Conv2d):
+                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+
+    def forward(self, x):
+        for block in self.blocks:
+            x = F.max_pool2d(F.relu(block["bn"](block["conv"](x))), 2)
+        x = x.view(x.size(0), -1)
+        return self.fc(self.drop(x))
+
+
+def build_small_cnn():
+    return SmallNet()
+'''
+
+H2_CNN_ORDEREDDICT_GELU = '''
+from collections import OrderedDict
+
+
+def build_small_cnn():
+    return nn.Sequential(OrderedDict([
+        ("conv1", nn.Conv2d(1, 8, 3, padding=1, bias=False)), ("bn1", nn.BatchNorm2d(8)), ("act1", nn.LeakyReLU(0.1)),
+        ("pool1", nn.MaxPool2d(2)),
+        ("conv2", nn.Conv2d(8, 16, 3, padding=1, bias=False)), ("bn2", nn.BatchNorm2d(16)), ("act2", nn.GELU()),
+        ("pool2", nn.MaxPool2d(2)),
+        ("conv3", nn.Conv2d(16, 32, 3, bias=False)), ("bn3", nn.BatchNorm2d(32)), ("act3", nn.ReLU()),
+        ("pool3", nn.AdaptiveMaxPool2d(2)),
+        ("flat", nn.Flatten()), ("drop", nn.Dropout(0.1)), ("fc", nn.Linear(128, 10)),
+    ]))
+'''
+
+H2_CNN_VIEW_FIXED_SIZE = '''
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 8, 3, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(8)
+        self.conv2 = nn.Conv2d(8, 16, 3, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(16)
+        self.conv3 = nn.Conv2d(16, 32, 3, bias=False)
+        self.bn3 = nn.BatchNorm2d(32)
+        self.dropout = nn.Dropout2d(0.1)
+        self.fc = nn.Linear(32 * 2 * 2, 10)
+
+    def forward(self, x):
+        x = F.max_pool2d(F.relu(self.bn1(self.conv1(x))), 2)
+        x = F.max_pool2d(F.relu(self.bn2(self.conv2(x))), 2)
+        x = F.max_pool2d(F.relu(self.bn3(self.conv3(x))), 2)
+        x = self.dropout(x)
+        x = x.view(-1, 32 * 2 * 2)
+        return self.fc(x)
+
+
+def build_small_cnn():
+    return Net()
+'''
+
+VARIANTS += [
+    Variant('cnn_lazy_head', {'build_small_cnn': H2_CNN_LAZY_HEAD}, frozenset(),
+            'correct: nn.LazyLinear(10) as the head (lost test_small_cnn_size, test_small_cnn_trained and test_load_model before: their visible tests read or saved parameters no forward pass had filled)'),
+    Variant('cnn_all_lazy', {'build_small_cnn': H2_CNN_ALL_LAZY}, frozenset(),
+            "correct: nn.LazyConv2d, nn.LazyBatchNorm2d and nn.LazyLinear (lost test_small_cnn too before: the structure probe read a never-run model's parameters, and a LazyBatchNorm2d is an nn.BatchNorm2d only after a forward pass)"),
+    Variant('cnn_class_modulelist_init', {'build_small_cnn': H2_CNN_CLASS_MODULELIST_INIT}, frozenset(),
+            "correct: a class with default arguments, ModuleList of ModuleDicts, padding='same', kaiming init in __init__, x.view(x.size(0), -1)"),
+    Variant('cnn_ordereddict_gelu', {'build_small_cnn': H2_CNN_ORDEREDDICT_GELU}, frozenset(),
+            'correct: nn.Sequential of an OrderedDict, LeakyReLU and GELU, AdaptiveMaxPool2d(2)'),
+    Variant('cnn_view_fixed_size', {'build_small_cnn': H2_CNN_VIEW_FIXED_SIZE}, frozenset(),
+            'correct: F.relu/F.max_pool2d in forward, Dropout2d, x.view(-1, 32 * 2 * 2) (the grader trains its default-layout copy)'),
+]
