@@ -56,6 +56,35 @@ def gradients_after(call):
     return result, enabled
 
 
+def gradient_mode_kept(call):
+    """``(call(), whether the caller's gradient mode was as before after each of two calls)``:
+    ``call`` is made with gradients on (as a notebook's cells run), then once more inside
+    ``torch.no_grad()`` (a caller that switched them off); after each, gradients must be as they
+    were before it (on after the first, still off after the second) and inference mode off, as
+    ``with torch.no_grad():``, ``@torch.no_grad()``, ``with torch.inference_mode():`` or a mode
+    put back in a ``finally`` block leave them. The first call's result is returned. Gradients
+    are switched on again afterwards, whatever the calls left (also when the first raises), so
+    that a function that leaves the wrong mode loses this record alone; a second call that raises
+    counts as a mode not kept."""
+    import torch
+
+    torch.set_grad_enabled(True)
+    try:
+        result = call()
+    finally:
+        kept = torch.is_grad_enabled() and not torch.is_inference_mode_enabled()
+        torch.set_grad_enabled(True)
+    try:
+        with torch.no_grad():
+            call()
+            kept = kept and not torch.is_grad_enabled() and not torch.is_inference_mode_enabled()
+    except Exception:
+        kept = False
+    finally:
+        torch.set_grad_enabled(True)
+    return result, kept
+
+
 def hooks_left(model) -> int:
     """How many forward hooks and pre-hooks are still registered on ``model``'s modules, plus
     torch's global forward hooks: a function that registers hooks must remove them all."""

@@ -73,6 +73,71 @@ def test_gradients_after_says_whether_a_call_left_gradients_off_and_switches_the
         torch.set_grad_enabled(True)
 
 
+def test_gradient_mode_kept_wants_the_callers_mode_back_after_a_call_with_gradients_on_and_one_inside_no_grad():
+    def no_grad_block():
+        with torch.no_grad():
+            return torch.ones(2) * 2
+
+    @torch.no_grad()
+    def decorated():
+        return 3
+
+    def inference_block():
+        with torch.inference_mode():
+            return 4
+
+    def restores_in_finally():
+        previous = torch.is_grad_enabled()
+        torch.set_grad_enabled(False)
+        try:
+            return 5
+        finally:
+            torch.set_grad_enabled(previous)
+
+    def leaves_them_off():
+        torch.set_grad_enabled(False)
+        return 6
+
+    def switches_them_on_at_the_end():
+        torch.set_grad_enabled(False)
+        torch.set_grad_enabled(True)
+        return 7
+
+    held = []
+
+    def leaves_inference_mode_on():
+        held.append(torch.inference_mode())
+        held[-1].__enter__()
+        torch.set_grad_enabled(True)
+        return 8
+
+    def raises_inside_no_grad():
+        if not torch.is_grad_enabled():
+            raise ValueError("wrong")
+        return 9
+
+    try:
+        torch.set_grad_enabled(False)            # called with gradients on, whatever came before
+        result, kept = probes.gradient_mode_kept(no_grad_block)
+        assert kept and result.tolist() == [2.0, 2.0] and not result.requires_grad
+        assert probes.gradient_mode_kept(decorated) == (3, True)
+        assert probes.gradient_mode_kept(inference_block) == (4, True)
+        assert probes.gradient_mode_kept(restores_in_finally) == (5, True)
+        assert probes.gradient_mode_kept(leaves_them_off) == (6, False)
+        assert torch.is_grad_enabled()
+        assert probes.gradient_mode_kept(switches_them_on_at_the_end) == (7, False)
+        assert torch.is_grad_enabled()
+        try:
+            assert probes.gradient_mode_kept(leaves_inference_mode_on) == (8, False)
+        finally:
+            for context in reversed(held):         # left in the order entered
+                context.__exit__(None, None, None)
+        assert probes.gradient_mode_kept(raises_inside_no_grad) == (9, False)
+        assert torch.is_grad_enabled() and not torch.is_inference_mode_enabled()
+    finally:
+        torch.set_grad_enabled(True)
+
+
 def test_structure_fills_the_lazy_layers_of_the_second_model():
     """nn.LazyConv2d and nn.LazyLinear get their weights in a first forward pass: the second
     model built to compare initial weights is run once before its parameters are read."""

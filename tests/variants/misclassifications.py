@@ -1104,3 +1104,103 @@ VARIANTS += [
     _v("mcp_masked_product", "most_confused_pairs", MCP_MASKED_PRODUCT, set(),
        "right: cm * (1 - eye), a new tensor, then nonzero()"),
 ]
+
+
+# ------------------------------------------------------------------ audit H2: predict restores the caller's gradient mode exactly
+
+PREDICT_GRAD_ON_AT_END = '''
+def predict(model, loader):
+    model_device = next(model.parameters()).device
+    model.eval()
+    torch.set_grad_enabled(False)
+    try:
+        all_preds, all_targets, all_probs = [], [], []
+        for images, labels in loader:
+            probs = F.softmax(model(images.to(model_device)), dim=1)
+            top_probs, top_classes = probs.max(dim=1)
+            all_preds.append(top_classes.cpu())
+            all_targets.append(labels.cpu())
+            all_probs.append(top_probs.cpu())
+    finally:
+        torch.set_grad_enabled(True)      # gradients back on for the caller
+    return torch.cat(all_preds).long(), torch.cat(all_targets).long(), torch.cat(all_probs)
+'''
+
+PREDICT_INFERENCE_LEFT_ON = '''
+_inference = torch.inference_mode()
+
+
+def predict(model, loader):
+    model_device = next(model.parameters()).device
+    model.eval()
+    _inference.__enter__()
+    all_preds, all_targets, all_probs = [], [], []
+    for images, labels in loader:
+        probs = F.softmax(model(images.to(model_device)), dim=1)
+        top_probs, top_classes = probs.max(dim=1)
+        all_preds.append(top_classes.cpu())
+        all_targets.append(labels.cpu())
+        all_probs.append(top_probs.cpu())
+    torch.set_grad_enabled(True)          # gradients back on for the caller
+    return torch.cat(all_preds).long(), torch.cat(all_targets).long(), torch.cat(all_probs)
+'''
+
+PREDICT_INFERENCE_DECORATOR = '''
+@torch.inference_mode()
+def predict(model, loader):
+    model_device = next(model.parameters()).device
+    model.eval()
+    all_preds, all_targets, all_probs = [], [], []
+    for images, labels in loader:
+        probs = F.softmax(model(images.to(model_device)), dim=1)
+        top_probs, top_classes = probs.max(dim=1)
+        all_preds.append(top_classes.cpu())
+        all_targets.append(labels.cpu())
+        all_probs.append(top_probs.cpu())
+    return torch.cat(all_preds).long(), torch.cat(all_targets).long(), torch.cat(all_probs).clone()
+'''
+
+PREDICT_SET_GRAD_ENABLED_BLOCK = '''
+def predict(model, loader):
+    model_device = next(model.parameters()).device
+    model.eval()
+    with torch.set_grad_enabled(False):
+        all_preds, all_targets, all_probs = [], [], []
+        for images, labels in loader:
+            probs = F.softmax(model(images.to(model_device)), dim=1)
+            top_probs, top_classes = probs.max(dim=1)
+            all_preds.append(top_classes.cpu())
+            all_targets.append(labels.cpu())
+            all_probs.append(top_probs.cpu())
+    return torch.cat(all_preds).long(), torch.cat(all_targets).long(), torch.cat(all_probs)
+'''
+
+PREDICT_RESTORES_NO_FINALLY = '''
+def predict(model, loader):
+    model_device = next(model.parameters()).device
+    model.eval()
+    previous = torch.is_grad_enabled()
+    torch.set_grad_enabled(False)
+    all_preds, all_targets, all_probs = [], [], []
+    for images, labels in loader:
+        probs = F.softmax(model(images.to(model_device)), dim=1)
+        top_probs, top_classes = probs.max(dim=1)
+        all_preds.append(top_classes.cpu())
+        all_targets.append(labels.cpu())
+        all_probs.append(top_probs.cpu())
+    torch.set_grad_enabled(previous)
+    return torch.cat(all_preds).long(), torch.cat(all_targets).long(), torch.cat(all_probs)
+'''
+
+VARIANTS += [
+    _v('predict_grad_on_at_end', "predict", PREDICT_GRAD_ON_AT_END, {"test_predict_modes"},
+       'set_grad_enabled(False), then set_grad_enabled(True) in a finally block: switches gradients on for a caller inside torch.no_grad() (full marks before)'),
+    _v('predict_inference_left_on', "predict", PREDICT_INFERENCE_LEFT_ON, {"test_predict", "test_predict_modes"},
+       'enters a module-level torch.inference_mode() and never exits it, then set_grad_enabled(True): inference mode left on (lost only test_predict before, where its own second call fails on a model built while the mode was left on)'),
+    _v('predict_inference_decorator', "predict", PREDICT_INFERENCE_DECORATOR, set(),
+       'right: @torch.inference_mode() on the function (the mode is put back when it returns)'),
+    _v('predict_set_grad_enabled_block', "predict", PREDICT_SET_GRAD_ENABLED_BLOCK, set(),
+       'right: with torch.set_grad_enabled(False): as a block'),
+    _v('predict_restores_no_finally', "predict", PREDICT_RESTORES_NO_FINALLY, set(),
+       "right: the caller's mode saved with is_grad_enabled() and put back before returning (no finally)"),
+]

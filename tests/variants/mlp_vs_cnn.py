@@ -702,7 +702,7 @@ VARIANTS += [
 ]
 
 
-# ------------------------------------------------------------------ audit H2: lazy layers, other ways of writing a CNN
+# ------------------------------------------------------------------ audit H2: lazy layers, other ways of writing a CNN, the caller's gradient mode
 
 CNN_ALL_LAZY = '''
 def build_cnn():
@@ -854,6 +854,20 @@ def evaluate(model, loader):
     return correct / total
 '''
 
+EVAL_GRAD_ON_AT_END = '''
+def evaluate(model, loader):
+    device = next(model.parameters()).device
+    model.eval()
+    torch.set_grad_enabled(False)
+    correct, total = 0, 0
+    for x, y in loader:
+        x, y = x.to(device), y.to(device)
+        correct += (model(x).argmax(1) == y).sum().item()
+        total += len(y)
+    torch.set_grad_enabled(True)          # gradients back on for the caller
+    return correct / total
+'''
+
 VARIANTS += [
     Variant('cnn_all_lazy', {'build_cnn': CNN_ALL_LAZY}, frozenset(),
             "correct: nn.LazyConv2d and nn.LazyLinear throughout (lost test_build_cnn before: the structure probe read the shapes of a second, never-run model's uninitialised parameters)"),
@@ -877,4 +891,6 @@ VARIANTS += [
             "adds model.buffers() (batch norm's running statistics) to the count"),
     Variant('eval_preds_to_cpu', {'evaluate': EVAL_PREDS_TO_CPU}, frozenset(),
             "correct: the predictions brought to the CPU to meet the labels, instead of the labels moved to the model's device"),
+    Variant('eval_grad_on_at_end', {'evaluate': EVAL_GRAD_ON_AT_END}, frozenset({"test_evaluate_modes"}),
+            'set_grad_enabled(False), then set_grad_enabled(True) at the end: switches gradients on for a caller inside torch.no_grad() (full marks before)'),
 ]
