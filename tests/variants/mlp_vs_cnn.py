@@ -841,6 +841,16 @@ def count_parameters(model):
     return n + sum(b.numel() for b in model.buffers())
 '''
 
+COUNT_PER_MODULE_NO_RECURSE = '''
+def count_parameters(model):
+    total = 0
+    for module in model.modules():
+        for p in module.parameters(recurse=False):
+            if p.requires_grad:
+                total += p.numel()
+    return total
+'''
+
 EVAL_PREDS_TO_CPU = '''
 def evaluate(model, loader):
     device = next(model.parameters()).device
@@ -889,6 +899,8 @@ VARIANTS += [
             'Linear(16 * 14 * 14, 32) after two poolings: builds, but its forward raises'),
     Variant('count_buffers_too', {'count_parameters': COUNT_BUFFERS_TOO}, frozenset({"test_count_parameters", "test_count_parameters_frozen"}),
             "adds model.buffers() (batch norm's running statistics) to the count"),
+    Variant('count_per_module_no_recurse', {'count_parameters': COUNT_PER_MODULE_NO_RECURSE}, frozenset({"test_count_parameters"}),
+            "each module's own parameters (recurse=False): a weight shared by two layers is counted twice (full marks before: no hidden model shared a weight)"),
     Variant('eval_preds_to_cpu', {'evaluate': EVAL_PREDS_TO_CPU}, frozenset(),
             "correct: the predictions brought to the CPU to meet the labels, instead of the labels moved to the model's device"),
     Variant('eval_grad_on_at_end', {'evaluate': EVAL_GRAD_ON_AT_END}, frozenset({"test_evaluate_modes"}),
