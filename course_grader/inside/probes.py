@@ -40,22 +40,6 @@ def outcome(call):
     return kind_of(result)
 
 
-def gradients_after(call):
-    """``(call(), whether gradients are still enabled after it)``, the call made with gradients
-    enabled, as a notebook's cells run; gradients are switched on again afterwards, whatever the
-    call left (also when it raises), so that a function that leaves them off loses the record of
-    this alone, not the checks that run after it in the cell."""
-    import torch
-
-    torch.set_grad_enabled(True)
-    try:
-        result = call()
-    finally:
-        enabled = torch.is_grad_enabled()
-        torch.set_grad_enabled(True)
-    return result, enabled
-
-
 def gradient_mode_kept(call):
     """``(call(), whether the caller's gradient mode was as before after each of two calls)``:
     ``call`` is made with gradients on (as a notebook's cells run), then once more inside

@@ -47,32 +47,6 @@ def test_hooks_left_counts_hooks_on_every_module_and_global_ones():
     assert probes.hooks_left(net) == 0
 
 
-def test_gradients_after_says_whether_a_call_left_gradients_off_and_switches_them_back_on():
-    def leaves_them_off():
-        torch.set_grad_enabled(False)
-        return 7
-
-    def no_grad_block():
-        with torch.no_grad():
-            return torch.ones(2) * 2
-
-    def raises():
-        torch.set_grad_enabled(False)
-        raise ValueError("wrong")
-
-    try:
-        torch.set_grad_enabled(False)            # called with gradients on, whatever came before
-        assert probes.gradients_after(leaves_them_off) == (7, False)
-        assert torch.is_grad_enabled()
-        result, enabled = probes.gradients_after(no_grad_block)
-        assert enabled and result.tolist() == [2.0, 2.0] and not result.requires_grad
-        with pytest.raises(ValueError):
-            probes.gradients_after(raises)
-        assert torch.is_grad_enabled()
-    finally:
-        torch.set_grad_enabled(True)
-
-
 def test_gradient_mode_kept_wants_the_callers_mode_back_after_a_call_with_gradients_on_and_one_inside_no_grad():
     def no_grad_block():
         with torch.no_grad():
