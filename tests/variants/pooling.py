@@ -1100,6 +1100,31 @@ def shift_sensitivity(images, feature_fn, shifts):
     return changes
 '''
 
+# ------------------------------------------------------------------ dtype charged once (H4)
+
+# The unfolded windows' maxima, with a reflexive .float() "to be safe": float32 whatever x is (the
+# maxima themselves are exact; autograd still reaches x through the conversion).
+MAXPOOL_FLOAT_CALL = '''
+def maxpool2d(x, kernel_size, stride=None):
+    kh, kw = pair(kernel_size)
+    sh, sw = pair(kernel_size if stride is None else stride)
+    windows = x.unfold(2, kh, sh).unfold(3, kw, sw)           # (N, C, H_out, W_out, kh, kw)
+    return windows.amax(dim=(-2, -1)).float()
+'''
+
+# The mean of the unfolded windows written into an output allocated with torch.empty: float32
+# whatever x is (one rounding of the float64 mean).
+AVGPOOL_EMPTY_FLOAT32 = '''
+def avgpool2d(x, kernel_size, stride=None):
+    kh, kw = pair(kernel_size)
+    sh, sw = pair(kernel_size if stride is None else stride)
+    windows = x.unfold(2, kh, sh).unfold(3, kw, sw)          # (N, C, H_out, W_out, kh, kw)
+    out = torch.empty(windows.shape[:4])                      # float32 whatever x is
+    out[...] = windows.mean(dim=(-2, -1))
+    return out
+'''
+
+
 VARIANTS = [
     # Part 1
     Variant("maxpool_naive_scipy_filter", {"maxpool2d_naive": MAXPOOL_NAIVE_SCIPY_FILTER},
@@ -1109,7 +1134,9 @@ VARIANTS = [
     Variant("maxpool_naive_zero_padding", {"maxpool2d_naive": MAXPOOL_NAIVE_ZERO_PADDING},
             frozenset({"test_pool_naive_padding"}), "pads max pooling with zeros instead of -inf"),
     Variant("maxpool_naive_float32_output", {"maxpool2d_naive": MAXPOOL_NAIVE_FLOAT32},
-            frozenset({"test_maxpool2d_naive", "test_pool_dtype"}), "allocates the output with torch.zeros, losing float64"),
+            frozenset({"test_pool_dtype"}),
+            "allocates the output with torch.zeros, losing float64: the maxima are exact, so only the dtype "
+            "test is lost (test_maxpool2d_naive too before: its check raised 'Float did not match Double')"),
     Variant("maxpool_naive_stride_none_is_one", {"maxpool2d_naive": MAXPOOL_NAIVE_STRIDE_NONE_IS_ONE},
             frozenset({"test_maxpool2d_naive"}), "stride=None taken as stride 1, not the kernel size"),
     Variant("avgpool_naive_excludes_padding", {"avgpool2d_naive": AVGPOOL_NAIVE_EXCLUDE_PAD},
@@ -1300,9 +1327,10 @@ VARIANTS = [
             "correct: x.contiguous().view(N, C, H * W).mean(dim=2)"),
     # audit as students write it (H1)
     Variant("avgpool_naive_python_list", {"avgpool2d_naive": AVGPOOL_NAIVE_PYTHON_LIST},
-            frozenset({"test_avgpool2d_naive", "test_pool_dtype"}),
+            frozenset({"test_pool_dtype"}),
             "sums with .item() into a Python list, then torch.tensor(list): float32 whatever x is (as "
-            "maxpool_naive_float32_output)"),
+            "maxpool_naive_float32_output); each mean rounded once, within rtol 1e-7: only the dtype test "
+            "is lost (test_avgpool2d_naive too before: its check raised 'Float did not match Double')"),
     Variant("maxpool_naive_max_over_channels", {"maxpool2d_naive": MAXPOOL_NAIVE_MAX_OVER_CHANNELS},
             frozenset({"test_maxpool2d_naive"}),
             "loops over n and c but takes each window's maximum over all channels of the image"),
@@ -1325,6 +1353,17 @@ VARIANTS = [
             "correct: einsum over the positions, divided by H * W"),
     Variant("shift_sensitivity_linalg_float", {"shift_sensitivity": SHIFT_LINALG_FLOAT}, frozenset(),
             "correct: detach() instead of no_grad, torch.linalg.norm of the flattened features, float()"),
+    Variant("maxpool_float_call", {"maxpool2d": MAXPOOL_FLOAT_CALL},
+            frozenset({"test_pool_dtype", "test_global_avgpool_module"}),
+            "returns .float(): float32 for float64 input. The maxima are exact, so test_maxpool2d keeps its "
+            "points (it lost them before: its check raised 'Float did not match Double'); the module's "
+            "gradient, rounded to float32 and summed over overlapping windows, is off by 1.8e-7 (rtol 1e-7), "
+            "a real loss of precision that the module test charges"),
+    Variant("avgpool_empty_float32", {"avgpool2d": AVGPOOL_EMPTY_FLOAT32},
+            frozenset({"test_pool_dtype"}),
+            "writes the window means into torch.empty(...): float32 for float64 input, each mean rounded once, "
+            "within rtol 1e-7: only the dtype test is lost (test_avgpool2d too before: its check raised "
+            "'Float did not match Double')"),
 ]
 
 #: A wrong variant that passes every visible test and loses exactly one hidden test
