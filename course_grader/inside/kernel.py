@@ -374,9 +374,10 @@ def trained_predictions(build, max_params: int, max_multiply_adds: int, *, mnist
     one 1x28x28 image, counted by ``multiply_adds`` whatever computes them); a model over them is
     not trained and predicts -1 everywhere. Otherwise it is trained on the first ``train_images``
     MNIST training images (``epochs``, one-cycle at ``lr``, seed 0, batch 64, on the CPU, in the
-    channels-last layout where it can: ``_copy_for_channels_last``) and
-    predicts (in the layout it was trained in, or the default one where that fails) the 10,000 test images, each with Gaussian noise of standard deviation ``noise``
-    drawn from ``seed`` (clamped to [0, 1]): inputs no submission can have stored in advance.
+    channels-last layout where it can: ``_copy_for_channels_last``) and predicts, in the layout
+    it was trained in (the default one where that fails), the 10,000 test images, each with
+    Gaussian noise of standard deviation ``noise`` drawn from ``seed`` (clamped to [0, 1]):
+    inputs no submission can have stored in advance.
     The labels are not returned: the grader loads them itself (``record(..., targets="mnist-test")``).
     The predictions and from_own_layers are ``predictions_from_own_layers``'s (the network as a
     composition of its own layers, with a permutation drawn from ``seed + 1``).
@@ -415,13 +416,13 @@ def trained_predictions(build, max_params: int, max_multiply_adds: int, *, mnist
             raise
         model, channels_last = untrained, False   # a forward written for the default layout (x.view after a conv)
         train(model, channels_last)
-    if channels_last:           # predicted in the layout it was trained in (pooling is faster so too)
-        try:
-            predictions, own = predictions_from_own_layers(model, test_images, seed=seed + 1)
-            return True, own, predictions
-        except Exception:       # a forward that needs the default layout in eval mode only
-            model.to(memory_format=torch.contiguous_format)
-    predictions, own = predictions_from_own_layers(model, test_images, seed=seed + 1)
+    try:                        # in the layout it was trained in (pooling is faster so too)
+        predictions, own = predictions_from_own_layers(model, test_images, seed=seed + 1)
+    except Exception:
+        if not channels_last:
+            raise
+        model.to(memory_format=torch.contiguous_format)   # a forward that needs the default layout in eval mode only
+        predictions, own = predictions_from_own_layers(model, test_images, seed=seed + 1)
     return True, own, predictions
 
 
