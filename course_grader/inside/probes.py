@@ -69,6 +69,41 @@ def gradient_mode_kept(call):
     return result, kept
 
 
+def layout_verdict(call, inputs: list):
+    """``(verdict, unchanged)`` for ``call(*inputs)``, the inputs non-contiguous tensors (a
+    transposed or channels-last one), judged against ``call`` on their contiguous copies:
+    verdict is ``"as its contiguous copy"`` when it gives the same (a call that raises on the
+    copies too is another test's mistake), else what differs (``"raised X"``, another shape,
+    other values); unchanged, whether both calls left their inputs as they were."""
+    import torch
+
+    before = [t.clone() for t in inputs]
+    contiguous = [t.contiguous() for t in inputs]
+    try:
+        expected = call(*[t.clone() for t in contiguous])
+    except Exception:
+        expected = None
+    try:
+        out = call(*inputs)
+        if expected is None or not isinstance(expected, torch.Tensor):
+            verdict = "as its contiguous copy"
+        elif not isinstance(out, torch.Tensor) or out.shape != expected.shape:
+            verdict = "a result of another shape than on its contiguous copy"
+        elif torch.allclose(out, expected, rtol=1e-7, atol=1e-9, equal_nan=True):
+            verdict = "as its contiguous copy"
+        else:
+            verdict = "values differ from those on its contiguous copy"
+    except Exception as error:
+        verdict = "as its contiguous copy" if expected is None else f"raised {type(error).__name__}"
+    unchanged = all(t.shape == b.shape and bool(torch.equal(t, b)) for t, b in zip(inputs, before))
+    try:
+        call(*contiguous)
+    except Exception:
+        pass
+    unchanged = unchanged and all(bool(torch.equal(t, b)) for t, b in zip(contiguous, before))
+    return verdict, unchanged
+
+
 def hooks_left(model) -> int:
     """How many forward hooks and pre-hooks are still registered on ``model``'s modules, plus
     torch's global forward hooks: a function that registers hooks must remove them all."""

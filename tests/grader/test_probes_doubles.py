@@ -495,3 +495,28 @@ def test_on_gpu_stands_in_for_a_gpu_tensor():
         assert type(forced) is np.ndarray and np.allclose(forced, expected)
     weight = doubles.on_gpu(torch.nn.Parameter(torch.randn(3, 2, 3, 3)))
     assert weight.requires_grad and weight.detach().mean(dim=1).cpu().numpy().shape == (3, 3, 3)
+
+
+def test_layout_verdict_judges_a_function_on_a_non_contiguous_input_against_its_contiguous_copy():
+    """layout_verdict: the same result as on the contiguous copy, or what differs; and whether the
+    inputs were left as they were (by either call)."""
+    x = torch.randn(2, 3, 4, 5, dtype=torch.float64).transpose(2, 3)
+
+    def halved_in_place(t):
+        t /= 2
+        return t
+
+    assert probes.layout_verdict(lambda t: t * 2, [x]) == ("as its contiguous copy", True)
+    assert probes.layout_verdict(halved_in_place, [x.clone()]) == ("as its contiguous copy", False)
+    assert probes.layout_verdict(lambda t: t.view(-1), [x]) == ("raised RuntimeError", True)
+    assert probes.layout_verdict(lambda t: t.as_strided(t.shape, t.contiguous().stride()), [x]) == \
+        ("values differ from those on its contiguous copy", True)
+    assert probes.layout_verdict(lambda t: t.reshape(-1)[:3], [x]) == ("as its contiguous copy", True)
+    assert probes.layout_verdict(lambda t: t[:1] if t.is_contiguous() else t, [x]) == \
+        ("a result of another shape than on its contiguous copy", True)
+    assert probes.layout_verdict(lambda a, b: a + b, [x, x.clone()]) == ("as its contiguous copy", True)
+
+    def always_raises(t):
+        raise ValueError("a stub")
+
+    assert probes.layout_verdict(always_raises, [x]) == ("as its contiguous copy", True)   # another test's mistake
