@@ -12,7 +12,10 @@ line numbers kept) in the order they import each other, marshalled, compressed w
 base64. The kernel runs the grader's own interpreter, so it loads the code objects as they are
 instead of compiling about 30 KB of source before every test cell (2 ms a test cell instead of
 8); a kernel on another Python is told so (the prelude fails with that message, before any of the
-notebook's code runs). It leaves no name behind.
+notebook's code runs). The prelude runs this text as a cell; before each test cell it runs with
+``exec``, in a namespace of its own, as the user expression of a silent request
+(``client.run_guard``), so that its 40 KB skip IPython's input transformers, history and echo.
+It leaves no name behind.
 """
 
 
