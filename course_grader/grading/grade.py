@@ -24,13 +24,13 @@ __all__ = ["grade_notebook", "reference_records", "judge_run", "GradeResult", "T
 MAX_SCRATCH_BYTES = 50 * 1024 * 1024
 
 
-def read_submission(path: Path, student_root: Path | None = None):
+def read_submission(path: Path, student_root: Path | None = None, notes: list | None = None):
     """The submitted notebook at ``path``, read as untrusted input (``intake.py``): a regular file
     inside ``student_root`` (default: the notebook's own folder), no link anywhere from there
-    down, no FIFO or device, within the size limits. NotebookError (a SubmissionError) says why
-    not."""
+    down, no FIFO or device, within the size limits (its saved outputs cleared when they make it
+    too large: a line in ``notes`` says so). NotebookError (a SubmissionError) says why not."""
     root = Path(student_root) if student_root is not None else Path(path).parent
-    data = intake.read_submission_notebook(Path(path), root)
+    data = intake.read_submission_notebook(Path(path), root, notes=notes)
     return notebook_from_json(data, Path(path).name)
 
 
@@ -58,7 +58,7 @@ def grade_notebook(settings: Settings, assignment, path: Path, student: str = ""
     if sandbox.warning and settings.sandbox == "auto":
         result.notes.append(sandbox.warning)
     try:
-        submission = read_submission(Path(path), student_root)
+        submission = read_submission(Path(path), student_root, notes=result.notes)
     except NotebookError as e:
         result.status, result.error = "error", str(e)
         result.tests = all_failed(assignment, f"not graded: {e}")

@@ -25,6 +25,14 @@ from ..notebook import NotebookError
 
 #: The largest notebook read (bytes).
 MAX_NOTEBOOK_BYTES = 20 * 1024 * 1024
+#: A notebook over MAX_NOTEBOOK_BYTES but within this is read in a process of its own, under
+#: OUTPUTS_MEMORY_BYTES of memory and OUTPUTS_SECONDS, which clears its saved outputs (figures,
+#: printouts: grading never uses them) and hands back the rest (``without_outputs``); larger
+#: still, or over MAX_NOTEBOOK_BYTES without its outputs, it is refused and the reason says what
+#: to do.
+MAX_NOTEBOOK_WITH_OUTPUTS_BYTES = 200 * 1024 * 1024
+OUTPUTS_MEMORY_BYTES = 2 * 1024 ** 3
+OUTPUTS_SECONDS = 120
 #: The largest source of one cell (characters), checked before nbformat reads the notebook.
 MAX_CELL_SOURCE_CHARS = 5 * 1024 * 1024
 #: The most cells a notebook may have.
@@ -151,12 +159,80 @@ NOTEBOOK_TOO_LARGE = (": its saved outputs (figures, long printouts) count, and 
 
 
 def read_submission_notebook(path: Path, student_root: Path, *, max_bytes: int = MAX_NOTEBOOK_BYTES,
-                             max_cell_chars: int = MAX_CELL_SOURCE_CHARS) -> dict:
-    """:func:`open_submission` then :func:`notebook_json`: the notebook's JSON as a dict. A
-    notebook over ``max_bytes`` is refused with what to do: its saved outputs (figures, long
-    printouts) are what usually make it that large, and grading never reads them."""
-    raw = open_submission(path, student_root, max_bytes, too_large=NOTEBOOK_TOO_LARGE)
-    return notebook_json(raw, _shown(Path(path), Path(student_root)), max_cell_chars=max_cell_chars)
+                             max_cell_chars: int = MAX_CELL_SOURCE_CHARS,
+                             max_with_outputs: int = MAX_NOTEBOOK_WITH_OUTPUTS_BYTES,
+                             notes: list | None = None) -> dict:
+    """:func:`open_submission` then :func:`notebook_json`: the notebook's JSON as a dict.
+
+    Its saved outputs (figures, long printouts) are what usually make a notebook large, and
+    grading never reads them: a notebook over ``max_bytes`` but within ``max_with_outputs`` is
+    read with its outputs cleared (``without_outputs``, a process of its own) and a line saying so
+    is added to ``notes``; one larger still, or over ``max_bytes`` without its outputs, is refused
+    with what to do."""
+    shown = _shown(Path(path), Path(student_root))
+    raw = open_submission(path, student_root, max(max_bytes, max_with_outputs), too_large=NOTEBOOK_TOO_LARGE)
+    if len(raw) > max_bytes:
+        size = len(raw)
+        raw = without_outputs(raw, shown, max_bytes)
+        if notes is not None:
+            notes.append(f"{shown} is {_size(size)} with its saved outputs, over the limit of "
+                         f"{_size(max_bytes)}: they were cleared before grading ({_size(len(raw))} "
+                         "without them; grading does not use them)")
+    return notebook_json(raw, shown, max_cell_chars=max_cell_chars)
+
+
+#: run by ``without_outputs`` as ``python -I -c`` with the limits as arguments: the notebook's
+#: JSON on stdin, the same JSON without outputs on stdout (exit 3: not a notebook, 4: still too
+#: large, its size on stderr)
+_CLEAR_OUTPUTS = """
+import json, resource, sys
+memory, max_bytes = int(sys.argv[1]), int(sys.argv[2])
+resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+data = json.loads(sys.stdin.buffer.read().decode("utf-8"))
+if not isinstance(data, dict) or not isinstance(data.get("cells"), list):
+    sys.exit(3)
+for cell in data["cells"]:
+    if isinstance(cell, dict) and "outputs" in cell:
+        cell["outputs"] = []
+text = json.dumps(data, ensure_ascii=False).encode("utf-8")
+if len(text) > max_bytes:
+    sys.stderr.write(str(len(text)))
+    sys.exit(4)
+sys.stdout.buffer.write(text)
+"""
+
+
+def without_outputs(raw: bytes, shown: str, max_bytes: int, *, memory: int = OUTPUTS_MEMORY_BYTES,
+                    seconds: float = OUTPUTS_SECONDS) -> bytes:
+    """The notebook JSON ``raw`` with every code cell's outputs cleared, at most ``max_bytes``,
+    read by a separate Python process under ``memory`` bytes of address space and ``seconds``
+    (a large notebook's parsed JSON takes several times its size: the grader's own process never
+    holds it). SubmissionError, saying what to do, when it cannot: not a notebook, still over
+    ``max_bytes`` without its outputs, or over the limits."""
+    import subprocess
+    import sys
+
+    over = f"{shown}: larger than the limit of {_size(max_bytes)}"
+    try:
+        done = subprocess.run([sys.executable, "-I", "-S", "-c", _CLEAR_OUTPUTS, str(int(memory)), str(int(max_bytes))],
+                              input=raw, capture_output=True, timeout=seconds)
+    except subprocess.TimeoutExpired:
+        raise SubmissionError(f"{over}, and its outputs could not be cleared within {seconds:g} s"
+                              + NOTEBOOK_TOO_LARGE) from None
+    if done.returncode == 0:
+        return done.stdout
+    if done.returncode == 4:
+        left = done.stderr.decode("ascii", "replace").strip()
+        left = _size(int(left)) if left.isdigit() else "still too large"
+        raise SubmissionError(f"{over}, also without its saved outputs ({left}): remove what makes it "
+                              "that large (images pasted into markdown cells, data pasted into code cells) "
+                              "and submit again")
+    if done.returncode == 3:
+        raise SubmissionError(f"{over}, and it is JSON but not a notebook (no list of cells)")
+    why = done.stderr.decode("utf-8", "replace").strip().splitlines()
+    why = why[-1][:200] if why else f"exit status {done.returncode}"
+    raise SubmissionError(f"{over}, and its JSON could not be read to clear its saved outputs ({why})"
+                          + NOTEBOOK_TOO_LARGE)
 
 
 # ----------------------------------------------------------------------------------- helpers

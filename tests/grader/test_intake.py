@@ -130,6 +130,60 @@ def test_an_oversized_notebook_says_to_clear_its_outputs(batch):
     assert "larger than the limit" in str(info.value) and "Clear all outputs" in str(info.value)
 
 
+def with_outputs(output_chars: int, markdown_chars: int = 0) -> bytes:
+    """A notebook whose code cell saved ``output_chars`` characters of figure, and a markdown
+    cell of ``markdown_chars`` characters."""
+    cells = [{"cell_type": "code", "source": "x = 1", "metadata": {}, "execution_count": 3,
+              "outputs": [{"output_type": "display_data", "metadata": {},
+                           "data": {"image/png": "A" * output_chars, "text/plain": "<Figure>"}}]},
+             {"cell_type": "markdown", "source": "y" * markdown_chars, "metadata": {}}]
+    return json.dumps({"cells": cells, "metadata": {"kernelspec": {"name": "python3"}}, "nbformat": 4,
+                       "nbformat_minor": 5}).encode()
+
+
+def test_a_notebook_large_for_its_saved_outputs_is_read_without_them_and_says_so(batch):
+    """Grading never reads saved outputs: a notebook over the limit only for them is graded (its
+    outputs cleared in a process of its own), not refused."""
+    target = alice(batch) / "pool" / "pool.ipynb"
+    target.write_bytes(with_outputs(30_000, markdown_chars=100))
+    notes = []
+    data = intake.read_submission_notebook(target, alice(batch), max_bytes=10_000, notes=notes)
+    assert data["cells"][0]["outputs"] == [] and data["cells"][0]["source"] == "x = 1"
+    assert data["cells"][1]["source"] == "y" * 100 and data["metadata"] == {"kernelspec": {"name": "python3"}}
+    assert len(notes) == 1 and notes[0].startswith("pool/pool.ipynb is 30,") and (
+        "over the limit of 10,000 bytes: they were cleared before grading" in notes[0])
+    small = with_outputs(100)                      # within the limit: read as it is, no note
+    target.write_bytes(small)
+    notes = []
+    assert intake.read_submission_notebook(target, alice(batch), max_bytes=10_000, notes=notes)["cells"][0][
+        "outputs"][0]["data"]["image/png"] == "A" * 100 and notes == []
+
+
+def test_a_notebook_too_large_without_its_outputs_or_beyond_the_outer_limit_is_refused(batch):
+    target = alice(batch) / "pool" / "pool.ipynb"
+    target.write_bytes(with_outputs(5_000, markdown_chars=12_000))
+    with pytest.raises(SubmissionError, match=r"larger than the limit of 10,000 bytes, also without its saved "
+                                              r"outputs \(12,\d+ bytes\): remove what makes it that large"):
+        intake.read_submission_notebook(target, alice(batch), max_bytes=10_000)
+    target.write_bytes(with_outputs(30_000))
+    with pytest.raises(SubmissionError, match="larger than the limit of 20,000 bytes.*Clear all outputs"):
+        intake.read_submission_notebook(target, alice(batch), max_bytes=10_000, max_with_outputs=20_000)
+
+
+@pytest.mark.parametrize("raw, limits, why", [
+    (b"[" + b"[]," * 6_000_000 + b"[]]", {"memory": 256 * 2**20}, r"could not be read.*MemoryError"),
+    (with_outputs(5_000_000), {"seconds": 0.001}, r"could not be cleared within 0.001 s"),
+    (b'{"cells": 3}', {}, "JSON but not a notebook"),
+    (NB + b"\0" * 100, {}, r"could not be read.*Extra data"),
+    (b"\xff" * 20_000, {}, r"could not be read.*UnicodeDecodeError"),
+])
+def test_clearing_outputs_is_bounded_and_refuses_what_is_not_a_notebook(raw, limits, why):
+    """A notebook's parsed JSON can take many times its size: it is parsed in a process of its
+    own, under a memory and a time limit, never in the grader's."""
+    with pytest.raises(SubmissionError, match=why):
+        intake.without_outputs(raw, "pool.ipynb", 10, **limits)
+
+
 def test_a_fifo_is_refused_without_blocking(batch):
     """In a child process with a time limit: a blocking open would hang this test forever."""
     target = alice(batch) / "pool" / "pool.ipynb"

@@ -540,6 +540,19 @@ def _reflection_below(settings):
     return nb
 
 
+def _saved_outputs_over_the_limit(settings):
+    """The reference, as saved after a Run all that drew many figures: 21 MB of saved PNG outputs
+    (random base64 text) in one code cell, so the file is over the 20 MB limit."""
+    import base64
+    import random
+    nb = reference(settings, P)
+    cell = nb.cells[index_of(nb, "maxpool2d_naive")]
+    chunk = base64.b64encode(random.Random(0).randbytes(3 * 2**20)).decode("ascii")       # 4 MB
+    cell.outputs = [nbformat.v4.new_output("display_data", data={"image/png": chunk, "text/plain": "<Figure>"})
+                    for _ in range(6)]
+    return nb
+
+
 def _colab_habits(settings):
     """A comment added to the Colab setup cell, installs and autoreload after the imports cell,
     %%time on an answer cell, a list named record."""
@@ -828,6 +841,11 @@ CASES = [
          notes=("the answer cell reflection was left as released, and the answer was written in a cell below it",),
          expect="every test passes: 26/26, the reflection waits for the instructor with a note saying where "
                 "(before: reflection 0/3 at once, 'not answered')", check="reflection_waits"),
+    Case("saved_outputs_over_the_limit", P, "the reference saved with 24 MB of figures in its outputs, over the "
+         "20 MB limit", lambda s, x: _saved_outputs_over_the_limit(s),
+         notes=("with its saved outputs, over the limit of 20.0 MB: they were cleared before grading",),
+         expect="its outputs are cleared in a process of its own and the rest is graded: 26/26, a note "
+                "(before: error, 0, 'clear the outputs and submit again')"),
     Case("colab_habits", P, "a comment line added to the Colab setup cell; `!pip install -q torchinfo`, "
          "`%load_ext autoreload` and `%autoreload 2` after the imports cell, `%%time` on the maxpool2d_naive answer cell, a demo cell that keeps shapes in a list named `record`",
          lambda s, x: _colab_habits(s),
