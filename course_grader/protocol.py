@@ -28,11 +28,15 @@ from .inside.kernel import RECORD_MIME, encode
 
 __all__ = ["RECORD_MIME", "Record", "RecordRefused", "Tensor", "encode", "decode", "take_records", "is_record",
            "dump_records", "load_records",
-           "MAX_CELL_OUTPUT_BYTES", "MAX_RECORD_BYTES", "MAX_CELL_RECORD_BYTES", "MAX_RECORDS_PER_CELL",
+           "MAX_CELL_OUTPUT_BYTES", "MIN_OUTPUT_BYTES", "MAX_RECORD_BYTES", "MAX_CELL_RECORD_BYTES", "MAX_RECORDS_PER_CELL",
            "MAX_DECODED_BYTES", "MAX_TENSOR_ELEMENTS", "MAX_VALUES", "MAX_NAME_CHARS", "MAX_CELL_TENSOR_BYTES"]
 
 #: Largest amount of output text (not records) one cell keeps; the rest is dropped with a notice.
 MAX_CELL_OUTPUT_BYTES = 200_000
+#: What one output counts against that at least, whatever it holds: about what it takes as JSON in
+#: the saved notebook and as markup in the feedback page (a loop of ``display(i)`` would otherwise
+#: keep tens of thousands of one-character outputs: at most 2,000 so)
+MIN_OUTPUT_BYTES = 100
 #: Bounds on records, enforced before anything is decoded (a record comes from the untrusted
 #: kernel): one record's base64 text, all of one cell's, their number per cell, the bytes its
 #: zip may unpack to (only uncompressed entries are read: a compressed one could inflate to

@@ -74,7 +74,8 @@ class GradingClient(NotebookClient):
         budget = self._bytes_in_cell.setdefault(cell_index, 0)
         content = msg.get("content", {})
         data = content.get("data", {}) if isinstance(content.get("data"), dict) else {}
-        size = len(str(content.get("text", ""))) + sum(len(str(v)) for v in data.values())
+        size = max(protocol.MIN_OUTPUT_BYTES,
+                   len(str(content.get("text", ""))) + sum(len(str(v)) for v in data.values()))
         is_record = protocol.is_record(data)
         limit = protocol.MAX_CELL_OUTPUT_BYTES
         if is_record:

@@ -261,6 +261,14 @@ def check_output_capped(result, executed, s, listener):
     assert "output of this cell cut" in text
 
 
+def check_outputs_counted(result, executed, s, listener):
+    cell = cell_with(executed, "display(i)")
+    shown = [o for o in cell.outputs if o.get("output_type") == "display_data"]
+    assert len(shown) == protocol.MAX_CELL_OUTPUT_BYTES // protocol.MIN_OUTPUT_BYTES == 2_000, len(shown)
+    assert [o["data"]["text/plain"] for o in shown[:3]] == ["0", "1", "2"]
+    assert "output of this cell cut" in stream_text(cell)
+
+
 def check_nothing_deleted(result, executed, s, listener):
     text = stream_text(cell_with(executed, "shutil.rmtree(path)"))
     assert "{" in text, text                                 # the cell ran and printed its attempts
@@ -305,7 +313,8 @@ def check_bomb_refused(result, executed, s, listener):
 CHECKS = {"bomb_refused": check_bomb_refused, "escaped_nothing": check_escaped_nothing, "scratch_full": check_scratch_full,
           "exit_calls_survived": check_exit_calls_survived, "reflection_waits": check_reflection_waits,
           "memory_error_in_cell": check_memory_error_in_cell, "forks_contained": check_forks_contained,
-          "output_capped": check_output_capped, "nothing_deleted": check_nothing_deleted,
+          "output_capped": check_output_capped, "outputs_counted": check_outputs_counted,
+          "nothing_deleted": check_nothing_deleted,
           "found_nothing": check_found_nothing, "no_connection": check_no_connection}
 assert {c.check for c in CASES if c.check} <= set(CHECKS)
 

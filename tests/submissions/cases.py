@@ -188,6 +188,10 @@ PRINT_MEGABYTES = """\
 line = "x" * 999 + "\\n"
 for _ in range(30_000):               # 30 MB
     print(line, end="")"""
+DISPLAY_FLOOD = """\
+from IPython.display import display
+for i in range(20_000):               # 20,000 outputs of one character each
+    display(i)"""
 DELETE_FILES = """\
 import os, shutil
 root = {ROOT!r}
@@ -667,6 +671,10 @@ CASES = [
          expect="cut at the process cap where a cgroup is available; all killed when grading ends: 26/26"),
     Case("print_megabytes", P, "a cell prints 30 MB", lambda s, x: insert_after(reference(s, P), "test_maxpool2d", PRINT_MEGABYTES),
          check="output_capped", expect="output cut at 200 kB with a notice: 26/26"),
+    Case("display_flood", P, "a cell calls display(i) 20,000 times",
+         lambda s, x: insert_after(reference(s, P), "test_maxpool2d", DISPLAY_FLOOD),
+         check="outputs_counted", expect="each output counts at least 100 bytes against the 200 kB: the "
+                                         "first 2,000 are kept, then a notice: 26/26 (all 20,000 kept before)"),
 
     # ---------------------------------------------------------------- escaping the sandbox
     Case("delete_files", P, "a last cell rmtree()s the working folder, HOME, the course root, /tmp, the venv",
