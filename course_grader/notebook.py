@@ -38,25 +38,53 @@ def read_notebook(path: Path) -> nbformat.NotebookNode:
 
 def notebook_from_json(data, shown: str) -> nbformat.NotebookNode:
     """The notebook of the parsed JSON ``data`` (``shown``: its name in messages), normalised
-    (nbformat 4, string sources, cell ids), or NotebookError."""
+    (nbformat 4, string sources, cell ids, dicts where metadata belong), or NotebookError.
+
+    What Jupyter would refuse to open is refused with the reason (a cell that is not an object, a
+    source that is not text, a format version that is not a number); what only hides metadata (a
+    cell's or the notebook's metadata that is not an object) is read as empty metadata, as for a
+    notebook whose metadata were stripped (its cells are matched by their content)."""
     if not isinstance(data, dict) or not isinstance(data.get("cells"), list):
         raise NotebookError(f"{shown} is JSON but not a notebook (no list of cells)")
-    path = shown
+    again = "open it in Jupyter or Colab and save it again"
+    version, minor = data.get("nbformat", 4), data.get("nbformat_minor", 0)
+    if not (type(version) is int and type(minor) is int):
+        raise NotebookError(f"{shown} is not a valid notebook: its format version "
+                            f"({version!r}.{minor!r}) is not a pair of whole numbers; {again}")
+    if version != 4:
+        raise NotebookError(f"{shown} is a notebook of format {version}, not 4 (Jupyter and Colab "
+                            f"save format 4); {again}")
+    for index, cell in enumerate(data["cells"]):
+        if not isinstance(cell, dict):
+            raise NotebookError(f"{shown} is not a valid notebook: cell {index} is "
+                                f"{type(cell).__name__}, not a cell; {again}")
+        source = cell.get("source", "")
+        if source is None:
+            source = ""
+        if isinstance(source, list) and all(isinstance(line, str) for line in source):
+            source = "".join(source)
+        if not isinstance(source, str):
+            raise NotebookError(f"{shown} is not a valid notebook: the source of cell {index} is "
+                                f"{type(source).__name__}, not text; {again}")
+        cell["source"] = source
+        if not isinstance(cell.get("metadata"), dict):
+            cell["metadata"] = {}
+        attachments = cell.get("attachments")
+        if attachments is not None and not (isinstance(attachments, dict) and all(
+                isinstance(files, dict) and all(isinstance(k, str) for k in files) for files in attachments.values())):
+            del cell["attachments"]          # images pasted into a markdown cell, unreadable: not graded
+    if not isinstance(data.get("metadata"), dict):
+        data["metadata"] = {}
     try:
         nb = nbformat.from_dict(data)
-        if nb.get("nbformat", 4) < 4:
-            nb = nbformat.convert(nb, 4)
         for cell in nb.cells:
-            cell.setdefault("metadata", {})
-            cell.setdefault("source", "")
-            if isinstance(cell.source, list):
-                cell.source = "".join(cell.source)
             if cell.get("cell_type") == "code":
-                cell.setdefault("outputs", [])
+                if not isinstance(cell.get("outputs"), list):
+                    cell["outputs"] = []
                 cell.setdefault("execution_count", None)
         _give_cells_ids(nb)
-    except Exception as e:  # a malformed cell, an odd nbformat version
-        raise NotebookError(f"{path} is not a valid notebook: {e}") from None
+    except Exception as e:  # anything else malformed
+        raise NotebookError(f"{shown} is not a valid notebook: {e}") from None
     return nb
 
 

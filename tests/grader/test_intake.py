@@ -284,3 +284,51 @@ def test_notebook_json_refuses(raw, why):
 def test_read_submission_notebook(batch):
     data = intake.read_submission_notebook(alice(batch) / "pool" / "pool.ipynb", alice(batch))
     assert data["cells"][0]["source"] == "x = 1"
+
+
+# ------------------------------------------------------- a notebook's structure (notebook.py)
+
+def structure(**changes):
+    """NB's JSON with ``changes`` applied: top-level keys, or ``cell=`` a dict of the cell's keys."""
+    data = json.loads(NB)
+    data["cells"].append({"cell_type": "markdown", "source": ["# Title\n", "text"], "metadata": {}})
+    for key, value in changes.pop("cell", {}).items():
+        data["cells"][0][key] = value
+    data.update(changes)
+    return data
+
+
+@pytest.mark.parametrize("changes, why", [
+    ({"cell": {"source": 123}}, "the source of cell 0 is int, not text"),
+    ({"cell": {"source": ["x = 1\n", 5]}}, "the source of cell 0 is list, not text"),
+    ({"cells": ["hello"]}, "cell 0 is str, not a cell"),
+    ({"nbformat": "4"}, r"its format version \('4'.5\) is not a pair of whole numbers"),
+    ({"nbformat_minor": "x"}, r"its format version \(4.'x'\) is not a pair of whole numbers"),
+    ({"nbformat": True}, "is not a pair of whole numbers"),
+    ({"nbformat": 3}, "is a notebook of format 3, not 4"),
+])
+def test_a_malformed_notebook_is_refused_with_the_reason(changes, why):
+    """What Jupyter would not open either: the reason and what to do, never a grader crash
+    (a source of 123 crashed `course check` with an AttributeError, a list of metadata too)."""
+    from course_grader.notebook import NotebookError, notebook_from_json
+    with pytest.raises(NotebookError, match=why) as info:
+        notebook_from_json(structure(**changes), "pool.ipynb")
+    assert "open it in Jupyter or Colab and save it again" in str(info.value)
+
+
+def test_metadata_and_attachments_that_cannot_be_read_are_read_as_none():
+    """A cell's or the notebook's metadata that is not an object is read as empty (the cell is then
+    matched by its content, as when metadata were stripped); unreadable attachments of a markdown
+    cell are dropped (they crashed the feedback page's export); a source of None is empty."""
+    from course_grader.notebook import notebook_from_json
+    nb = notebook_from_json(structure(metadata=[1], cell={"metadata": [], "source": None, "outputs": {}}),
+                            "pool.ipynb")
+    assert nb.metadata == {} and nb.cells[0].metadata == {} and nb.cells[0].source == "" and nb.cells[0].outputs == []
+    assert nb.cells[1].source == "# Title\ntext"
+    for bad in ([1], {"a.png": 5}, {"a.png": {3: "x"}}):
+        data = structure()
+        data["cells"][1]["attachments"] = bad
+        assert "attachments" not in notebook_from_json(data, "pool.ipynb").cells[1]
+    data = structure()
+    data["cells"][1]["attachments"] = {"a.png": {"image/png": "iVBORw0KGgo="}}
+    assert notebook_from_json(data, "pool.ipynb").cells[1].attachments == {"a.png": {"image/png": "iVBORw0KGgo="}}

@@ -557,6 +557,12 @@ def _saved_outputs_over_the_limit(settings):
     return nb
 
 
+def _source_not_text(settings) -> bytes:
+    data = json.loads(nbformat.writes(reference(settings, P)))
+    data["cells"][index_of(reference(settings, P), "maxpool2d_naive")]["source"] = 123
+    return json.dumps(data).encode()
+
+
 def _colab_habits(settings):
     """A comment added to the Colab setup cell, installs and autoreload after the imports cell,
     %%time on an answer cell, a list named record."""
@@ -595,6 +601,10 @@ CASES = [
     Case("json_not_a_notebook", P, "valid JSON without a list of cells",
          lambda s, x: json.dumps({"cells": "none", "metadata": {}}).encode(),
          failed=ALL, status="error", error="not a notebook", expect="not graded: error, 0"),
+    Case("cell_source_not_text", P, "the reference with one answer cell's source replaced by the number 123",
+         lambda s, x: _source_not_text(s),
+         failed=ALL, status="error", error="the source of cell",
+         expect="not graded: error, 0, the cell named (before: status graded, 0, 'the kernel failed: AttributeError')"),
 
     # ---------------------------------------------------------------- running too long
     Case("infinite_loop_in_answer", P, "`while True: pass` at the top of the shift_sensitivity cell",
