@@ -69,10 +69,11 @@ def notebook_from_json(data, shown: str) -> nbformat.NotebookNode:
         cell["source"] = source
         if not isinstance(cell.get("metadata"), dict):
             cell["metadata"] = {}
-        attachments = cell.get("attachments")
+        attachments = cell.get("attachments")       # images pasted into a markdown cell
         if attachments is not None and not (isinstance(attachments, dict) and all(
-                isinstance(files, dict) and all(isinstance(k, str) for k in files) for files in attachments.values())):
-            del cell["attachments"]          # images pasted into a markdown cell, unreadable: not graded
+                isinstance(files, dict) and all(isinstance(kind, str) for kind in files)
+                for files in attachments.values())):
+            del cell["attachments"]                  # unreadable (and never graded)
     if not isinstance(data.get("metadata"), dict):
         data["metadata"] = {}
     try:

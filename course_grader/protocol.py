@@ -28,8 +28,8 @@ from .inside.kernel import RECORD_MIME, encode
 
 __all__ = ["RECORD_MIME", "Record", "RecordRefused", "Tensor", "encode", "decode", "take_records", "is_record",
            "dump_records", "load_records",
-           "MAX_CELL_OUTPUT_BYTES", "MIN_OUTPUT_BYTES", "MAX_RECORD_BYTES", "MAX_CELL_RECORD_BYTES", "MAX_RECORDS_PER_CELL",
-           "MAX_DECODED_BYTES", "MAX_TENSOR_ELEMENTS", "MAX_VALUES", "MAX_NAME_CHARS", "MAX_CELL_TENSOR_BYTES"]
+           "MAX_CELL_OUTPUT_BYTES", "MIN_OUTPUT_BYTES", "MAX_RECORD_BYTES", "MAX_CELL_RECORD_BYTES",
+           "MAX_RECORDS_PER_CELL", "MAX_DECODED_BYTES", "MAX_TENSOR_ELEMENTS", "MAX_VALUES", "MAX_NAME_CHARS", "MAX_CELL_TENSOR_BYTES"]
 
 #: Largest amount of output text (not records) one cell keeps; the rest is dropped with a notice.
 MAX_CELL_OUTPUT_BYTES = 200_000

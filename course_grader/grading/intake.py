@@ -170,7 +170,8 @@ def read_submission_notebook(path: Path, student_root: Path, *, max_bytes: int =
     is added to ``notes``; one larger still, or over ``max_bytes`` without its outputs, is refused
     with what to do."""
     shown = _shown(Path(path), Path(student_root))
-    raw = open_submission(path, student_root, max(max_bytes, max_with_outputs), too_large=NOTEBOOK_TOO_LARGE)
+    raw = open_submission(path, student_root, max(max_bytes, max_with_outputs),
+                          too_large=NOTEBOOK_TOO_LARGE)
     if len(raw) > max_bytes:
         size = len(raw)
         raw = without_outputs(raw, shown, max_bytes)
@@ -181,7 +182,7 @@ def read_submission_notebook(path: Path, student_root: Path, *, max_bytes: int =
     return notebook_json(raw, shown, max_cell_chars=max_cell_chars)
 
 
-#: run by ``without_outputs`` as ``python -I -c`` with the limits as arguments: the notebook's
+#: run by ``without_outputs`` as ``python -I -S -c`` with the limits as arguments: the notebook's
 #: JSON on stdin, the same JSON without outputs on stdout (exit 3: not a notebook, 4: still too
 #: large, its size on stderr)
 _CLEAR_OUTPUTS = """
@@ -214,8 +215,8 @@ def without_outputs(raw: bytes, shown: str, max_bytes: int, *, memory: int = OUT
 
     over = f"{shown}: larger than the limit of {_size(max_bytes)}"
     try:
-        done = subprocess.run([sys.executable, "-I", "-S", "-c", _CLEAR_OUTPUTS, str(int(memory)), str(int(max_bytes))],
-                              input=raw, capture_output=True, timeout=seconds)
+        done = subprocess.run([sys.executable, "-I", "-S", "-c", _CLEAR_OUTPUTS, str(int(memory)),
+                               str(int(max_bytes))], input=raw, capture_output=True, timeout=seconds)
     except subprocess.TimeoutExpired:
         raise SubmissionError(f"{over}, and its outputs could not be cleared within {seconds:g} s"
                               + NOTEBOOK_TOO_LARGE) from None
