@@ -223,12 +223,16 @@ def run_guard(client: "GradingClient", source: str) -> bool:
     own ``eval``, so the guard's 40 KB never pass through IPython's input transformers, its
     tokenizer, its history or the ``execute_input`` echo (a test cell's guard took 12-15 ms as a
     cell of its own, 6 ms so). It takes no execution number and leaves no name behind. It counts
-    as run only when the expression's value is this call's own token, so a kernel changed to
-    answer every request with "ok" does not pass; nothing can prove more about code that runs in
-    the student's process (a kernel changed to read the token out of the expression would pass:
-    the scan flags the IPython internals that takes, docs/authoring.md)."""
+    as run only when the expression returns this call's own token, which the guard's text sets
+    as its last line: a kernel changed to answer every request with "ok", or an ``exec`` of the
+    notebook's own that runs nothing, does not pass. Nothing can prove more about code that runs
+    in the student's process (an ``exec`` or a kernel changed to read the token out of the text
+    would pass: the scan flags what that takes, a top-level ``exec`` or IPython's internals;
+    docs/authoring.md)."""
     token = uuid.uuid4().hex
-    expression = f"exec({source!r}, {{'__name__': 'course_grader.guard'}}) or {token!r}"
+    source += f"\n_course_guard_token = {token!r}\n"      # set only once the guard ran to its end
+    expression = (f"(lambda namespace: (exec({source!r}, namespace), namespace.get('_course_guard_token'))[1])"
+                  "({'__name__': 'course_grader.guard'})")
     return run_sync(client.async_run_expression)(expression, repr(token))
 
 

@@ -176,6 +176,8 @@ PRIMITIVES: dict[str, tuple[str, str]] = {
     # patching the libraries the checks rely on
     "library patch": ("rule", "replaces an attribute of torch, numpy, course_utils or the interpreter"),
     "library name rebound": ("rule", "rebinds torch, np, F, nn or math at the top level: the hidden tests use these names"),
+    "builtin rebound": ("rule", "rebinds exec or __import__ at the top level: the grader's own code in the kernel "
+                        "(the guard before each test) calls them by name"),
     # the grader and the data set
     "course_grader": ("module", "the grader's own code is not part of a submission"),
     "data set file path": ("rule", "locates the data set's files (the test labels)"),
@@ -227,6 +229,10 @@ PATCH_ALLOWED = ("torch.backends.",)
 #: Names the hidden tests use, and the only module each may be bound to at a cell's top level.
 PROTECTED = {"torch": "torch", "np": "numpy", "numpy": "numpy", "F": "torch.nn.functional",
              "nn": "torch.nn", "math": "math"}
+#: Built-in names the grader's code in the kernel calls by name (``client.run_guard``): a
+#: top-level binding of one (``def exec``, ``exec = ...``) is an item. ``eval`` and ``compile``
+#: are not here: a student's own ``def eval(model)`` is honest, and nothing of the grader's uses them.
+PROTECTED_BUILTINS = frozenset({"exec", "__import__"})
 #: The longest cell scanned (characters; the course's longest cell is under 5,000), and the most
 #: characters of code scanned in one notebook: beyond either, cells are "too large to scan".
 MAX_SCAN_CHARS = 200_000
@@ -653,6 +659,8 @@ class _Visitor(ast.NodeVisitor):
         """A top-level binding of a name in :data:`PROTECTED` to anything but its module."""
         if not self.depth and name in PROTECTED and path != PROTECTED[name]:
             self.hit(node, "library name rebound")
+        elif not self.depth and name in PROTECTED_BUILTINS and path != f"builtins.{name}":
+            self.hit(node, "builtin rebound")
 
     def _import_path(self, node, path: str, whole: bool = True) -> None:
         key = _module_hit(path)

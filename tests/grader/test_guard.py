@@ -77,3 +77,13 @@ def test_a_kernel_that_dies_in_the_guard_is_a_dead_kernel(fresh, tmp_path):
                  "print('the test ran')")
     assert result.cells[1].status == "dead"
     assert "died" in result.fatal and result.cells[2].status == "not_run"
+
+
+def test_an_exec_of_the_notebook_s_own_that_runs_nothing_does_not_pass(fresh, tmp_path):
+    """The guard calls ``exec`` by name in the notebook's namespace: a top-level ``exec`` that does
+    nothing must not let the test run with the notebook's own helpers (the scan flags it too)."""
+    student = ("import course_grader.kernel as k\nk.forbidden = lambda *a, **kw: []\n"
+               "def exec(*args, **kwargs):\n    return None\n")
+    result = run(fresh, tmp_path, student, "print('the test ran')")
+    assert (result.cells[1].status, result.cells[1].ename) == ("error", "GraderError")
+    assert printed(result, 1) == "" and result.cells[2].status == "ok"

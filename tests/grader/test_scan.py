@@ -137,6 +137,8 @@ CASES = {
                       "self.conv = nn.Conv2d(1, 8, 3)"),
     "library name rebound": ("torch = FakeTorch()", "import torch\nimport torch.nn.functional as F\n"
                              "def conv(x, w):\n    F, C, KH, KW = w.shape\n    return F"),
+    "builtin rebound": ("def exec(code, namespace=None):\n    return None",
+                        "def run(code):\n    exec = 3\n    return exec\nmodel.exec = 1"),
     "grader file path": ("open('/proc/self/mountinfo').read()", "print('the source of the error')"),
     "course_grader": ("from course_grader import kernel", "from course_utils import plots"),
     "data set file path": ("p = 'data/MNIST/raw/t10k-labels-idx1-ubyte'",
@@ -210,6 +212,8 @@ def test_aliases_are_followed():
     assert primitives("torch.load(path, weights_only=True)") == set()
     assert "library name rebound" in primitives("import numpy as torch")
     assert "library name rebound" in primitives("def F(x):\n    return x")
+    assert "builtin rebound" in primitives("exec = print") and "builtin rebound" in primitives("import os as exec")
+    assert "builtin rebound" in primitives("__import__ = None") and primitives("def eval(model):\n    return 1") == set()
     assert primitives("from torch.nn import functional as F\nfrom torch import nn") == set()
     assert "grader file path" in primitives("os.listdir('/proc')\nx = '/r/.course_cache/a'")
     assert primitives("x = '/process'") == set()
