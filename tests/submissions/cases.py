@@ -545,21 +545,23 @@ def _reflection_below(settings):
 
 
 def _saved_outputs_over_the_limit(settings):
-    """The reference, as saved after a Run all that drew many figures: 21 MB of saved PNG outputs
-    (random base64 text) in one code cell, so the file is over the 20 MB limit."""
+    """The reference, as saved after a Run all that drew many figures: 24 MB of saved PNG outputs
+    (random base64 text, 4 MB each) in one code cell, so the file is over the 20 MB limit."""
     import base64
     import random
     nb = reference(settings, P)
     cell = nb.cells[index_of(nb, "maxpool2d_naive")]
-    chunk = base64.b64encode(random.Random(0).randbytes(3 * 2**20)).decode("ascii")       # 4 MB
+    chunk = base64.b64encode(random.Random(0).randbytes(3 * 2**20)).decode("ascii")
     cell.outputs = [nbformat.v4.new_output("display_data", data={"image/png": chunk, "text/plain": "<Figure>"})
                     for _ in range(6)]
     return nb
 
 
 def _source_not_text(settings) -> bytes:
-    data = json.loads(nbformat.writes(reference(settings, P)))
-    data["cells"][index_of(reference(settings, P), "maxpool2d_naive")]["source"] = 123
+    """The reference's JSON with the maxpool2d_naive answer cell's source the number 123."""
+    nb = reference(settings, P)
+    data = json.loads(nbformat.writes(nb))
+    data["cells"][index_of(nb, "maxpool2d_naive")]["source"] = 123
     return json.dumps(data).encode()
 
 
