@@ -4,7 +4,7 @@ This project's CI runs as root; an instructor's laptop, a university server or a
 user does not, and there bubblewrap, the pre-warmed kernels' namespaces and the CPU limits work
 differently (no capabilities outside the user namespace, no cgroup of the grader's own). As root,
 this test copies the course into a folder owned by an ordinary account and runs the sandbox,
-fork-server and CPU-limit tests there as that account (``setpriv``), in a mount namespace of its
+fork-server, CPU-limit and test-guard tests there as that account (``setpriv``), in a mount namespace of its
 own where the interpreter's folder is reachable (a pyenv under /root is not, for other users): the
 host's permissions are never changed. Run as a normal user it is skipped: the whole suite is then
 this check.
@@ -26,7 +26,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 INNER = ["tests/grader/test_zygote.py", "tests/grader/test_sandbox_policy.py",
-         "tests/grader/test_cpu_time_limit.py"]
+         "tests/grader/test_cpu_time_limit.py", "tests/grader/test_guard.py"]
 #: what the inner tests may skip for a normal user (nothing that means "no sandbox")
 ALLOWED_SKIPS = {"the refusal is for a grader running as root"}
 COPY_IGNORE = shutil.ignore_patterns(".venv", ".git", ".course_cache", "__pycache__", "*.egg-info",
