@@ -78,11 +78,12 @@ def layout_verdict(call, inputs: list):
     import torch
 
     before = [t.clone() for t in inputs]
-    contiguous = [t.contiguous() for t in inputs]
+    contiguous = [t.clone(memory_format=torch.contiguous_format) for t in inputs]
     try:
-        expected = call(*[t.clone() for t in contiguous])
+        expected = call(*contiguous)
     except Exception:
         expected = None
+    unchanged = all(bool(torch.equal(t, b)) for t, b in zip(contiguous, before))
     try:
         out = call(*inputs)
         if expected is None or not isinstance(expected, torch.Tensor):
@@ -95,12 +96,7 @@ def layout_verdict(call, inputs: list):
             verdict = "values differ from those on its contiguous copy"
     except Exception as error:
         verdict = "as its contiguous copy" if expected is None else f"raised {type(error).__name__}"
-    unchanged = all(t.shape == b.shape and bool(torch.equal(t, b)) for t, b in zip(inputs, before))
-    try:
-        call(*contiguous)
-    except Exception:
-        pass
-    unchanged = unchanged and all(bool(torch.equal(t, b)) for t, b in zip(contiguous, before))
+    unchanged = unchanged and all(bool(torch.equal(t, b)) for t, b in zip(inputs, before))
     return verdict, unchanged
 
 
